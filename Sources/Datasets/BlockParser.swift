@@ -1,0 +1,194 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A line that could not be read, with where and why.
+public struct BadLine: Sendable, Equatable, Codable, CustomStringConvertible {
+    public var file: String
+    public var line: Int
+    public var reason: String
+    public var description: String { "\(file):\(line): \(reason)" }
+}
+
+/// The events parsed from one block of lines, with original-id keys.
+struct ParsedBlock {
+    var userKeys: [UInt64] = []
+    var itemKeys: [UInt64] = []
+    /// Unix milliseconds, parallel to the keys; empty when the reader has no time column.
+    var times: [Int64] = []
+    /// Lines in the block.
+    var lineCount = 0
+    /// Malformed lines: how many, and the first few (line numbers relative to the block, 1-based).
+    var badLineCount = 0
+    var firstBadLines: [(line: Int, reason: String)] = []
+    var droppedByRating = 0
+    var droppedByEvent = 0
+    /// Non-numeric ids seen in this block; keys carry `stringTag | index into this list`.
+    var localStrings: [String] = []
+    private var localIndex: [String: UInt32] = [:]
+
+    static let keptBadLines = 10
+
+    mutating func recordBad(line: Int, _ reason: @autoclosure () -> String) {
+        badLineCount += 1
+        if firstBadLines.count < Self.keptBadLines { firstBadLines.append((line, reason())) }
+    }
+
+    mutating func key(_ token: UnsafeRawBufferPointer) -> UInt64 {
+        if let value = OriginalIdKey.numeric(token) { return value }
+        return stringKey(decodeText(token))
+    }
+
+    mutating func stringKey(_ text: String) -> UInt64 {
+        if let index = localIndex[text] { return OriginalIdKey.stringTag | UInt64(index) }
+        let index = UInt32(localStrings.count)
+        localStrings.append(text)
+        localIndex[text] = index
+        return OriginalIdKey.stringTag | UInt64(index)
+    }
+}
+
+/// Parses blocks of lines into events for one resolved reader.
+struct BlockParser {
+    let reader: ResolvedReader
+
+    /// Parses `block`; when `skipFirstLine`, its first line is a header.
+    func parse(_ block: [UInt8], skipFirstLine: Bool) -> ParsedBlock {
+        var out = ParsedBlock()
+        let estimate = block.count / 24
+        out.userKeys.reserveCapacity(estimate)
+        out.itemKeys.reserveCapacity(estimate)
+        if reader.hasTime { out.times.reserveCapacity(estimate) }
+        var splitter: FieldSplitter
+        if case .fields(let mode) = reader.layout { splitter = FieldSplitter(mode: mode) } else { splitter = FieldSplitter(mode: .whitespace) }
+        var scanner = JSONLineScanner(keys: reader.jsonKeys)
+
+        block.withUnsafeBytes { raw in
+            let count = raw.count
+            var lineStart = 0
+            var lineNumber = 0
+            while lineStart < count {
+                var lineEnd = lineStart
+                if let found = memchrIndex(raw, UInt8(ascii: "\n"), from: lineStart) { lineEnd = found } else { lineEnd = count }
+                lineNumber += 1
+                var end = lineEnd
+                if end > lineStart && raw[end - 1] == 0x0d { end -= 1 }
+                let line = UnsafeRawBufferPointer(rebasing: raw[lineStart..<end])
+                lineStart = lineEnd + 1
+                if lineNumber == 1 && skipFirstLine { continue }
+                if isBlank(line) { continue }
+                switch reader.layout {
+                case .fields:
+                    parseFieldsLine(line, number: lineNumber, splitter: &splitter, into: &out)
+                case .jsonl:
+                    parseJSONLine(line, number: lineNumber, scanner: &scanner, into: &out)
+                case .sequences:
+                    parseSequenceLine(line, number: lineNumber, splitter: &splitter, into: &out)
+                }
+            }
+            out.lineCount = lineNumber
+        }
+        return out
+    }
+
+    private func parseFieldsLine(_ line: UnsafeRawBufferPointer, number: Int, splitter: inout FieldSplitter, into out: inout ParsedBlock) {
+        guard splitter.split(line) else { out.recordBad(line: number, "unbalanced quotes"); return }
+        let fieldCount = splitter.count
+        let needed = max(reader.user, reader.item, reader.time ?? 0, reader.rating ?? 0, reader.event ?? 0) + 1
+        guard fieldCount >= needed else {
+            out.recordBad(line: number, "expected at least \(needed) fields, found \(fieldCount)")
+            return
+        }
+        if let eventColumn = reader.event {
+            var keep = false
+            splitter.field(eventColumn, in: line) { token in keep = reader.keepEvents.contains { $0.elementsEqual(token) } }
+            if !keep { out.droppedByEvent += 1; return }
+        }
+        if let ratingColumn = reader.rating, let minimum = reader.minRating {
+            var rating: Double?
+            splitter.field(ratingColumn, in: line) { rating = parseDouble($0) }
+            guard let rating else { out.recordBad(line: number, "rating '\(splitter.text(ratingColumn, in: line))' is not a number"); return }
+            if rating < minimum { out.droppedByRating += 1; return }
+        }
+        var time: Int64 = 0
+        if let timeColumn = reader.time {
+            var parsed: Int64?
+            splitter.field(timeColumn, in: line) { parsed = TimestampParser.milliseconds($0, unit: reader.timeUnit) }
+            guard let parsed else { out.recordBad(line: number, "timestamp '\(splitter.text(timeColumn, in: line))' is not a time"); return }
+            time = parsed
+        }
+        var userKey: UInt64 = 0
+        var itemKey: UInt64 = 0
+        var empty = false
+        splitter.field(reader.user, in: line) { token in if token.isEmpty { empty = true } else { userKey = out.key(token) } }
+        if empty { out.recordBad(line: number, "empty user id"); return }
+        splitter.field(reader.item, in: line) { token in if token.isEmpty { empty = true } else { itemKey = out.key(token) } }
+        if empty { out.recordBad(line: number, "empty item id"); return }
+        out.userKeys.append(userKey)
+        out.itemKeys.append(itemKey)
+        if reader.time != nil { out.times.append(time) }
+    }
+
+    private func parseJSONLine(_ line: UnsafeRawBufferPointer, number: Int, scanner: inout JSONLineScanner, into out: inout ParsedBlock) {
+        if let problem = scanner.scan(line) { out.recordBad(line: number, "invalid JSON: \(problem)"); return }
+        let values = scanner.values
+        func value(_ index: Int) -> [UInt8]? { values[index] }
+        guard let user = value(reader.user), !user.isEmpty else { out.recordBad(line: number, "missing field '\(reader.jsonKeys[reader.user])'"); return }
+        guard let item = value(reader.item), !item.isEmpty else { out.recordBad(line: number, "missing field '\(reader.jsonKeys[reader.item])'"); return }
+        if let eventIndex = reader.event {
+            guard let event = value(eventIndex), reader.keepEvents.contains(event) else { out.droppedByEvent += 1; return }
+        }
+        if let ratingIndex = reader.rating, let minimum = reader.minRating {
+            guard let raw = value(ratingIndex), let rating = raw.withUnsafeBytes({ parseDouble($0) }) else {
+                out.recordBad(line: number, "field '\(reader.jsonKeys[ratingIndex])' is not a number"); return
+            }
+            if rating < minimum { out.droppedByRating += 1; return }
+        }
+        var time: Int64 = 0
+        if let timeIndex = reader.time {
+            guard let raw = value(timeIndex), let parsed = raw.withUnsafeBytes({ TimestampParser.milliseconds($0, unit: reader.timeUnit) }) else {
+                let shown = value(timeIndex).map { String(decoding: $0, as: UTF8.self) } ?? "missing"
+                out.recordBad(line: number, "field '\(reader.jsonKeys[timeIndex])' (\(shown)) is not a time"); return
+            }
+            time = parsed
+        }
+        out.userKeys.append(user.withUnsafeBytes { out.key($0) })
+        out.itemKeys.append(item.withUnsafeBytes { out.key($0) })
+        if reader.time != nil { out.times.append(time) }
+    }
+
+    private func parseSequenceLine(_ line: UnsafeRawBufferPointer, number: Int, splitter: inout FieldSplitter, into out: inout ParsedBlock) {
+        _ = splitter.split(line)
+        guard splitter.count >= 2 else { out.recordBad(line: number, "a user id and at least one item expected"); return }
+        var userKey: UInt64 = 0
+        splitter.field(0, in: line) { userKey = out.key($0) }
+        for field in 1..<splitter.count {
+            splitter.field(field, in: line) { token in
+                out.userKeys.append(userKey)
+                out.itemKeys.append(out.key(token))
+            }
+        }
+    }
+}
+
+@inline(__always)
+private func isBlank(_ line: UnsafeRawBufferPointer) -> Bool {
+    for byte in line where byte != 0x20 && byte != 0x09 { return false }
+    return true
+}
+
+/// The index of the next `byte` at or after `from`, using libc's vectorised memchr.
+@inline(__always)
+func memchrIndex(_ buffer: UnsafeRawBufferPointer, _ byte: UInt8, from: Int) -> Int? {
+    guard from < buffer.count, let base = buffer.baseAddress else { return nil }
+    guard let found = memchr(base + from, Int32(byte), buffer.count - from) else { return nil }
+    return UnsafeRawPointer(found) - base
+}
+
+/// A decimal number (`4`, `3.5`, `-1e2`) from bytes.
+func parseDouble(_ token: UnsafeRawBufferPointer) -> Double? {
+    if token.isEmpty { return nil }
+    // Fast path: small integers such as MovieLens ratings.
+    if token.count <= 9, let value = OriginalIdKey.numeric(token) { return Double(value) }
+    return Double(String(decoding: token, as: UTF8.self))
+}

@@ -1,0 +1,102 @@
+import Foundation
+
+/// A dataset directory opened for reading: the binary files are memory-mapped, never copied.
+public final class Dataset: Sendable {
+    public let directory: String
+    public let manifest: Manifest
+    private let itemsFile: MappedFile
+    private let offsetsFile: MappedFile
+    private let timesFile: MappedFile?
+
+    /// Item ids of all sequences, concatenated (1…itemCount; 0 never appears).
+    public var items: UnsafeBufferPointer<UInt32> { itemsFile.buffer(of: UInt32.self) }
+    /// `sequenceCount + 1` boundaries into `items`.
+    public var offsets: UnsafeBufferPointer<UInt64> { offsetsFile.buffer(of: UInt64.self) }
+    /// Unix seconds parallel to `items`, when the source had times.
+    public var times: UnsafeBufferPointer<Int64>? { timesFile?.buffer(of: Int64.self) }
+
+    public var sequenceCount: Int { manifest.counts.users }
+    public var itemCount: Int { manifest.counts.items }
+    public var eventCount: Int { manifest.counts.events }
+
+    /// Opens `directory` and checks that its files agree with the manifest.
+    public init(directory: String) throws {
+        self.directory = directory
+        manifest = try Manifest.load(directory: directory)
+        func map(_ name: String) throws -> MappedFile {
+            let path = directory + "/" + name
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw DatasetError.corruptDataset(path: directory, reason: "\(name) is missing")
+            }
+            return try MappedFile(path: path)
+        }
+        itemsFile = try map("items.bin")
+        offsetsFile = try map("offsets.bin")
+        timesFile = manifest.hasTimes ? try map("times.bin") : nil
+        let counts = manifest.counts
+        func expectSize(_ file: MappedFile, _ bytes: Int, _ name: String) throws {
+            guard file.bytes.count == bytes else {
+                throw DatasetError.corruptDataset(path: file.path, reason: "\(file.bytes.count) bytes, expected \(bytes) for \(name) in manifest.json")
+            }
+        }
+        try expectSize(itemsFile, counts.events * 4, "\(counts.events) events")
+        try expectSize(offsetsFile, (counts.users + 1) * 8, "\(counts.users) sequences")
+        if let timesFile { try expectSize(timesFile, counts.events * 8, "\(counts.events) events") }
+        let offsets = offsetsFile.buffer(of: UInt64.self)
+        guard offsets.first == 0, offsets.last == UInt64(counts.events) else {
+            throw DatasetError.corruptDataset(path: offsetsFile.path, reason: "offsets do not span the \(counts.events) events")
+        }
+    }
+
+    /// Checks every offset and item id (a full pass over the data).
+    public func validate() throws {
+        let offsets = self.offsets
+        for s in 0..<sequenceCount where offsets[s] > offsets[s + 1] {
+            throw DatasetError.corruptDataset(path: directory + "/offsets.bin", reason: "offsets decrease at sequence \(s)")
+        }
+        let limit = UInt32(itemCount)
+        for (index, item) in items.enumerated() where item == 0 || item > limit {
+            throw DatasetError.corruptDataset(path: directory + "/items.bin", reason: "item id \(item) at event \(index) is outside 1…\(limit)")
+        }
+    }
+
+    /// The index range into `items` of sequence `index`.
+    @inline(__always)
+    public func range(ofSequence index: Int) -> Range<Int> {
+        Int(offsets[index])..<Int(offsets[index + 1])
+    }
+
+    /// The items of sequence `index`.
+    public func sequence(_ index: Int) -> UnsafeBufferPointer<UInt32> {
+        UnsafeBufferPointer(rebasing: items[range(ofSequence: index)])
+    }
+
+    /// The original ids of items (index id-1) and their titles (empty when unknown), from items.tsv.
+    public func itemTable() throws -> (originals: [String], titles: [String]) {
+        let rows = try readTable("items.tsv")
+        var originals = [String](repeating: "", count: itemCount)
+        var titles = [String](repeating: "", count: itemCount)
+        for row in rows {
+            guard row.count >= 2, let id = Int(row[0]), id >= 1, id <= itemCount else { continue }
+            originals[id - 1] = row[1]
+            if row.count >= 3 { titles[id - 1] = row[2] }
+        }
+        return (originals, titles)
+    }
+
+    /// The original user id of each sequence (and its session number, when sessions were cut), from users.tsv.
+    public func userTable() throws -> [(user: String, session: Int?)] {
+        try readTable("users.tsv").map { row in (row.count > 1 ? row[1] : "", row.count > 2 ? Int(row[2]) : nil) }
+    }
+
+    private func readTable(_ name: String) throws -> [[String]] {
+        let path = directory + "/" + name
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw DatasetError.corruptDataset(path: directory, reason: "\(name) is missing")
+        }
+        let text = String(decoding: data, as: UTF8.self)
+        return text.split(separator: "\n", omittingEmptySubsequences: true).dropFirst().map {
+            $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+        }
+    }
+}

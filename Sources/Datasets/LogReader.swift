@@ -1,0 +1,135 @@
+/// Events read from raw logs: dense user and item ids (in order of first appearance in the
+/// input), times, and the bookkeeping of what was read and skipped.
+public struct EventLog: Sendable {
+    /// Events in file order, kept as the chunks they were parsed in (no concatenation copy).
+    var chunks: [EventChunk] = []
+    /// Whether events carry times (every input had a time column).
+    public var hasTime = true
+    /// Original-id keys of users and items, indexed by their dense ids.
+    var users = IdInterner(capacity: 1 << 12)
+    var items = IdInterner(capacity: 1 << 14)
+    var strings = OriginalIdStrings()
+    /// What was read from each input.
+    public var sources: [SourceInfo] = []
+    public var malformedLines = 0
+    public var firstBadLines: [BadLine] = []
+    public var droppedByRating = 0
+    public var droppedByEvent = 0
+
+    public init() {}
+
+    /// Events read and kept.
+    public var eventCount: Int { chunks.reduce(0) { $0 + $1.items.count } }
+
+    /// Appends one event (used by the synthetic generator, which bypasses text).
+    mutating func append(userKey: UInt64, itemKey: UInt64, time: Int64?) {
+        if chunks.isEmpty || chunks[chunks.count - 1].items.count >= 1 << 20 { chunks.append(EventChunk()) }
+        let last = chunks.count - 1
+        chunks[last].users.append(users.intern(userKey))
+        chunks[last].items.append(items.intern(itemKey))
+        if let time { chunks[last].times.append(time) }
+    }
+}
+
+/// A run of events with dense ids, parallel arrays.
+struct EventChunk: Sendable {
+    var users: [UInt32] = []
+    var items: [UInt32] = []
+    /// Unix milliseconds; empty when the log has no times.
+    var times: [Int64] = []
+}
+
+/// One input file as read.
+public struct SourceInfo: Sendable, Codable, Equatable {
+    public var path: String
+    public var bytes: Int
+    public var sha256: String
+    public var format: String
+    public var gzip: Bool
+    public var lines: Int
+    public var events: Int
+}
+
+/// Reads raw logs in parallel blocks and interns their ids.
+public struct LogReader {
+    public var options: ReadOptions
+    /// Stop at the first malformed line instead of skipping it.
+    public var strict = false
+    /// Bytes per parse block; blocks are parsed concurrently, a batch at a time.
+    public var blockSize = 1 << 20
+
+    public init(options: ReadOptions, strict: Bool = false) {
+        self.options = options
+        self.strict = strict
+    }
+
+    /// Reads every input in order into one event log.
+    public func read(paths: [String]) throws -> EventLog {
+        var log = EventLog()
+        for (index, path) in paths.enumerated() {
+            let reader = try ResolvedReader.resolve(path: path, options: options)
+            if index == 0 { log.hasTime = reader.hasTime } else if log.hasTime != reader.hasTime {
+                throw DatasetError.invalidOption("\(path): has \(reader.hasTime ? "a" : "no") time column, unlike \(paths[0]); inputs must agree")
+            }
+            try read(path: path, reader: reader, into: &log)
+        }
+        return log
+    }
+
+    private func read(path: String, reader: ResolvedReader, into log: inout EventLog) throws {
+        let blocks = try LineBlockReader(path: path)
+        let parser = BlockParser(reader: reader)
+        let batchSize = 2 * availableCores()
+        var linesBefore = 0
+        var events = 0
+        var isFirstBlock = true
+        while true {
+            var batch: [[UInt8]] = []
+            while batch.count < batchSize, let block = try blocks.nextBlock(size: blockSize) { batch.append(block) }
+            if batch.isEmpty { break }
+            let skipHeader = isFirstBlock && reader.skipFirstLine
+            isFirstBlock = false
+            let parsed = parallelMap(batch.count) { parser.parse(batch[$0], skipFirstLine: $0 == 0 && skipHeader) }
+            batch = []
+            for block in parsed {
+                if block.badLineCount > 0 {
+                    if strict, let first = block.firstBadLines.first {
+                        throw DatasetError.malformedLine(path: path, line: linesBefore + first.line, reason: first.reason)
+                    }
+                    log.malformedLines += block.badLineCount
+                    for bad in block.firstBadLines where log.firstBadLines.count < ParsedBlock.keptBadLines {
+                        log.firstBadLines.append(BadLine(file: path, line: linesBefore + bad.line, reason: bad.reason))
+                    }
+                }
+                linesBefore += block.lineCount
+                log.droppedByRating += block.droppedByRating
+                log.droppedByEvent += block.droppedByEvent
+                events += block.itemKeys.count
+                log.chunks.append(intern(block, into: &log))
+            }
+        }
+        log.sources.append(SourceInfo(path: path, bytes: blocks.file.bytesRead, sha256: blocks.file.digestHex(),
+                                      format: reader.format.rawValue, gzip: blocks.isGzip, lines: linesBefore, events: events))
+    }
+
+    /// Turns a block's original-id keys into dense ids.
+    private func intern(_ block: ParsedBlock, into log: inout EventLog) -> EventChunk {
+        // Block-local string indices become run-wide string keys.
+        let globalKeys = block.localStrings.map { log.strings.key(for: $0) }
+        @inline(__always) func global(_ key: UInt64) -> UInt64 {
+            key & OriginalIdKey.stringTag == 0 ? key : globalKeys[Int(key & ~OriginalIdKey.stringTag)]
+        }
+        var chunk = EventChunk()
+        let count = block.itemKeys.count
+        chunk.users = [UInt32](unsafeUninitializedCapacity: count) { buffer, initialized in
+            for i in 0..<count { buffer[i] = log.users.intern(global(block.userKeys[i])) }
+            initialized = count
+        }
+        chunk.items = [UInt32](unsafeUninitializedCapacity: count) { buffer, initialized in
+            for i in 0..<count { buffer[i] = log.items.intern(global(block.itemKeys[i])) }
+            initialized = count
+        }
+        chunk.times = block.times
+        return chunk
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+
+/// `manifest.json` of a dataset directory: what it holds and how it was made.
+public struct Manifest: Codable, Sendable, Equatable {
+    /// Always `trajectory-dataset`.
+    public var format = Manifest.formatName
+    public var version = Manifest.currentVersion
+    /// Sequences (users, or sessions when cut), items (ids 1…items), events.
+    public var counts: Counts
+    /// Whether times.bin exists.
+    public var hasTimes: Bool
+    /// Whether sequences are sessions (users.tsv then has a session column).
+    public var sessions: Bool
+    public var sources: [SourceInfo]
+    public var options: Options
+    public var dropped: Dropped
+    /// The first malformed lines, file:line and reason.
+    public var badLines: [BadLine]
+    /// ISO-8601 creation time.
+    public var created: String
+    /// The item metadata file titles came from, if any.
+    public var itemMeta: String?
+    /// Items with a title.
+    public var titledItems: Int
+
+    public static let formatName = "trajectory-dataset"
+    public static let currentVersion = 1
+
+    public struct Counts: Codable, Sendable, Equatable {
+        public var users: Int
+        public var items: Int
+        public var events: Int
+        /// Distinct original users (differs from `users` when sessions were cut).
+        public var originalUsers: Int
+    }
+
+    public struct Options: Codable, Sendable, Equatable {
+        public var read: ReadOptions
+        public var cleaning: CleaningOptions
+    }
+
+    public struct Dropped: Codable, Sendable, Equatable {
+        public var malformedLines: Int
+        public var belowMinRating: Int
+        public var filteredEventTypes: Int
+        public var duplicates: Int
+        public var repeats: Int
+        public var capped: Int
+        public var coreEvents: Int
+        public var coreSequences: Int
+        public var coreItems: Int
+    }
+
+    /// Encodes as pretty, key-sorted JSON.
+    public func jsonData() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(self)
+    }
+
+    /// Reads and checks the manifest of a dataset directory.
+    public static func load(directory: String) throws -> Manifest {
+        let path = directory + "/manifest.json"
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw DatasetError.corruptDataset(path: directory, reason: "no manifest.json: not a dataset directory")
+        }
+        let manifest: Manifest
+        do {
+            manifest = try JSONDecoder().decode(Manifest.self, from: data)
+        } catch {
+            throw DatasetError.corruptDataset(path: path, reason: "unreadable manifest: \(error)")
+        }
+        guard manifest.format == formatName else {
+            throw DatasetError.corruptDataset(path: path, reason: "format is '\(manifest.format)', expected '\(formatName)'")
+        }
+        guard manifest.version <= currentVersion else {
+            throw DatasetError.corruptDataset(path: path, reason: "version \(manifest.version) is newer than this build reads (\(currentVersion))")
+        }
+        return manifest
+    }
+}

@@ -1,0 +1,39 @@
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The number of worker threads to use: the cores this process may run on.
+public func availableCores() -> Int {
+    max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+}
+
+/// Computes `body(i)` for `i` in `0..<count` on all cores and returns the results in order.
+func parallelMap<T>(_ count: Int, _ body: (Int) -> T) -> [T] {
+    if count == 0 { return [] }
+    if count == 1 { return [body(0)] }
+    let results = UnsafeMutableBufferPointer<T?>.allocate(capacity: count)
+    results.initialize(repeating: nil)
+    defer { results.deallocate() }
+    nonisolated(unsafe) let slots = results
+    // The workers only run while this call waits, so `body` never outlives it.
+    withoutActuallyEscaping(body) { body in
+        nonisolated(unsafe) let body = body
+        DispatchQueue.concurrentPerform(iterations: count) { index in
+            slots[index] = body(index)
+        }
+    }
+    return results.map { $0! }
+}
+
+/// Runs `body` over `0..<count` split into one contiguous stripe per core.
+func parallelStripes(_ count: Int, minimumPerStripe: Int = 1, _ body: (Range<Int>) -> Void) {
+    let stripes = max(1, min(availableCores(), count / max(1, minimumPerStripe)))
+    if stripes == 1 { body(0..<count); return }
+    withoutActuallyEscaping(body) { body in
+        nonisolated(unsafe) let body = body
+        DispatchQueue.concurrentPerform(iterations: stripes) { stripe in
+            body((count * stripe / stripes)..<(count * (stripe + 1) / stripes))
+        }
+    }
+}

@@ -1,0 +1,167 @@
+/// Generates behaviour with real sequential signal, shaped like MovieLens-1M by default.
+///
+/// Items have Zipf popularity. Each item has a fixed list of successors (drawn by popularity,
+/// the j-th weighted 1/(j+1)); a user's next item follows the current item's successors with
+/// probability `followProbability`, and is otherwise drawn by popularity. Sequence lengths are
+/// lognormal. Because the process is known, the best possible ranking of the next item is known
+/// too: `ceiling()` reports the HR@10 and NDCG@10 a perfect model would reach on the
+/// leave-one-out test targets.
+public struct SyntheticGenerator: Sendable {
+    public struct Parameters: Sendable, Codable, Equatable {
+        public var users = 6040
+        public var items = 3416
+        public var medianLength = 96.0
+        public var lengthSigma = 1.05
+        public var minLength = 20
+        public var maxLength = 2000
+        public var zipfExponent = 1.0
+        public var successors = 24
+        public var followProbability = 0.6
+        public var seed: UInt64 = 42
+        /// First event time (unix seconds); users start within the following `startSpread`.
+        public var startTime: Int64 = 956_703_932
+        public var startSpreadSeconds: Int64 = 86_400 * 900
+
+        public init() {}
+    }
+
+    public let parameters: Parameters
+    /// Popularity probability of item `i` (index i-1).
+    public let popularity: [Double]
+    private let popularityCumulative: [Double]
+    /// Successors of item i (index i-1), most likely first.
+    public let successors: [[UInt32]]
+    private let successorWeights: [Double]
+    private let successorCumulative: [Double]
+
+    public init(parameters: Parameters) {
+        self.parameters = parameters
+        var random = SeededRandom(seed: parameters.seed)
+        let n = parameters.items
+        // Popularity by rank, assigned to a random permutation of the ids.
+        var byRank = (0..<n).map { 1 / pow(Double($0 + 1), parameters.zipfExponent) }
+        let total = byRank.reduce(0, +)
+        byRank = byRank.map { $0 / total }
+        var ids = Array(0..<n)
+        for i in stride(from: n - 1, to: 0, by: -1) { ids.swapAt(i, Int(random.next() % UInt64(i + 1))) }
+        var popularity = [Double](repeating: 0, count: n)
+        for rank in 0..<n { popularity[ids[rank]] = byRank[rank] }
+        self.popularity = popularity
+        var cumulative = popularity
+        for i in 1..<n { cumulative[i] += cumulative[i - 1] }
+        cumulative[n - 1] = 1
+        popularityCumulative = cumulative
+
+        let count = min(parameters.successors, n - 1)
+        var lists: [[UInt32]] = []
+        lists.reserveCapacity(n)
+        for item in 0..<n {
+            var chosen: [UInt32] = []
+            var seen = Set<Int>([item])
+            while chosen.count < count {
+                let candidate = random.draw(cumulative: cumulative)
+                if seen.insert(candidate).inserted { chosen.append(UInt32(candidate + 1)) }
+            }
+            lists.append(chosen)
+        }
+        successors = lists
+        let weights = (0..<count).map { 1 / Double($0 + 1) }
+        let weightTotal = weights.reduce(0, +)
+        successorWeights = weights.map { $0 / weightTotal }
+        var successorCumulative = successorWeights
+        for j in 1..<max(1, count) { successorCumulative[j] += successorCumulative[j - 1] }
+        if count > 0 { successorCumulative[count - 1] = 1 }
+        self.successorCumulative = successorCumulative
+    }
+
+    /// One generated user: item ids (1-based) and unix times in seconds, oldest first.
+    public struct UserHistory: Sendable {
+        public var items: [UInt32]
+        public var times: [Int64]
+    }
+
+    /// Generates all users' histories, in user order (user u has original id u+1).
+    public func generate() -> [UserHistory] {
+        var random = SeededRandom(seed: parameters.seed &+ 0x5EED)
+        var users: [UserHistory] = []
+        users.reserveCapacity(parameters.users)
+        let mu = log(parameters.medianLength)
+        for _ in 0..<parameters.users {
+            let drawn = exp(mu + parameters.lengthSigma * random.normal()).rounded()
+            let length = Int(min(Double(parameters.maxLength), max(Double(parameters.minLength), drawn)))
+            var items = [UInt32]()
+            var times = [Int64]()
+            items.reserveCapacity(length)
+            times.reserveCapacity(length)
+            var time = parameters.startTime + Int64(random.unit() * Double(parameters.startSpreadSeconds))
+            var current = UInt32(random.draw(cumulative: popularityCumulative) + 1)
+            for step in 0..<length {
+                if step > 0 {
+                    if random.unit() < parameters.followProbability {
+                        current = successors[Int(current) - 1][random.draw(cumulative: successorCumulative)]
+                    } else {
+                        current = UInt32(random.draw(cumulative: popularityCumulative) + 1)
+                    }
+                    // Mostly minutes apart; now and then days apart (so sessions exist).
+                    if random.unit() < 0.03 {
+                        time += 86_400 + Int64(random.unit() * 86_400 * 20)
+                    } else {
+                        time += 20 + Int64(random.unit() * 900)
+                    }
+                }
+                items.append(current)
+                times.append(time)
+            }
+            users.append(UserHistory(items: items, times: times))
+        }
+        return users
+    }
+
+    /// The true probability that `next` follows `current`.
+    public func transitionProbability(from current: UInt32, to next: UInt32) -> Double {
+        var p = (1 - parameters.followProbability) * popularity[Int(next) - 1]
+        if let j = successors[Int(current) - 1].firstIndex(of: next) { p += parameters.followProbability * successorWeights[j] }
+        return p
+    }
+
+    /// HR@10 and NDCG@10 of the generator's own next-item probabilities on the leave-one-out
+    /// test targets (users with at least 3 events; full ranking, no seen-item filtering).
+    public func ceiling(_ users: [UserHistory], k: Int = 10) -> (hitRate: Double, ndcg: Double) {
+        var hits = 0.0
+        var gain = 0.0
+        var evaluated = 0
+        let n = parameters.items
+        for user in users where user.items.count >= 3 {
+            let previous = user.items[user.items.count - 2]
+            let target = user.items[user.items.count - 1]
+            let targetScore = transitionProbability(from: previous, to: target)
+            var rank = 0
+            for item in 1...n where transitionProbability(from: previous, to: UInt32(item)) > targetScore {
+                rank += 1
+                if rank >= k { break }
+            }
+            evaluated += 1
+            if rank < k {
+                hits += 1
+                gain += 1 / log2(Double(rank) + 2)
+            }
+        }
+        return evaluated == 0 ? (0, 0) : (hits / Double(evaluated), gain / Double(evaluated))
+    }
+
+    /// The histories as an in-memory event log, as if read from a file.
+    public static func eventLog(_ users: [UserHistory]) -> EventLog {
+        var log = EventLog()
+        for (index, user) in users.enumerated() {
+            for (item, time) in zip(user.items, user.times) {
+                log.append(userKey: UInt64(index + 1), itemKey: UInt64(item), time: time * 1000)
+            }
+        }
+        log.sources = [SourceInfo(path: "synth", bytes: 0, sha256: "", format: "synthetic", gzip: false, lines: 0, events: log.eventCount)]
+        return log
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

@@ -1,0 +1,45 @@
+import ArgumentParser
+import Datasets
+import Foundation
+
+/// `trajectory info`: the shape of a dataset.
+struct Info: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show a dataset's size, sequence lengths, popularity skew and time span.",
+        discussion: "Example: trajectory info data/ml1m --json"
+    )
+
+    @Argument(help: "A dataset directory written by `trajectory prepare` or `trajectory synth`.")
+    var dataset: String
+
+    @Flag(help: "Print JSON instead of a table.")
+    var json = false
+
+    func run() throws {
+        let statistics = try reportingErrors { DatasetStatistics(dataset: try Dataset(directory: dataset)) }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(statistics), as: UTF8.self))
+            return
+        }
+        let s = statistics
+        let l = s.sequenceLength
+        var lines = [
+            "dataset   \(dataset)",
+            "users     \(s.users)",
+            "items     \(s.items)",
+            "events    \(s.events)",
+            "density   \(String(format: "%.4f%%", s.density * 100))",
+            "length    min \(l.min)  p5 \(l.p5)  p25 \(l.p25)  median \(l.p50)  p75 \(l.p75)  p95 \(l.p95)  p99 \(l.p99)  max \(l.max)  mean \(String(format: "%.1f", l.mean))",
+            "top 1%    \(String(format: "%.1f%%", s.topOnePercentShare * 100)) of events on the most popular 1% of items",
+            "once      \(s.itemsSeenOnce) items seen only once",
+        ]
+        if let first = s.firstEvent, let last = s.lastEvent, let days = s.spanDays {
+            lines.append("time      \(first) … \(last) (\(String(format: "%.1f", days)) days)")
+        } else {
+            lines.append("time      no timestamps")
+        }
+        print(lines.joined(separator: "\n"))
+    }
+}

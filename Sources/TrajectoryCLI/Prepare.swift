@@ -1,0 +1,179 @@
+import ArgumentParser
+import Datasets
+import Foundation
+
+extension LogFormat: ExpressibleByArgument {}
+extension HeaderMode: ExpressibleByArgument {}
+extension TimeUnit: ExpressibleByArgument {}
+
+/// `trajectory prepare`: raw logs → a dataset directory.
+struct Prepare: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Turn raw behaviour logs into a clean sequence dataset.",
+        discussion: """
+        Reads one or more logs (plain or .gz) and writes a dataset directory: items.bin, \
+        offsets.bin, times.bin, items.tsv, users.tsv and manifest.json. The directory is built \
+        under a temporary name and renamed at the end, so a failed or killed run leaves nothing.
+
+        Formats (--format, detected when omitted):
+          movielens   1::1193::5::978300760            (user::item::rating::time)
+          csv / tsv   user_id,item_id,timestamp        (header optional; any --delimiter)
+          jsonl       {"user": "u1", "item": "i9", "ts": "2024-05-01T10:00:00Z"}
+          pairs       1 1193 [978300760]               (one event a line; file order = time order)
+          sequences   1 1193 661 914                   (one user a line, oldest first)
+
+        Columns are chosen by header/JSON name or by 1-based index: --user userId --item 2.
+        Timestamps may be unix seconds, milliseconds, fractional seconds, ISO-8601 or YYYY-MM-DD.
+
+        Cleaning runs in this order: rating and event filters, time order per user (ties keep \
+        file order), exact duplicates dropped, repeats collapsed, sessions cut, lengths capped, \
+        then k-core to its fixed point.
+
+        Examples:
+          trajectory prepare ratings.dat --out data/ml1m --min-rating 4 --item-meta movies.dat
+          trajectory prepare events.csv.gz --out data/shop --user visitorid --item itemid \\
+              --time timestamp --event event --keep-events view,addtocart --session-gap 30m
+        """
+    )
+
+    @Argument(help: "Input log files, read in order (plain or gzip).")
+    var inputs: [String]
+
+    @Option(name: .shortAndLong, help: "The dataset directory to write.")
+    var out: String
+
+    @Option(help: "Input format: auto, movielens, csv, tsv, jsonl, pairs, sequences.")
+    var format: LogFormat = .auto
+
+    @Option(help: "Field delimiter for csv (e.g. ',', ';', '|', 'tab', '::').")
+    var delimiter: String?
+
+    @Option(help: "Whether csv/tsv files start with a header line: auto, yes, no.")
+    var header: HeaderMode = .auto
+
+    @Option(help: "User column: a header/JSON name or a 1-based index.")
+    var user: String?
+
+    @Option(help: "Item column: a header/JSON name or a 1-based index.")
+    var item: String?
+
+    @Option(help: "Timestamp column: a header/JSON name or a 1-based index.")
+    var time: String?
+
+    @Option(help: "Rating column, for --min-rating.")
+    var rating: String?
+
+    @Option(help: "Event-type column, for --keep-events.")
+    var event: String?
+
+    @Option(help: "Comma-separated event types to keep (e.g. view,cart); others are dropped.")
+    var keepEvents: String?
+
+    @Option(help: "Drop events rated below this value.")
+    var minRating: Double?
+
+    @Option(help: "Unit of integer timestamps: auto (by magnitude), s, ms, us.")
+    var timeUnit: TimeUnit = .auto
+
+    @Flag(help: "Keep exact duplicate events (same user, item and time); they are dropped by default.")
+    var keepDuplicates = false
+
+    @Flag(help: "Collapse consecutive repeats of the same item into one event.")
+    var collapseRepeats = false
+
+    @Option(help: "k-core: drop users (sequences) with fewer events, repeated to the fixed point.")
+    var minUserEvents = 1
+
+    @Option(help: "k-core: drop items with fewer events, repeated to the fixed point.")
+    var minItemEvents = 1
+
+    @Option(help: "Cut a user's history at gaps longer than this (e.g. 30m, 2h, 1d); each session becomes its own sequence.")
+    var sessionGap: String?
+
+    @Option(help: "Keep only the most recent N events of each sequence.")
+    var maxEvents: Int?
+
+    @Option(help: "Item metadata with titles: MovieLens movies.dat, u.item, or CSV/TSV with id and title columns.")
+    var itemMeta: String?
+
+    @Flag(help: "Stop at the first malformed line (exit 65) instead of skipping and counting it.")
+    var strict = false
+
+    @Flag(help: "Replace the output directory if it exists.")
+    var force = false
+
+    @Flag(help: "Print the manifest as JSON instead of a summary.")
+    var json = false
+
+    func validate() throws {
+        if minUserEvents < 1 { throw ValidationError("--min-user-events must be at least 1") }
+        if minItemEvents < 1 { throw ValidationError("--min-item-events must be at least 1") }
+        if let maxEvents, maxEvents < 1 { throw ValidationError("--max-events must be at least 1") }
+        if let sessionGap, DurationParser.milliseconds(sessionGap) == nil {
+            throw ValidationError("--session-gap '\(sessionGap)' is not a duration (e.g. 30m, 90s, 2h, 1d)")
+        }
+        if keepEvents != nil && event == nil && format != .jsonl {
+            throw ValidationError("--keep-events needs --event (the event-type column)")
+        }
+    }
+
+    func run() throws {
+        var preparer = Preparer()
+        preparer.read.format = format
+        preparer.read.delimiter = delimiter
+        preparer.read.header = header
+        preparer.read.user = user.map(ColumnSpec.init)
+        preparer.read.item = item.map(ColumnSpec.init)
+        preparer.read.time = time.map(ColumnSpec.init)
+        preparer.read.rating = rating.map(ColumnSpec.init)
+        preparer.read.event = event.map(ColumnSpec.init)
+        preparer.read.keepEvents = keepEvents.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } } ?? []
+        preparer.read.minRating = minRating
+        preparer.read.timeUnit = timeUnit
+        preparer.cleaning.dropDuplicates = !keepDuplicates
+        preparer.cleaning.collapseRepeats = collapseRepeats
+        preparer.cleaning.minSequenceEvents = minUserEvents
+        preparer.cleaning.minItemEvents = minItemEvents
+        preparer.cleaning.sessionGapMilliseconds = sessionGap.flatMap(DurationParser.milliseconds)
+        preparer.cleaning.maxEventsPerSequence = maxEvents
+        preparer.itemMeta = itemMeta
+        preparer.strict = strict
+        preparer.force = force
+
+        let started = Date()
+        let summary = try reportingErrors { try preparer.run(inputs: inputs, output: out) }
+        let seconds = Date().timeIntervalSince(started)
+        if json {
+            print(String(decoding: try summary.manifest.jsonData(), as: UTF8.self))
+        } else {
+            print(Self.describe(summary, seconds: seconds))
+        }
+    }
+
+    /// The human summary of a prepare run.
+    static func describe(_ summary: PrepareSummary, seconds: Double) -> String {
+        let m = summary.manifest
+        var lines: [String] = []
+        let sequencesLabel = m.sessions ? "sessions (\(m.counts.originalUsers) users)" : "users"
+        lines.append("prepared \(summary.directory): \(m.counts.users) \(sequencesLabel), \(m.counts.items) items, \(m.counts.events) events in \(String(format: "%.2f", seconds)) s")
+        for source in m.sources {
+            let megabytes = String(format: "%.1f", Double(source.bytes) / 1_000_000)
+            lines.append("  read \(source.path): \(source.format)\(source.gzip ? ", gzip" : ""), \(source.lines) lines, \(megabytes) MB, \(source.events) events")
+        }
+        let d = m.dropped
+        let drops: [(String, Int)] = [
+            ("malformed lines", d.malformedLines), ("below --min-rating", d.belowMinRating),
+            ("other event types", d.filteredEventTypes), ("duplicates", d.duplicates), ("repeats collapsed", d.repeats),
+            ("over --max-events", d.capped), ("events by k-core", d.coreEvents),
+            ("users by k-core", d.coreSequences), ("items by k-core", d.coreItems),
+        ]
+        let nonZero = drops.filter { $0.1 > 0 }
+        lines.append("  dropped: " + (nonZero.isEmpty ? "nothing" : nonZero.map { "\($0.1) \($0.0)" }.joined(separator: ", ")))
+        if !m.badLines.isEmpty {
+            lines.append("  first malformed lines:")
+            for bad in m.badLines { lines.append("    \(bad)") }
+        }
+        if let meta = m.itemMeta { lines.append("  titles: \(m.titledItems) of \(m.counts.items) items from \(meta)") }
+        return lines.joined(separator: "\n")
+    }
+}

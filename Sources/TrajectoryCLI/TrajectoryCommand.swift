@@ -1,0 +1,22 @@
+import ArgumentParser
+
+/// The `trajectory` command: raw behaviour logs in, next-item predictions out.
+public struct TrajectoryCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "trajectory",
+        abstract: "Learn from behaviour logs and predict what each user does next.",
+        discussion: """
+        A typical session:
+          trajectory synth --out data/synth.dat --format movielens   # or bring your own log
+          trajectory prepare data/synth.dat --out data/synth --min-user-events 5 --min-item-events 5
+          trajectory info data/synth
+        """,
+        version: trajectoryVersion,
+        subcommands: [Prepare.self, Info.self, Synth.self]
+    )
+
+    public init() {}
+}
+
+/// The version printed by `--version`.
+public let trajectoryVersion = "0.1.0"

@@ -1,0 +1,3 @@
+import TrajectoryCLI
+
+TrajectoryCommand.main()
