@@ -146,7 +146,7 @@ final class LineBlockReader {
             let start = block.count
             if start >= size, block.lastIndex(of: UInt8(ascii: "\n")) != nil { break }
             let want = max(size - start, 1 << 16)
-            block.append(contentsOf: repeatElement(0, count: want))
+            block += [UInt8](repeating: 0, count: want)
             let n = try block.withUnsafeMutableBytes { raw in
                 try source.read(into: UnsafeMutableRawBufferPointer(rebasing: raw[start..<(start + want)]))
             }
