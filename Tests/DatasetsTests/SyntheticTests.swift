@@ -1,0 +1,70 @@
+import Foundation
+import Testing
+@testable import Datasets
+
+@Suite struct SyntheticTests {
+    static func smallParameters() -> SyntheticGenerator.Parameters {
+        var p = SyntheticGenerator.Parameters()
+        p.users = 300
+        p.items = 200
+        p.medianLength = 30
+        p.minLength = 5
+        p.maxLength = 200
+        return p
+    }
+
+    @Test func sameSeedSameData() {
+        let a = SyntheticGenerator(parameters: Self.smallParameters()).generate()
+        let b = SyntheticGenerator(parameters: Self.smallParameters()).generate()
+        #expect(a.map(\.items) == b.map(\.items))
+        #expect(a.map(\.times) == b.map(\.times))
+        var other = Self.smallParameters()
+        other.seed = 43
+        #expect(SyntheticGenerator(parameters: other).generate().map(\.items) != a.map(\.items))
+    }
+
+    @Test func shapeFollowsTheParameters() {
+        let histories = SyntheticGenerator(parameters: Self.smallParameters()).generate()
+        #expect(histories.count == 300)
+        #expect(histories.allSatisfy { (5...200).contains($0.items.count) })
+        #expect(histories.allSatisfy { $0.items.allSatisfy { (1...200).contains($0) } })
+        #expect(histories.allSatisfy { zip($0.times, $0.times.dropFirst()).allSatisfy { $0 < $1 } })
+        let median = histories.map(\.items.count).sorted()[150]
+        #expect((20...45).contains(median))
+    }
+
+    @Test func ceilingIsWellAbovePopularity() {
+        let generator = SyntheticGenerator(parameters: Self.smallParameters())
+        let histories = generator.generate()
+        let ceiling = generator.ceiling(histories)
+        // Popularity's HR@10: rank every target by popularity alone.
+        let top10 = Set((1...200).sorted { generator.popularity[$0 - 1] > generator.popularity[$1 - 1] }.prefix(10).map(UInt32.init))
+        let popularityHits = Double(histories.filter { top10.contains($0.items.last!) }.count) / Double(histories.count)
+        #expect(ceiling.hitRate > popularityHits + 0.15)
+        #expect(ceiling.hitRate < 1)
+        #expect(ceiling.ndcg > 0 && ceiling.ndcg < ceiling.hitRate)
+    }
+
+    /// synth → raw log in every format → prepare gives the sequences synth writes directly.
+    @Test(arguments: [LogFormat.movielens, .csv, .tsv, .jsonl, .pairs, .sequences])
+    func roundTripThroughEveryFormat(format: LogFormat) throws {
+        let dir = TemporaryDirectory()
+        let histories = SyntheticGenerator(parameters: Self.smallParameters()).generate()
+        var direct = Preparer()
+        direct.force = true
+        _ = try direct.write(SyntheticGenerator.eventLog(histories), output: dir.path + "/direct")
+        let expected = try originalSequences(Dataset(directory: dir.path + "/direct"))
+        #expect(expected.count == 300)
+
+        let raw = dir.path + "/log." + format.rawValue + (format == .csv ? ".csv.gz" : "")
+        try RawLogWriter(format: format).write(histories, to: raw)
+        let read = try prepareSequences([raw], in: dir, out: "read")
+        #expect(read.summary.manifest.sources[0].format == format.rawValue)
+        #expect(read.sequences == expected)
+        let directDataset = try Dataset(directory: dir.path + "/direct")
+        if read.summary.manifest.hasTimes {
+            #expect(Array(read.dataset.times!) == Array(directDataset.times!))
+        }
+        #expect(Array(read.dataset.items) == Array(directDataset.items))
+    }
+}
