@@ -1,0 +1,110 @@
+/// Yields left-padded (B, T) training windows straight from a memory-mapped dataset.
+///
+/// A window ending at index `e` of a span holds the up-to-T most recent items before `e`:
+/// `inputs[t]` is an item and `targets[t]` the item that followed it; padding (0) fills the
+/// left. With `.latest` each span gives one window (its most recent T items); with
+/// `.sliding(stride:)` long spans also give windows ending `stride`, `2·stride`, … earlier.
+/// Nothing is copied up front: each batch is filled into buffers the caller owns.
+public struct TrainingBatcher: Sendable {
+    public enum Windows: Sendable, Equatable {
+        case latest
+        case sliding(stride: Int)
+    }
+
+    public let batchSize: Int
+    public let maxLength: Int
+    private let dataset: Dataset
+    /// (span start, window end) per window.
+    private let windowStarts: [Int]
+    private let windowEnds: [Int]
+    private var order: [Int32]
+
+    public init(dataset: Dataset, spans: [TrainingSpan], batchSize: Int, maxLength: Int, windows: Windows = .latest) {
+        precondition(batchSize > 0 && maxLength > 0)
+        self.dataset = dataset
+        self.batchSize = batchSize
+        self.maxLength = maxLength
+        var starts: [Int] = []
+        var ends: [Int] = []
+        starts.reserveCapacity(spans.count)
+        ends.reserveCapacity(spans.count)
+        for span in spans where span.range.count >= 2 {
+            switch windows {
+            case .latest:
+                starts.append(span.range.lowerBound)
+                ends.append(span.range.upperBound)
+            case .sliding(let stride):
+                precondition(stride > 0)
+                var end = span.range.upperBound
+                while end - span.range.lowerBound >= 2 {
+                    starts.append(span.range.lowerBound)
+                    ends.append(end)
+                    end -= stride
+                }
+            }
+        }
+        windowStarts = starts
+        windowEnds = ends
+        order = (0..<Int32(starts.count)).map { $0 }
+    }
+
+    /// Windows in one epoch.
+    public var windowCount: Int { windowStarts.count }
+    /// Batches in one epoch (the last may be partial).
+    public var batchCount: Int { (windowCount + batchSize - 1) / batchSize }
+
+    /// Puts the windows in a new random order, the same for the same seed.
+    public mutating func shuffle(seed: UInt64) {
+        var random = SeededRandom(seed: seed)
+        order = (0..<Int32(windowCount)).map { $0 }
+        for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, Int(random.next() % UInt64(i + 1))) }
+    }
+
+    /// Fills batch `index` into `inputs` and `targets` (each batchSize × maxLength, row-major)
+    /// and returns the number of rows filled; rows past that are zero.
+    public func fill(batch index: Int, inputs: UnsafeMutableBufferPointer<Int32>, targets: UnsafeMutableBufferPointer<Int32>) -> Int {
+        precondition(inputs.count >= batchSize * maxLength && targets.count >= batchSize * maxLength)
+        let first = index * batchSize
+        let rows = max(0, min(batchSize, windowCount - first))
+        let items = dataset.items
+        let T = maxLength
+        for row in 0..<batchSize {
+            let base = row * T
+            guard row < rows else {
+                for t in 0..<T { inputs[base + t] = 0; targets[base + t] = 0 }
+                continue
+            }
+            let window = Int(order[first + row])
+            let start = windowStarts[window]
+            let end = windowEnds[window]
+            let length = min(T, end - start - 1)
+            let pad = T - length
+            for t in 0..<pad { inputs[base + t] = 0; targets[base + t] = 0 }
+            for k in 0..<length {
+                inputs[base + pad + k] = Int32(items[end - 1 - length + k])
+                targets[base + pad + k] = Int32(items[end - length + k])
+            }
+        }
+        return rows
+    }
+}
+
+/// Fills left-padded histories of evaluation cases, (B, T) row-major, and their targets.
+public enum EvaluationBatcher {
+    /// Writes `cases[range]` into `inputs` (range.count × maxLength) and `targets`; returns the rows filled.
+    @discardableResult
+    public static func fill(_ cases: ArraySlice<EvaluationCase>, dataset: Dataset, maxLength: Int,
+                            inputs: UnsafeMutableBufferPointer<Int32>, targets: UnsafeMutableBufferPointer<Int32>) -> Int {
+        let items = dataset.items
+        for (row, example) in cases.enumerated() {
+            let base = row * maxLength
+            let length = min(maxLength, example.history.count)
+            let pad = maxLength - length
+            for t in 0..<pad { inputs[base + t] = 0 }
+            let from = example.history.upperBound - length
+            for k in 0..<length { inputs[base + pad + k] = Int32(items[from + k]) }
+            targets[row] = Int32(example.target)
+        }
+        return cases.count
+    }
+}
