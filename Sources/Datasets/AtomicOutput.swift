@@ -74,6 +74,8 @@ public enum AtomicOutput {
     /// Moves the finished `temporary` directory to `destination`; an existing destination is
     /// replaced only when `force` is set, and is removed only after the new one is in place.
     public static func commitDirectory(_ temporary: String, to destination: String, force: Bool) throws {
+        // Crash-safety tests kill the process at the worst moment: all files written, nothing renamed.
+        if ProcessInfo.processInfo.environment["TRAJECTORY_FAILPOINT"] == "before-commit" { kill(getpid(), SIGKILL) }
         let fileManager = FileManager.default
         var old: String?
         if fileManager.fileExists(atPath: destination) {
