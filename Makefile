@@ -1,0 +1,54 @@
+# Trajectory: `make demo` runs the main job end to end, `make test` runs every test.
+# Both install what they need (Debian packages) on a fresh machine with Swift.
+
+SWIFT      ?= swift
+APT_PKGS   := zlib1g-dev
+RELEASE    := .build/release/trajectory
+SHARED     ?= $(abspath ../shared)
+DEMO_DIR   := demo-output
+
+.PHONY: setup build release test demo check-data bench bench-etl clean
+
+## setup: install missing Debian packages (zlib headers)
+setup:
+	@missing=""; for p in $(APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+## build: debug build
+build: setup
+	$(SWIFT) build
+
+## release: optimised build of the trajectory command
+release: setup
+	$(SWIFT) build -c release --product trajectory
+
+## test: build and run every test (Swift Testing)
+test: setup
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+## demo: synth -> raw MovieLens-format log -> prepare (5-core) -> info
+demo: release
+	@mkdir -p $(DEMO_DIR)
+	$(RELEASE) synth --out $(DEMO_DIR)/ratings.dat --format movielens --force
+	$(RELEASE) prepare $(DEMO_DIR)/ratings.dat --out $(DEMO_DIR)/dataset --min-user-events 5 --min-item-events 5 --force
+	$(RELEASE) info $(DEMO_DIR)/dataset
+
+## check-data: heavy checks against the real data sets in ../shared/data
+check-data: setup
+	$(SWIFT) build --build-tests
+	TRAJECTORY_DATA=$(SHARED)/data $(SWIFT) test --skip-build --filter RealDataTests
+
+## bench: every benchmark
+bench: bench-etl
+
+## bench-etl: prepare vs the pandas ETL peer on a 1M-line log (and a 20M-line scaling run)
+bench-etl: release
+	bash bench/etl.sh
+
+clean:
+	rm -rf .build $(DEMO_DIR) bench/out
