@@ -30,6 +30,7 @@ public struct Preparer: Sendable {
             throw DatasetError.unreadable(path: itemMeta, reason: "no such file")
         }
         let log = try LogReader(options: read, strict: strict).read(paths: inputs)
+        MemoryUsage.trace("after reading")
         return try write(log, output: output)
     }
 
@@ -62,6 +63,7 @@ public struct Preparer: Sendable {
             created: TimestampParser.iso8601String(unixSeconds: Int64(Date().timeIntervalSince1970)),
             itemMeta: itemMeta,
             titledItems: titled)
+        MemoryUsage.trace("after cleaning")
         try DatasetWriter.write(sequences, manifest: manifest, titles: titles, to: output, force: force)
         return PrepareSummary(manifest: manifest, report: report, directory: output)
     }

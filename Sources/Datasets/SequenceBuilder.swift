@@ -68,7 +68,9 @@ public enum SequenceBuilder {
             throw DatasetError.invalidOption("--session-gap needs timestamps, and the input has no time column")
         }
         let userCount = log.users.count
+        MemoryUsage.trace("before grouping")
         var (items, times, userOffsets) = group(&log, userCount: userCount)
+        MemoryUsage.trace("after grouping")
 
         if hasTime { sortByTime(items: &items, times: &times, offsets: userOffsets) }
 
@@ -137,6 +139,7 @@ public enum SequenceBuilder {
             }
         }
 
+        MemoryUsage.trace("after per-user cleaning")
         // k-core to its fixed point.
         let itemCountRaw = log.items.count
         var aliveItem = [Bool](repeating: true, count: itemCountRaw)
