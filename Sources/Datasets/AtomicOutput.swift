@@ -8,17 +8,24 @@ import Glibc
 public enum AtomicOutput {
     /// Writes `bytes` to `path` in full and flushes it to disk.
     public static func writeFile(_ path: String, _ bytes: UnsafeRawBufferPointer) throws {
+        try writeFile(path) { write in try write(bytes) }
+    }
+
+    /// Creates `path`, lets `body` write it piece by piece, and flushes it to disk.
+    public static func writeFile(_ path: String, _ body: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         guard fd >= 0 else { throw DatasetError.writeFailed(path: path, reason: systemErrorMessage()) }
         defer { close(fd) }
-        var offset = 0
-        while offset < bytes.count {
-            let n = write(fd, bytes.baseAddress! + offset, min(bytes.count - offset, 1 << 30))
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw DatasetError.writeFailed(path: path, reason: systemErrorMessage())
+        try body { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let n = write(fd, bytes.baseAddress! + offset, min(bytes.count - offset, 1 << 30))
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw DatasetError.writeFailed(path: path, reason: systemErrorMessage())
+                }
+                offset += n
             }
-            offset += n
         }
         guard fsync(fd) == 0 else { throw DatasetError.writeFailed(path: path, reason: systemErrorMessage()) }
     }

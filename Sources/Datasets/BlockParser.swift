@@ -10,12 +10,22 @@ public struct BadLine: Sendable, Equatable, Codable, CustomStringConvertible {
     public var description: String { "\(file):\(line): \(reason)" }
 }
 
-/// The events parsed from one block of lines, with original-id keys.
+/// The events parsed from one block of lines.
+///
+/// Ids are interned per block (on the worker thread that parsed it) into block-local dense
+/// ids; the reader later maps the few distinct local ids to run-wide ids and rewrites the
+/// arrays in place, so the parsed arrays become the stored chunk without a copy.
 struct ParsedBlock {
-    var userKeys: [UInt64] = []
-    var itemKeys: [UInt64] = []
-    /// Unix milliseconds, parallel to the keys; empty when the reader has no time column.
+    /// Block-local user and item ids, parallel arrays.
+    var users: [UInt32] = []
+    var items: [UInt32] = []
+    /// Unix milliseconds, parallel to the ids, while parsing; empty when there is no time column.
     var times: [Int64] = []
+    /// The times in their compact stored form, once the block is parsed.
+    var storedTimes = ChunkTimes.none
+    /// Original-id keys of the local ids (string keys index `localStrings`).
+    var userKeys = IdInterner(capacity: 256)
+    var itemKeys = IdInterner(capacity: 2048)
     /// Lines in the block.
     var lineCount = 0
     /// Malformed lines: how many, and the first few (line numbers relative to the block, 1-based).
@@ -32,6 +42,13 @@ struct ParsedBlock {
     mutating func recordBad(line: Int, _ reason: @autoclosure () -> String) {
         badLineCount += 1
         if firstBadLines.count < Self.keptBadLines { firstBadLines.append((line, reason())) }
+    }
+
+    /// Appends one event given the original-id keys of its user and item.
+    @inline(__always)
+    mutating func append(userKey: UInt64, itemKey: UInt64) {
+        users.append(userKeys.intern(userKey))
+        items.append(itemKeys.intern(itemKey))
     }
 
     mutating func key(_ token: UnsafeRawBufferPointer) -> UInt64 {
@@ -56,8 +73,8 @@ struct BlockParser {
     func parse(_ block: [UInt8], skipFirstLine: Bool) -> ParsedBlock {
         var out = ParsedBlock()
         let estimate = block.count / 24
-        out.userKeys.reserveCapacity(estimate)
-        out.itemKeys.reserveCapacity(estimate)
+        out.users.reserveCapacity(estimate)
+        out.items.reserveCapacity(estimate)
         if reader.hasTime { out.times.reserveCapacity(estimate) }
         var splitter: FieldSplitter
         if case .fields(let mode) = reader.layout { splitter = FieldSplitter(mode: mode) } else { splitter = FieldSplitter(mode: .whitespace) }
@@ -88,6 +105,8 @@ struct BlockParser {
             }
             out.lineCount = lineNumber
         }
+        out.storedTimes = ChunkTimes(compacting: out.times, hasTime: reader.hasTime)
+        out.times = []
         return out
     }
 
@@ -124,8 +143,7 @@ struct BlockParser {
         if empty { out.recordBad(line: number, "empty user id"); return }
         splitter.field(reader.item, in: line) { token in if token.isEmpty { empty = true } else { itemKey = out.key(token) } }
         if empty { out.recordBad(line: number, "empty item id"); return }
-        out.userKeys.append(userKey)
-        out.itemKeys.append(itemKey)
+        out.append(userKey: userKey, itemKey: itemKey)
         if reader.time != nil { out.times.append(time) }
     }
 
@@ -152,8 +170,9 @@ struct BlockParser {
             }
             time = parsed
         }
-        out.userKeys.append(user.withUnsafeBytes { out.key($0) })
-        out.itemKeys.append(item.withUnsafeBytes { out.key($0) })
+        let userKey = user.withUnsafeBytes { out.key($0) }
+        let itemKey = item.withUnsafeBytes { out.key($0) }
+        out.append(userKey: userKey, itemKey: itemKey)
         if reader.time != nil { out.times.append(time) }
     }
 
@@ -164,8 +183,7 @@ struct BlockParser {
         splitter.field(0, in: line) { userKey = out.key($0) }
         for field in 1..<splitter.count {
             splitter.field(field, in: line) { token in
-                out.userKeys.append(userKey)
-                out.itemKeys.append(out.key(token))
+                out.append(userKey: userKey, itemKey: out.key(token))
             }
         }
     }

@@ -10,7 +10,7 @@ public enum DatasetWriter {
         do {
             try AtomicOutput.writeArray(temp + "/items.bin", sequences.items)
             try AtomicOutput.writeArray(temp + "/offsets.bin", sequences.offsets)
-            if manifest.hasTimes { try AtomicOutput.writeArray(temp + "/times.bin", sequences.times) }
+            if manifest.hasTimes { try writeTimes(sequences.times, to: temp + "/times.bin") }
             try AtomicOutput.writeText(temp + "/items.tsv", itemsTable(sequences, titles: titles))
             try AtomicOutput.writeText(temp + "/users.tsv", usersTable(sequences))
             let json = try manifest.jsonData()
@@ -19,6 +19,21 @@ public enum DatasetWriter {
         } catch {
             try? FileManager.default.removeItem(atPath: temp)
             throw error
+        }
+    }
+
+    /// times.bin holds Int64 unix seconds; they are converted from the compact form a block at a time.
+    static func writeTimes(_ times: StoredTimes, to path: String) throws {
+        let count = times.count
+        var buffer = [Int64](repeating: 0, count: min(count, 1 << 16))
+        try AtomicOutput.writeFile(path) { write in
+            var start = 0
+            while start < count {
+                let end = min(count, start + buffer.count)
+                for i in start..<end { buffer[i - start] = times.unixSeconds(at: i) }
+                try buffer.withUnsafeBytes { try write(UnsafeRawBufferPointer(rebasing: $0[0..<((end - start) * 8)])) }
+                start = end
+            }
         }
     }
 

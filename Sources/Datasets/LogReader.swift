@@ -22,21 +22,58 @@ public struct EventLog: Sendable {
     public var eventCount: Int { chunks.reduce(0) { $0 + $1.items.count } }
 
     /// Appends one event (used by the synthetic generator, which bypasses text).
-    mutating func append(userKey: UInt64, itemKey: UInt64, time: Int64?) {
-        if chunks.isEmpty || chunks[chunks.count - 1].items.count >= 1 << 20 { chunks.append(EventChunk()) }
+    mutating func append(userKey: UInt64, itemKey: UInt64, milliseconds: Int64?) {
+        if chunks.isEmpty || chunks[chunks.count - 1].items.count >= 1 << 20 {
+            chunks.append(EventChunk(users: [], items: [], times: milliseconds == nil ? .none : .milliseconds([])))
+        }
         let last = chunks.count - 1
         chunks[last].users.append(users.intern(userKey))
         chunks[last].items.append(items.intern(itemKey))
-        if let time { chunks[last].times.append(time) }
+        if let milliseconds, case .milliseconds(var times) = chunks[last].times {
+            chunks[last].times = .none  // keep the array uniquely referenced while appending
+            times.append(milliseconds)
+            chunks[last].times = .milliseconds(times)
+        }
     }
 }
 
 /// A run of events with dense ids, parallel arrays.
 struct EventChunk: Sendable {
-    var users: [UInt32] = []
-    var items: [UInt32] = []
-    /// Unix milliseconds; empty when the log has no times.
-    var times: [Int64] = []
+    var users: [UInt32]
+    var items: [UInt32]
+    var times: ChunkTimes
+}
+
+/// The times of a chunk, stored as compactly as their precision and range allow.
+enum ChunkTimes: Sendable {
+    case none
+    /// Whole seconds: `base + offsets[i]` (4 bytes an event; most logs are like this).
+    case seconds(base: Int64, offsets: [UInt32])
+    /// Unix milliseconds.
+    case milliseconds([Int64])
+
+    /// Compacts millisecond times to seconds offsets when none has a sub-second part.
+    init(compacting times: [Int64], hasTime: Bool) {
+        guard hasTime else { self = .none; return }
+        guard let low = times.min(), let high = times.max() else { self = .seconds(base: 0, offsets: []); return }
+        let wholeSeconds = times.allSatisfy { $0 % 1000 == 0 }
+        let base = floorDivide(low, 1000)
+        if wholeSeconds && floorDivide(high, 1000) - base <= Int64(UInt32.max) {
+            self = .seconds(base: base, offsets: times.map { UInt32(truncatingIfNeeded: $0 / 1000 - base) })
+        } else {
+            self = .milliseconds(times)
+        }
+    }
+
+    /// Unix milliseconds of event `i`.
+    @inline(__always)
+    func milliseconds(at i: Int) -> Int64 {
+        switch self {
+        case .none: return 0
+        case .seconds(let base, let offsets): return (base + Int64(offsets[i])) * 1000
+        case .milliseconds(let values): return values[i]
+        }
+    }
 }
 
 /// One input file as read.
@@ -91,7 +128,7 @@ public struct LogReader {
             isFirstBlock = false
             let parsed = parallelMap(batch.count) { parser.parse(batch[$0], skipFirstLine: $0 == 0 && skipHeader) }
             batch = []
-            for block in parsed {
+            for block in consume parsed {
                 if block.badLineCount > 0 {
                     if strict, let first = block.firstBadLines.first {
                         throw DatasetError.malformedLine(path: path, line: linesBefore + first.line, reason: first.reason)
@@ -104,7 +141,7 @@ public struct LogReader {
                 linesBefore += block.lineCount
                 log.droppedByRating += block.droppedByRating
                 log.droppedByEvent += block.droppedByEvent
-                events += block.itemKeys.count
+                events += block.items.count
                 log.chunks.append(intern(block, into: &log))
             }
         }
@@ -112,24 +149,25 @@ public struct LogReader {
                                       format: reader.format.rawValue, gzip: blocks.isGzip, lines: linesBefore, events: events))
     }
 
-    /// Turns a block's original-id keys into dense ids.
-    private func intern(_ block: ParsedBlock, into log: inout EventLog) -> EventChunk {
+    /// Maps a block's local ids to run-wide dense ids, rewriting its arrays in place.
+    private func intern(_ block: consuming ParsedBlock, into log: inout EventLog) -> EventChunk {
         // Block-local string indices become run-wide string keys.
         let globalKeys = block.localStrings.map { log.strings.key(for: $0) }
         @inline(__always) func global(_ key: UInt64) -> UInt64 {
             key & OriginalIdKey.stringTag == 0 ? key : globalKeys[Int(key & ~OriginalIdKey.stringTag)]
         }
-        var chunk = EventChunk()
-        let count = block.itemKeys.count
-        chunk.users = [UInt32](unsafeUninitializedCapacity: count) { buffer, initialized in
-            for i in 0..<count { buffer[i] = log.users.intern(global(block.userKeys[i])) }
-            initialized = count
+        let userMap = block.userKeys.keys.map { log.users.intern(global($0)) }
+        let itemMap = block.itemKeys.keys.map { log.items.intern(global($0)) }
+        var users = block.users
+        var items = block.items
+        block.users = []
+        block.items = []
+        users.withUnsafeMutableBufferPointer { ids in
+            for i in ids.indices { ids[i] = userMap[Int(ids[i])] }
         }
-        chunk.items = [UInt32](unsafeUninitializedCapacity: count) { buffer, initialized in
-            for i in 0..<count { buffer[i] = log.items.intern(global(block.itemKeys[i])) }
-            initialized = count
+        items.withUnsafeMutableBufferPointer { ids in
+            for i in ids.indices { ids[i] = itemMap[Int(ids[i])] }
         }
-        chunk.times = block.times
-        return chunk
+        return EventChunk(users: users, items: items, times: block.storedTimes)
     }
 }

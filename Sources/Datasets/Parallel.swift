@@ -23,7 +23,10 @@ func parallelMap<T>(_ count: Int, _ body: (Int) -> T) -> [T] {
             slots[index] = body(index)
         }
     }
-    return results.map { $0! }
+    // Move the results out (no copies, so arrays inside stay uniquely referenced) and leave nil behind.
+    let values = (0..<count).map { results[$0].take()! }
+    results.deinitialize()
+    return values
 }
 
 /// Runs `body` over `0..<count` split into one contiguous stripe per core.

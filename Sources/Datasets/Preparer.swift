@@ -30,8 +30,8 @@ public struct Preparer: Sendable {
             throw DatasetError.unreadable(path: itemMeta, reason: "no such file")
         }
         let log = try LogReader(options: read, strict: strict).read(paths: inputs)
-        MemoryUsage.trace("after reading")
-        return try write(log, output: output)
+        MemoryUsage.trace("after reading \(log.chunks.count) chunks, capacity \(log.chunks.reduce(0) { $0 + $1.users.capacity + $1.items.capacity }  * 4 / 1_048_576) MiB of ids")
+        return try write(consume log, output: output)
     }
 
     /// Cleans an event log already in memory and writes it (the synthetic generator's path).
@@ -46,7 +46,7 @@ public struct Preparer: Sendable {
             throw DatasetError.emptyResult("no events were read from \(sources.map(\.path).joined(separator: ", "))"
                 + (malformed > 0 ? " (\(malformed) malformed lines, first: \(badLines.first!))" : ""))
         }
-        let (sequences, report) = try SequenceBuilder.build(log, options: cleaning)
+        let (sequences, report) = try SequenceBuilder.build(consume log, options: cleaning)
         let titles = try itemMeta.map { try ItemMetadata.titles(path: $0) }
         let titled = titles.map { titles in (1...sequences.itemCount).reduce(0) { $0 + (titles[sequences.originalItem(UInt32($1))] != nil ? 1 : 0) } } ?? 0
         let manifest = Manifest(

@@ -36,8 +36,8 @@ public struct PreparedSequences: Sendable {
     public var items: [UInt32]
     /// Sequence boundaries into `items` (sequences + 1 entries).
     public var offsets: [UInt64]
-    /// Unix seconds parallel to `items`; empty when the log had no times.
-    public var times: [Int64]
+    /// Times parallel to `items`, in their compact stored form.
+    var times: StoredTimes
     /// Original-id key of each sequence's user.
     var sequenceUserKeys: [UInt64]
     /// Session number of each sequence within its user (only when sessions were cut).
@@ -55,21 +55,90 @@ public struct PreparedSequences: Sendable {
     public func originalItem(_ id: UInt32) -> String { strings.text(of: itemKeys[Int(id) - 1]) }
     /// The items of sequence `index`.
     public func sequence(_ index: Int) -> ArraySlice<UInt32> { items[Int(offsets[index])..<Int(offsets[index + 1])] }
+    /// Whether events carry times.
+    public var hasTimes: Bool { if case .none = times { return false } else { return true } }
 }
+
+/// Event times of prepared sequences: 4-byte second offsets when every time is a whole
+/// second within a 136-year span, milliseconds otherwise.
+enum StoredTimes: Sendable {
+    case none
+    case seconds(base: Int64, offsets: [UInt32])
+    case milliseconds([Int64])
+
+    /// Unix seconds of event `i`.
+    @inline(__always)
+    func unixSeconds(at i: Int) -> Int64 {
+        switch self {
+        case .none: return 0
+        case .seconds(let base, let offsets): return base + Int64(offsets[i])
+        case .milliseconds(let values): return floorDivide(values[i], 1000)
+        }
+    }
+
+    var count: Int {
+        switch self {
+        case .none: return 0
+        case .seconds(_, let offsets): return offsets.count
+        case .milliseconds(let values): return values.count
+        }
+    }
+}
+
+/// An integer time type the builder sorts and compares: UInt32 second offsets or Int64 milliseconds.
+protocol TimeValue: FixedWidthInteger, Sendable {}
+extension UInt32: TimeValue {}
+extension Int64: TimeValue {}
 
 /// Turns an event log into clean sequences: group by user, order by time, drop duplicates,
 /// collapse repeats, cut sessions, cap lengths, k-core, re-index items by first appearance.
 /// Works in place on one copy of the events.
 public enum SequenceBuilder {
     public static func build(_ log: consuming EventLog, options: CleaningOptions) throws -> (PreparedSequences, CleaningReport) {
-        var report = CleaningReport()
-        let hasTime = log.hasTime
-        if options.sessionGapMilliseconds != nil && !hasTime {
+        if options.sessionGapMilliseconds != nil && !log.hasTime {
             throw DatasetError.invalidOption("--session-gap needs timestamps, and the input has no time column")
         }
+        guard log.hasTime else {
+            return try build(consume log, options: options, clock: TimeClock(baseSeconds: 0, unitMilliseconds: 1), wrap: { (_: [UInt32]) in .none }) { _, _ in 0 }
+        }
+        // Whole seconds within a UInt32 span keep 4 bytes an event; anything else keeps milliseconds.
+        var low = Int64.max, high = Int64.min
+        var allSeconds = true
+        for chunk in log.chunks {
+            guard case .seconds(let base, let offsets) = chunk.times else { allSeconds = false; break }
+            if let first = offsets.min(), let last = offsets.max() {
+                low = min(low, base + Int64(first))
+                high = max(high, base + Int64(last))
+            }
+        }
+        if allSeconds && (low > high || high - low <= Int64(UInt32.max)) {
+            let base = low > high ? 0 : low
+            return try build(consume log, options: options, clock: TimeClock(baseSeconds: base, unitMilliseconds: 1000),
+                             wrap: { (offsets: [UInt32]) in .seconds(base: base, offsets: offsets) }) { times, i in
+                guard case .seconds(let chunkBase, let offsets) = times else { return 0 }
+                return UInt32(truncatingIfNeeded: chunkBase - base + Int64(offsets[i]))
+            }
+        }
+        return try build(consume log, options: options, clock: TimeClock(baseSeconds: 0, unitMilliseconds: 1),
+                         wrap: { (values: [Int64]) in .milliseconds(values) }) { times, i in
+            times.milliseconds(at: i)
+        }
+    }
+
+    /// How stored time values map to real time: `baseSeconds` + value × unit.
+    struct TimeClock {
+        var baseSeconds: Int64
+        var unitMilliseconds: Int64
+    }
+
+    /// The steps proper, over times stored as `T`; `convert` reads a chunk's time as `T`, `wrap` stores the result.
+    private static func build<T: TimeValue>(_ log: consuming EventLog, options: CleaningOptions, clock: TimeClock,
+                                            wrap: ([T]) -> StoredTimes, convert: (ChunkTimes, Int) -> T) throws -> (PreparedSequences, CleaningReport) {
+        var report = CleaningReport()
+        let hasTime = log.hasTime
         let userCount = log.users.count
         MemoryUsage.trace("before grouping")
-        var (items, times, userOffsets) = group(&log, userCount: userCount)
+        var (items, times, userOffsets) = group(&log, userCount: userCount, convert: convert)
         MemoryUsage.trace("after grouping")
 
         if hasTime { sortByTime(items: &items, times: &times, offsets: userOffsets) }
@@ -116,7 +185,8 @@ public enum SequenceBuilder {
             if let gap = options.sessionGapMilliseconds {
                 var sessionStart = start
                 var session: UInt32 = 0
-                for index in (start + 1)..<(end + 1) where index == end || times[index] - times[index - 1] > gap {
+                let gapUnits = gap / clock.unitMilliseconds  // a gap longer than this many time units cuts
+                for index in (start + 1)..<(end + 1) where index == end || Int64(times[index]) - Int64(times[index - 1]) > gapUnits {
                     sequenceStarts.append(sessionStart)
                     sequenceEnds.append(index)
                     sequenceUsers.append(UInt32(user))
@@ -188,7 +258,7 @@ public enum SequenceBuilder {
                     newItemId[raw] = UInt32(itemKeys.count)
                 }
                 items[write] = newItemId[raw]
-                if hasTime { times[write] = floorDivide(times[e], 1000) }
+                if hasTime { times[write] = times[e] }
                 write += 1
             }
             guard write > Int(offsets[offsets.count - 1]) else { continue }
@@ -203,13 +273,15 @@ public enum SequenceBuilder {
         if write == 0 {
             throw DatasetError.emptyResult("no events left after cleaning and filtering")
         }
-        let prepared = PreparedSequences(items: items, offsets: offsets, times: times, sequenceUserKeys: userKeys,
+        let stored = wrap(times)
+        times = []
+        let prepared = PreparedSequences(items: items, offsets: offsets, times: stored, sequenceUserKeys: userKeys,
                                          sequenceSessions: sessions, itemKeys: itemKeys, strings: log.strings)
         return (prepared, report)
     }
 
     /// Scatters the chunks into user-contiguous arrays (file order kept), freeing chunks as it goes.
-    private static func group(_ log: inout EventLog, userCount: Int) -> ([UInt32], [Int64], [Int]) {
+    private static func group<T: TimeValue>(_ log: inout EventLog, userCount: Int, convert: (ChunkTimes, Int) -> T) -> ([UInt32], [T], [Int]) {
         var offsets = [Int](repeating: 0, count: userCount + 1)
         for chunk in log.chunks { for user in chunk.users { offsets[Int(user) + 1] += 1 } }
         for u in 0..<userCount { offsets[u + 1] += offsets[u] }
@@ -217,16 +289,16 @@ public enum SequenceBuilder {
         let hasTime = log.hasTime
         var cursor = offsets
         var items = [UInt32](repeating: 0, count: total)
-        var times = [Int64](repeating: 0, count: hasTime ? total : 0)
+        var times = [T](repeating: 0, count: hasTime ? total : 0)
         for c in log.chunks.indices {
             let chunk = log.chunks[c]
-            log.chunks[c] = EventChunk()
+            log.chunks[c] = EventChunk(users: [], items: [], times: .none)
             for i in chunk.users.indices {
                 let user = Int(chunk.users[i])
                 let position = cursor[user]
                 cursor[user] = position + 1
                 items[position] = chunk.items[i]
-                if hasTime { times[position] = chunk.times[i] }
+                if hasTime { times[position] = convert(chunk.times, i) }
             }
         }
         log.chunks = []
@@ -234,7 +306,7 @@ public enum SequenceBuilder {
     }
 
     /// Orders each user's events by time; ties keep file order.
-    private static func sortByTime(items: inout [UInt32], times: inout [Int64], offsets: [Int]) {
+    private static func sortByTime<T: TimeValue>(items: inout [UInt32], times: inout [T], offsets: [Int]) {
         let userCount = offsets.count - 1
         items.withUnsafeMutableBufferPointer { itemBuffer in
             times.withUnsafeMutableBufferPointer { timeBuffer in
@@ -242,7 +314,7 @@ public enum SequenceBuilder {
                 parallelStripes(userCount, minimumPerStripe: 256) { users in
                     var order: [Int32] = []
                     var itemScratch: [UInt32] = []
-                    var timeScratch: [Int64] = []
+                    var timeScratch: [T] = []
                     for user in users {
                         let start = offsets[user]
                         let end = offsets[user + 1]
@@ -268,7 +340,7 @@ public enum SequenceBuilder {
     }
 
     /// Filters one user's events in place; returns how many were kept and how many were duplicates.
-    private static func filterUser(items: UnsafeMutableBufferPointer<UInt32>, times: UnsafeMutableBufferPointer<Int64>,
+    private static func filterUser<T: TimeValue>(items: UnsafeMutableBufferPointer<UInt32>, times: UnsafeMutableBufferPointer<T>,
                                    range: Range<Int>, dropDuplicates: Bool, collapseRepeats: Bool) -> (Int, Int) {
         var write = range.lowerBound
         var duplicates = 0
@@ -293,7 +365,7 @@ public enum SequenceBuilder {
     }
 
     /// Closes the gaps left by per-user filtering; `kept[u]` events of user u stay at its start.
-    private static func compact(items: inout [UInt32], times: inout [Int64], offsets: inout [Int], kept: [Int]) {
+    private static func compact<T: TimeValue>(items: inout [UInt32], times: inout [T], offsets: inout [Int], kept: [Int]) {
         let hasTime = !times.isEmpty
         var write = 0
         for user in 0..<(offsets.count - 1) {

@@ -154,7 +154,7 @@ public struct SyntheticGenerator: Sendable {
         var log = EventLog()
         for (index, user) in users.enumerated() {
             for (item, time) in zip(user.items, user.times) {
-                log.append(userKey: UInt64(index + 1), itemKey: UInt64(item), time: time * 1000)
+                log.append(userKey: UInt64(index + 1), itemKey: UInt64(item), milliseconds: time * 1000)
             }
         }
         log.sources = [SourceInfo(path: "synth", bytes: 0, sha256: "", format: "synthetic", gzip: false, lines: 0, events: log.eventCount)]
