@@ -14,7 +14,7 @@ public struct SyntheticGenerator: Sendable {
         public var lengthSigma = 1.05
         public var minLength = 20
         public var maxLength = 2000
-        public var zipfExponent = 1.0
+        public var zipfExponent = 0.5
         public var successors = 24
         public var followProbability = 0.6
         public var seed: UInt64 = 42

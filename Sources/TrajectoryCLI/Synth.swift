@@ -49,8 +49,8 @@ struct Synth: ParsableCommand {
     @Option(help: "Longest sequence.")
     var maxLength = 2000
 
-    @Option(help: "Zipf exponent of item popularity.")
-    var zipf = 1.0
+    @Option(help: "Zipf exponent of item popularity (0.5 puts ~9% of events on the top 1% of items, as in ML-1M).")
+    var zipf = 0.5
 
     @Option(help: "Likely successors per item.")
     var successors = 24
