@@ -32,6 +32,8 @@ for round in 1 2 3; do
   measure "$RUNS" pandas-c -- $PY "$PEER" "$LOG" c "$OUT/pandas-c.txt"
 done
 measure 3 pandas-python -- $PY "$PEER" "$LOG" python "$OUT/pandas-python.txt"
+# Same job, same answer: the dense sequences must match the peer's line for line.
+python3 bench/compare_pandas.py "$OUT/ds-1m" "$OUT/pandas-c.txt" | tee -a "$RESULTS"
 
 if [ "$SCALE" = 1 ]; then
   BIG=$OUT/synth-20m.dat

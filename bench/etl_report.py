@@ -33,6 +33,9 @@ print(f"| trajectory prepare (whole process) | {ours:.3f} | {len(walls('trajecto
 print(f"| pandas, C parser (peer's own timer, imports excluded) | {pandas_c:.3f} | {len(walls('pandas-c'))} | {pandas_c/ours:.1f}× slower |")
 print(f"| pandas, C parser (whole process) | {pandas_c_wall:.3f} | {len(walls('pandas-c'))} | {pandas_c_wall/ours:.1f}× slower |")
 print(f"| pandas, `engine=\"python\"` (peer's own timer) | {pandas_py:.3f} | {len(walls('pandas-python'))} | {pandas_py/ours:.1f}× slower |")
+agree = next((r for r in rows if r["label"] == "pandas-agrees"), None)
+if agree:
+    print(f"\nBoth produce identical sequences ({agree['users']:,} users, {agree['events']:,} events; checked by bench/compare_pandas.py).")
 print(f"\nPeak RSS: trajectory {one('trajectory', 'peak_rss_mb')} MB, pandas (C) {one('pandas-c', 'peak_rss_mb')} MB.")
 if walls("trajectory-20m"):
     big = statistics.median(walls("trajectory-20m"))

@@ -133,6 +133,7 @@ struct ResolvedReader: Sendable {
                     .compactMap { spec -> String? in if case .name(let name) = spec { return name.lowercased() } else { return nil } }
                 let lowered = Set(names.map { $0.lowercased() })
                 hasHeader = !requestedNames.isEmpty || !lowered.isDisjoint(with: KnownColumns.all)
+                    || firstLineLooksLikeHeader(firstLines, splitter: &splitter)
             }
             reader.skipFirstLine = hasHeader
             let count = names.count
@@ -184,6 +185,23 @@ struct ResolvedReader: Sendable {
             reader.time = nil
         }
         return reader
+    }
+
+    /// True when some column is numeric on every line but the first: the first line then names the columns.
+    private static func firstLineLooksLikeHeader(_ lines: [[UInt8]], splitter: inout FieldSplitter) -> Bool {
+        guard lines.count >= 2 else { return false }
+        func fields(_ line: [UInt8]) -> [String] {
+            line.withUnsafeBytes { raw in
+                _ = splitter.split(raw)
+                return (0..<splitter.count).map { splitter.text($0, in: raw) }
+            }
+        }
+        let header = fields(lines[0])
+        let rows = lines.dropFirst().map(fields)
+        for column in header.indices where Double(header[column]) == nil {
+            if rows.allSatisfy({ column < $0.count && Double($0[column]) != nil }) { return true }
+        }
+        return false
     }
 
     /// Chooses field indices for delimited layouts from names (header) or indices.

@@ -112,9 +112,6 @@ struct Prepare: ParsableCommand {
         if let sessionGap, DurationParser.milliseconds(sessionGap) == nil {
             throw ValidationError("--session-gap '\(sessionGap)' is not a duration (e.g. 30m, 90s, 2h, 1d)")
         }
-        if keepEvents != nil && event == nil && format != .jsonl {
-            throw ValidationError("--keep-events needs --event (the event-type column)")
-        }
     }
 
     func run() throws {

@@ -59,6 +59,21 @@ import Testing
         #expect(result.users == ["u1", "u2"])
     }
 
+    @Test func unfamiliarHeaderIsRecognisedByItsNonNumericFields() throws {
+        let dir = TemporaryDirectory()
+        let path = dir.file("h.csv", "who,what\n1,10\n1,11\n2,10\n")
+        let result = try prepareSequences([path], in: dir)
+        #expect(result.sequences == [["10", "11"], ["10"]])
+        #expect(result.summary.manifest.dropped.malformedLines == 0)
+    }
+
+    @Test func keepEventsFindsAnEventColumnByItsName() throws {
+        let dir = TemporaryDirectory()
+        let path = dir.file("ev.csv", "user,item,event,timestamp\n1,a,view,1\n1,b,buy,2\n1,c,cart,3\n")
+        let result = try prepareSequences([path], in: dir) { $0.read.keepEvents = ["view", "cart"] }
+        #expect(result.sequences == [["a", "c"]])
+    }
+
     @Test func csvQuotedFieldsKeepDelimitersAndQuotes() throws {
         let dir = TemporaryDirectory()
         let path = dir.file("q.csv", #"""
