@@ -2,14 +2,14 @@
 # Both install what they need (Debian packages) on a fresh machine with Swift.
 
 SWIFT      ?= swift
-APT_PKGS   := zlib1g-dev
+APT_PKGS   := zlib1g-dev libopenblas-dev
 RELEASE    := .build/release/trajectory
 SHARED     ?= $(abspath ../shared)
 DEMO_DIR   := demo-output
 
 .PHONY: setup build release test demo check-data bench bench-etl clean
 
-## setup: install missing Debian packages (zlib headers)
+## setup: install missing Debian packages (zlib headers, OpenBLAS)
 setup:
 	@missing=""; for p in $(APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \

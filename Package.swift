@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "trajectory", targets: ["trajectory"]),
         .library(name: "Datasets", targets: ["Datasets"]),
+        .library(name: "Engine", targets: ["Engine"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.0"),
@@ -15,9 +16,21 @@ let package = Package(
     targets: [
         // zlib, for reading .gz logs directly (Debian: zlib1g-dev).
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        // Small shared pieces: seeded randomness, parallel loops.
+        .target(name: "Core"),
+        // OpenBLAS's CBLAS interface (Debian: libopenblas-dev).
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
+        // Tensors as flat buffers, ops as forward/backward pairs, optimizers, safetensors.
+        .target(
+            name: "Engine",
+            dependencies: ["Core", "CBLAS"],
+            // AVX2 + FMA for the element-wise kernels; without it SIMD fma becomes libm calls.
+            swiftSettings: [.unsafeFlags(["-target-cpu", "haswell"])]
+        ),
         .target(
             name: "Datasets",
             dependencies: [
+                "Core",
                 "CZlib",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
@@ -30,7 +43,8 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "trajectory", dependencies: ["TrajectoryCLI"]),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Core"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Core"]),
         .testTarget(name: "TrajectoryCLITests", dependencies: ["TrajectoryCLI", "Datasets"]),
     ],
     swiftLanguageModes: [.v6]

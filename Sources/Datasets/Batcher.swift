@@ -1,3 +1,5 @@
+import Core
+
 /// Yields left-padded (B, T) training windows straight from a memory-mapped dataset.
 ///
 /// A window ending at index `e` of a span holds the up-to-T most recent items before `e`:

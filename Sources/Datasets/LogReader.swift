@@ -1,3 +1,5 @@
+import Core
+
 /// Events read from raw logs: dense user and item ids (in order of first appearance in the
 /// input), times, and the bookkeeping of what was read and skipped.
 public struct EventLog: Sendable {

@@ -1,3 +1,4 @@
+import Core
 import CZlib
 #if canImport(Glibc)
 import Glibc

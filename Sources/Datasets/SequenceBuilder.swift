@@ -1,3 +1,5 @@
+import Core
+
 /// The cleaning steps of `prepare`, applied in the order listed.
 public struct CleaningOptions: Sendable, Codable, Equatable {
     /// Drop events equal to an earlier one in user, item and time (needs times: without them a

@@ -163,5 +163,6 @@ public struct SyntheticGenerator: Sendable {
 }
 
 #if canImport(Glibc)
+import Core
 import Glibc
 #endif

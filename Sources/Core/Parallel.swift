@@ -9,7 +9,7 @@ public func availableCores() -> Int {
 }
 
 /// Computes `body(i)` for `i` in `0..<count` on all cores and returns the results in order.
-func parallelMap<T>(_ count: Int, _ body: (Int) -> T) -> [T] {
+public func parallelMap<T>(_ count: Int, _ body: (Int) -> T) -> [T] {
     if count == 0 { return [] }
     if count == 1 { return [body(0)] }
     let results = UnsafeMutableBufferPointer<T?>.allocate(capacity: count)
@@ -30,7 +30,7 @@ func parallelMap<T>(_ count: Int, _ body: (Int) -> T) -> [T] {
 }
 
 /// Runs `body` over `0..<count` split into one contiguous stripe per core.
-func parallelStripes(_ count: Int, minimumPerStripe: Int = 1, _ body: (Range<Int>) -> Void) {
+public func parallelStripes(_ count: Int, minimumPerStripe: Int = 1, _ body: (Range<Int>) -> Void) {
     let stripes = max(1, min(availableCores(), count / max(1, minimumPerStripe)))
     if stripes == 1 { body(0..<count); return }
     withoutActuallyEscaping(body) { body in

@@ -1,0 +1,6 @@
+// OpenBLAS through its CBLAS interface (Debian: libopenblas-dev).
+#include <cblas.h>
+
+// OpenBLAS extensions used to size its thread pool.
+void openblas_set_num_threads(int num_threads);
+int openblas_get_num_threads(void);

@@ -1,0 +1,214 @@
+import Core
+
+/// One LSTM layer over packed sequences, with PyTorch's parameters and gate order (i, f, g, o):
+/// weight_ih [4H, I], weight_hh [4H, H], bias_ih [4H], bias_hh [4H].
+///
+/// Each sequence starts from h = c = 0 at its first item (padding is skipped, as PyTorch does
+/// with packed sequences). Buffers are packed rows (see `PackedLayout`):
+/// input [P, I], gates [P, 4H] (activated i, f, g, o; the backward pass overwrites them with
+/// pre-activation gradients), cells [P, H], tanhCells [P, H], hidden [P, H].
+public struct LSTMLayer: Sendable {
+    public let inputSize: Int
+    public let hiddenSize: Int
+
+    public init(inputSize: Int, hiddenSize: Int) {
+        self.inputSize = inputSize
+        self.hiddenSize = hiddenSize
+    }
+
+    /// The layer's weights (values or gradients, same layout).
+    public struct Weights {
+        public var inputHidden: UnsafeMutablePointer<Float>
+        public var hiddenHidden: UnsafeMutablePointer<Float>
+        public var inputBias: UnsafeMutablePointer<Float>
+        public var hiddenBias: UnsafeMutablePointer<Float>
+
+        public init(inputHidden: UnsafeMutablePointer<Float>, hiddenHidden: UnsafeMutablePointer<Float>,
+                    inputBias: UnsafeMutablePointer<Float>, hiddenBias: UnsafeMutablePointer<Float>) {
+            self.inputHidden = inputHidden
+            self.hiddenHidden = hiddenHidden
+            self.inputBias = inputBias
+            self.hiddenBias = hiddenBias
+        }
+    }
+
+    /// Activations kept for the backward pass.
+    public struct Activations {
+        public var gates: UnsafeMutablePointer<Float>
+        public var cells: UnsafeMutablePointer<Float>
+        public var tanhCells: UnsafeMutablePointer<Float>
+        public var hidden: UnsafeMutablePointer<Float>
+
+        public init(gates: UnsafeMutablePointer<Float>, cells: UnsafeMutablePointer<Float>,
+                    tanhCells: UnsafeMutablePointer<Float>, hidden: UnsafeMutablePointer<Float>) {
+            self.gates = gates
+            self.cells = cells
+            self.tanhCells = tanhCells
+            self.hidden = hidden
+        }
+    }
+
+    public func forward(layout: PackedLayout, input: UnsafePointer<Float>, weights: Weights, activations a: Activations) {
+        let h = hiddenSize, g4 = 4 * hiddenSize
+        let total = layout.total
+        // Input projection and both biases for all packed rows in one product.
+        for row in 0..<total {
+            let gates = a.gates + row * g4
+            for j in 0..<g4 { gates[j] = weights.inputBias[j] + weights.hiddenBias[j] }
+        }
+        BLAS.gemm(transposeB: true, m: total, n: g4, k: inputSize, a: input, lda: inputSize,
+                  b: weights.inputHidden, ldb: inputSize, beta: 1, c: a.gates, ldc: g4)
+        for t in 0..<layout.steps {
+            let rows = layout.active[t]
+            if rows == 0 { continue }
+            let here = layout.offsets[t]
+            let previousRows = t > 0 ? layout.active[t - 1] : 0
+            let previous = t > 0 ? layout.offsets[t - 1] : 0
+            if previousRows > 0 {
+                BLAS.gemm(transposeB: true, m: previousRows, n: g4, k: h, a: a.hidden + previous * h, lda: h,
+                          b: weights.hiddenHidden, ldb: h, beta: 1, c: a.gates + here * g4, ldc: g4)
+            }
+            Self.cellForward(rows: rows, previousRows: previousRows, hiddenSize: h,
+                             gates: a.gates + here * g4, previousCells: a.cells + previous * h,
+                             cells: a.cells + here * h, tanhCells: a.tanhCells + here * h, hidden: a.hidden + here * h)
+        }
+    }
+
+    /// Gate activations, new cell and hidden state for `rows` rows of one step.
+    static func cellForward(rows: Int, previousRows: Int, hiddenSize h: Int, gates: UnsafeMutablePointer<Float>,
+                            previousCells: UnsafePointer<Float>, cells: UnsafeMutablePointer<Float>,
+                            tanhCells: UnsafeMutablePointer<Float>, hidden: UnsafeMutablePointer<Float>) {
+        typealias V = FastMath.Vector
+        let vectorEnd = h / 8 * 8
+        parallelRows(rows, work: rows * h) { range in
+            for r in range {
+                let gate = gates + r * 4 * h
+                let cPrev: UnsafePointer<Float>? = r < previousRows ? previousCells + r * h : nil
+                var j = 0
+                while j < vectorEnd {
+                    let i = FastMath.sigmoid(V(UnsafeBufferPointer(start: gate + j, count: 8)))
+                    let f = FastMath.sigmoid(V(UnsafeBufferPointer(start: gate + h + j, count: 8)))
+                    let g = FastMath.tanh(V(UnsafeBufferPointer(start: gate + 2 * h + j, count: 8)))
+                    let o = FastMath.sigmoid(V(UnsafeBufferPointer(start: gate + 3 * h + j, count: 8)))
+                    let c0 = cPrev.map { V(UnsafeBufferPointer(start: $0 + j, count: 8)) } ?? V()
+                    let c = f * c0 + i * g
+                    let tc = FastMath.tanh(c)
+                    store(i, gate + j); store(f, gate + h + j); store(g, gate + 2 * h + j); store(o, gate + 3 * h + j)
+                    store(c, cells + r * h + j); store(tc, tanhCells + r * h + j); store(o * tc, hidden + r * h + j)
+                    j += 8
+                }
+                while j < h {
+                    let i = FastMath.sigmoid(gate[j]), f = FastMath.sigmoid(gate[h + j])
+                    let g = FastMath.tanh(gate[2 * h + j]), o = FastMath.sigmoid(gate[3 * h + j])
+                    let c = f * (cPrev?[j] ?? 0) + i * g
+                    let tc = FastMath.tanh(c)
+                    gate[j] = i; gate[h + j] = f; gate[2 * h + j] = g; gate[3 * h + j] = o
+                    cells[r * h + j] = c; tanhCells[r * h + j] = tc; hidden[r * h + j] = o * tc
+                    j += 1
+                }
+            }
+        }
+    }
+
+    /// Backpropagation through time. `hiddenGradient` [P, H] holds dLoss/dh from above and is used
+    /// as scratch. Accumulates weight gradients; writes `inputGradient` [P, I] when given.
+    /// `recurrentScratch` needs 2 × B × H floats (B = the largest step's rows).
+    public func backward(layout: PackedLayout, input: UnsafePointer<Float>, weights: Weights, gradients: Weights,
+                         activations a: Activations, hiddenGradient: UnsafeMutablePointer<Float>,
+                         inputGradient: UnsafeMutablePointer<Float>?, recurrentScratch: UnsafeMutablePointer<Float>) {
+        let h = hiddenSize, g4 = 4 * hiddenSize
+        let batchRows = layout.active.max() ?? 0
+        let dhNext = recurrentScratch
+        let dcNext = recurrentScratch + batchRows * h
+        dhNext.update(repeating: 0, count: batchRows * h)
+        dcNext.update(repeating: 0, count: batchRows * h)
+        for t in stride(from: layout.steps - 1, through: 0, by: -1) {
+            let rows = layout.active[t]
+            if rows == 0 { continue }
+            let here = layout.offsets[t]
+            let previousRows = t > 0 ? layout.active[t - 1] : 0
+            let previous = t > 0 ? layout.offsets[t - 1] : 0
+            Self.cellBackward(rows: rows, previousRows: previousRows, hiddenSize: h, gates: a.gates + here * g4,
+                              previousCells: a.cells + previous * h, tanhCells: a.tanhCells + here * h,
+                              hiddenGradient: hiddenGradient + here * h, dhNext: dhNext, dcNext: dcNext)
+            if previousRows > 0 {
+                // dh for step t-1 from the recurrent weights, and their gradient.
+                BLAS.gemm(m: previousRows, n: h, k: g4, a: a.gates + here * g4, lda: g4, b: weights.hiddenHidden, ldb: h,
+                          beta: 0, c: dhNext, ldc: h)
+                BLAS.gemm(transposeA: true, m: g4, n: h, k: previousRows, a: a.gates + here * g4, lda: g4,
+                          b: a.hidden + previous * h, ldb: h, beta: 1, c: gradients.hiddenHidden, ldc: h)
+            }
+        }
+        let total = layout.total
+        if let inputGradient {
+            BLAS.gemm(m: total, n: inputSize, k: g4, a: a.gates, lda: g4, b: weights.inputHidden, ldb: inputSize,
+                      beta: 0, c: inputGradient, ldc: inputSize)
+        }
+        BLAS.gemm(transposeA: true, m: g4, n: inputSize, k: total, a: a.gates, lda: g4, b: input, ldb: inputSize,
+                  beta: 1, c: gradients.inputHidden, ldc: inputSize)
+        // Both biases enter the gates the same way, so both get the column sums.
+        for row in 0..<total {
+            let d = a.gates + row * g4
+            for j in 0..<g4 {
+                gradients.inputBias[j] += d[j]
+                gradients.hiddenBias[j] += d[j]
+            }
+        }
+    }
+
+    /// Gradients through the gates of one step; gates are replaced by their pre-activation gradients.
+    static func cellBackward(rows: Int, previousRows: Int, hiddenSize h: Int, gates: UnsafeMutablePointer<Float>,
+                             previousCells: UnsafePointer<Float>, tanhCells: UnsafePointer<Float>,
+                             hiddenGradient: UnsafePointer<Float>, dhNext: UnsafeMutablePointer<Float>, dcNext: UnsafeMutablePointer<Float>) {
+        typealias V = FastMath.Vector
+        let vectorEnd = h / 8 * 8
+        parallelRows(rows, work: rows * h) { range in
+            for r in range {
+                let gate = gates + r * 4 * h
+                let cPrev: UnsafePointer<Float>? = r < previousRows ? previousCells + r * h : nil
+                var j = 0
+                while j < vectorEnd {
+                    let i = V(UnsafeBufferPointer(start: gate + j, count: 8))
+                    let f = V(UnsafeBufferPointer(start: gate + h + j, count: 8))
+                    let g = V(UnsafeBufferPointer(start: gate + 2 * h + j, count: 8))
+                    let o = V(UnsafeBufferPointer(start: gate + 3 * h + j, count: 8))
+                    let tc = V(UnsafeBufferPointer(start: tanhCells + r * h + j, count: 8))
+                    let dh = V(UnsafeBufferPointer(start: hiddenGradient + r * h + j, count: 8)) + V(UnsafeBufferPointer(start: dhNext + r * h + j, count: 8))
+                    let dc = V(UnsafeBufferPointer(start: dcNext + r * h + j, count: 8)) + dh * o * (1 - tc * tc)
+                    let c0 = cPrev.map { V(UnsafeBufferPointer(start: $0 + j, count: 8)) } ?? V()
+                    store(dc * g * i * (1 - i), gate + j)
+                    store(dc * c0 * f * (1 - f), gate + h + j)
+                    store(dc * i * (1 - g * g), gate + 2 * h + j)
+                    store(dh * tc * o * (1 - o), gate + 3 * h + j)
+                    store(dc * f, dcNext + r * h + j)
+                    j += 8
+                }
+                while j < h {
+                    let i = gate[j], f = gate[h + j], g = gate[2 * h + j], o = gate[3 * h + j]
+                    let tc = tanhCells[r * h + j]
+                    let dh = hiddenGradient[r * h + j] + dhNext[r * h + j]
+                    let dc = dcNext[r * h + j] + dh * o * (1 - tc * tc)
+                    let c0 = cPrev?[j] ?? 0
+                    gate[j] = dc * g * i * (1 - i)
+                    gate[h + j] = dc * c0 * f * (1 - f)
+                    gate[2 * h + j] = dc * i * (1 - g * g)
+                    gate[3 * h + j] = dh * tc * o * (1 - o)
+                    dcNext[r * h + j] = dc * f
+                    j += 1
+                }
+            }
+        }
+    }
+}
+
+@inline(__always)
+func store(_ v: SIMD8<Float>, _ pointer: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(pointer).storeBytes(of: v, as: SIMD8<Float>.self)
+}
+
+/// Splits `rows` across cores when there is enough `work` (elements) to pay for the dispatch.
+@inline(__always)
+func parallelRows(_ rows: Int, work: Int, _ body: (Range<Int>) -> Void) {
+    if work < 32_768 || rows < 2 { body(0..<rows); return }
+    parallelStripes(rows, body)
+}

@@ -1,0 +1,50 @@
+/// Layer normalisation over the last dimension C: y = (x − mean) / sqrt(var + eps) · weight + bias.
+/// Keeps mean and 1/std per row for the backward pass.
+public enum LayerNorm {
+    public static func forward(output: UnsafeMutablePointer<Float>, mean: UnsafeMutablePointer<Float>, inverseStd: UnsafeMutablePointer<Float>,
+                               input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+                               rows n: Int, channels c: Int, epsilon: Float = 1e-5) {
+        parallelRows(n, work: n * c) { range in
+            for r in range {
+                let x = input + r * c
+                var sum: Float = 0
+                for j in 0..<c { sum += x[j] }
+                let m = sum / Float(c)
+                var variance: Float = 0
+                for j in 0..<c { let d = x[j] - m; variance += d * d }
+                let s = 1 / (variance / Float(c) + epsilon).squareRoot()
+                let y = output + r * c
+                for j in 0..<c { y[j] = (x[j] - m) * s * weight[j] + bias[j] }
+                mean[r] = m
+                inverseStd[r] = s
+            }
+        }
+    }
+
+    /// Adds dInput (accumulates, as the input usually also feeds a residual path), dWeight and dBias.
+    public static func backward(inputGradient: UnsafeMutablePointer<Float>, weightGradient: UnsafeMutablePointer<Float>,
+                                biasGradient: UnsafeMutablePointer<Float>, outputGradient: UnsafePointer<Float>,
+                                input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                                mean: UnsafePointer<Float>, inverseStd: UnsafePointer<Float>, rows n: Int, channels c: Int) {
+        for r in 0..<n {
+            let x = input + r * c, dy = outputGradient + r * c, dx = inputGradient + r * c
+            let m = mean[r], s = inverseStd[r]
+            var meanDyW: Float = 0
+            var meanDyWXhat: Float = 0
+            for j in 0..<c {
+                let xhat = (x[j] - m) * s
+                let dyw = dy[j] * weight[j]
+                meanDyW += dyw
+                meanDyWXhat += dyw * xhat
+                weightGradient[j] += dy[j] * xhat
+                biasGradient[j] += dy[j]
+            }
+            meanDyW /= Float(c)
+            meanDyWXhat /= Float(c)
+            for j in 0..<c {
+                let xhat = (x[j] - m) * s
+                dx[j] += (dy[j] * weight[j] - meanDyW - xhat * meanDyWXhat) * s
+            }
+        }
+    }
+}

@@ -1,0 +1,90 @@
+import Core
+
+/// The output layer fused with softmax and cross-entropy, computed in row chunks so the
+/// [N, V] logits matrix is never held whole: per chunk, logits = hidden · Wᵀ + b, then the
+/// loss and dLogits = softmax − onehot in place, then dW, db and dHidden from that chunk.
+/// This is what keeps 10⁵–10⁶-item catalogues trainable.
+public enum SoftmaxCrossEntropy {
+    /// Rows per chunk so that one chunk of logits holds about `budget` floats.
+    public static func chunkRows(vocabulary: Int, budget: Int = 1 << 21) -> Int {
+        max(1, min(4096, budget / max(1, vocabulary)))
+    }
+
+    /// Sums the cross-entropy of `rows` targets. With gradients requested, adds
+    /// `gradientScale` × dLoss/dW (and /db) and writes `gradientScale` × dLoss/dHidden.
+    /// `logits` needs chunkRows × V floats.
+    @discardableResult
+    public static func forwardBackward(hidden: UnsafePointer<Float>, targets: UnsafePointer<Int32>, rows n: Int, channels c: Int,
+                                       weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, vocabulary v: Int,
+                                       logits: UnsafeMutablePointer<Float>, chunkRows: Int,
+                                       gradientScale: Float = 1,
+                                       weightGradient: UnsafeMutablePointer<Float>? = nil, biasGradient: UnsafeMutablePointer<Float>? = nil,
+                                       hiddenGradient: UnsafeMutablePointer<Float>? = nil) -> Double {
+        var total = 0.0
+        var start = 0
+        let wantsGradients = weightGradient != nil
+        while start < n {
+            let count = min(chunkRows, n - start)
+            Linear.forward(output: logits, input: hidden + start * c, weight: weight, bias: bias, rows: count, inputs: c, outputs: v)
+            total += softmaxInPlace(logits: logits, targets: targets + start, rows: count, vocabulary: v,
+                                    gradientScale: wantsGradients ? gradientScale : nil)
+            if let weightGradient {
+                Linear.backward(inputGradient: hiddenGradient.map { $0 + start * c }, weightGradient: weightGradient,
+                                biasGradient: biasGradient, outputGradient: logits, input: hidden + start * c, weight: weight,
+                                rows: count, inputs: c, outputs: v)
+            }
+            start += count
+        }
+        return total
+    }
+
+    /// Replaces each row of logits by (softmax − onehot(target)) × scale when `gradientScale` is set;
+    /// returns the summed loss −log softmax[target].
+    static func softmaxInPlace(logits: UnsafeMutablePointer<Float>, targets: UnsafePointer<Int32>, rows: Int, vocabulary v: Int,
+                               gradientScale: Float?) -> Double {
+        typealias V = FastMath.Vector
+        let lossPerRow = UnsafeMutableBufferPointer<Double>.allocate(capacity: rows)
+        defer { lossPerRow.deallocate() }
+        let vectorEnd = v / 8 * 8
+        parallelRows(rows, work: rows * v) { range in
+            for r in range {
+                let row = logits + r * v
+                var maxVector = V(repeating: -.infinity)
+                var j = 0
+                while j < vectorEnd { maxVector = pointwiseMax(maxVector, V(UnsafeBufferPointer(start: row + j, count: 8))); j += 8 }
+                var maximum = maxVector.max()
+                while j < v { maximum = max(maximum, row[j]); j += 1 }
+                let target = Int(targets[r])
+                let targetLogit = row[target]
+                var sumVector = V()
+                j = 0
+                while j < vectorEnd {
+                    let e = FastMath.exp(V(UnsafeBufferPointer(start: row + j, count: 8)) - maximum)
+                    if gradientScale != nil { store(e, row + j) }
+                    sumVector += e
+                    j += 8
+                }
+                var sum = Double(sumVector.sum())
+                while j < v {
+                    let e = FastMath.exp(row[j] - maximum)
+                    if gradientScale != nil { row[j] = e }
+                    sum += Double(e)
+                    j += 1
+                }
+                lossPerRow[r] = log(sum) + Double(maximum) - Double(targetLogit)
+                if let scale = gradientScale {
+                    let factor = V(repeating: scale / Float(sum))
+                    j = 0
+                    while j < vectorEnd { store(V(UnsafeBufferPointer(start: row + j, count: 8)) * factor, row + j); j += 8 }
+                    while j < v { row[j] *= factor[0]; j += 1 }
+                    row[target] -= scale
+                }
+            }
+        }
+        return lossPerRow.reduce(0, +)
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

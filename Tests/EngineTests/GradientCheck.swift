@@ -1,0 +1,39 @@
+import Core
+@testable import Engine
+
+/// Finite-difference gradient checking for ops over flat Float32 buffers.
+///
+/// The loss is L = Σ output ⊙ R for a fixed random R, so dL/doutput = R. Each checked input
+/// element is nudged by ±h and the central difference compared with the analytic gradient.
+enum GradientCheck {
+    /// Random values in [-scale, scale].
+    static func random(_ count: Int, seed: UInt64, scale: Float = 1) -> [Float] {
+        var random = SeededRandom(seed: seed)
+        return (0..<count).map { _ in Float(random.unit() * 2 - 1) * scale }
+    }
+
+    /// Largest relative error between numeric and analytic gradients of `values`.
+    /// `loss` recomputes the scalar loss from the current `values`.
+    static func worstError(values: UnsafeMutablePointer<Float>, count: Int, analytic: [Float],
+                           step h: Float = 1e-2, loss: () -> Double) -> Float {
+        var worst: Float = 0
+        for i in 0..<count {
+            let saved = values[i]
+            values[i] = saved + h
+            let plus = loss()
+            values[i] = saved - h
+            let minus = loss()
+            values[i] = saved
+            let numeric = Float((plus - minus) / Double(2 * h))
+            let error = abs(numeric - analytic[i]) / max(1e-2, abs(numeric) + abs(analytic[i]))
+            worst = max(worst, error)
+        }
+        return worst
+    }
+
+    static func dot(_ a: UnsafePointer<Float>, _ b: [Float]) -> Double {
+        var sum = 0.0
+        for i in b.indices { sum += Double(a[i]) * Double(b[i]) }
+        return sum
+    }
+}
