@@ -38,6 +38,7 @@ let package = Package(
         .target(
             name: "TrajectoryCLI",
             dependencies: [
+                "Core",
                 "Datasets",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]

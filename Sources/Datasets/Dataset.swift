@@ -1,3 +1,4 @@
+import Core
 import Foundation
 
 /// A dataset directory opened for reading: the binary files are memory-mapped, never copied.

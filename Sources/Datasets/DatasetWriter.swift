@@ -1,3 +1,4 @@
+import Core
 import Foundation
 
 /// Writes prepared sequences as a dataset directory (format in DESIGN.md), atomically.

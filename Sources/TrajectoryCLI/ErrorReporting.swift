@@ -1,4 +1,5 @@
 import ArgumentParser
+import Core
 import Datasets
 import Foundation
 
@@ -17,6 +18,12 @@ func reportingErrors<T>(_ body: () throws -> T) throws -> T {
     } catch let error as DatasetError {
         printError("error: \(error)")
         throw ExitCode(exitStatus(for: error))
+    } catch let error as FileError {
+        printError("error: \(error)")
+        switch error {
+        case .unreadable: throw ExitCode(ExitStatus.noInput)
+        case .writeFailed, .exists: throw ExitCode(ExitStatus.cannotCreate)
+        }
     }
 }
 

@@ -14,7 +14,7 @@ public enum AtomicOutput {
     /// Creates `path`, lets `body` write it piece by piece, and flushes it to disk.
     public static func writeFile(_ path: String, _ body: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard fd >= 0 else { throw DatasetError.writeFailed(path: path, reason: systemErrorMessage()) }
+        guard fd >= 0 else { throw FileError.writeFailed(path: path, reason: systemErrorMessage()) }
         defer { close(fd) }
         try body { bytes in
             var offset = 0
@@ -22,12 +22,12 @@ public enum AtomicOutput {
                 let n = write(fd, bytes.baseAddress! + offset, min(bytes.count - offset, 1 << 30))
                 if n < 0 {
                     if errno == EINTR { continue }
-                    throw DatasetError.writeFailed(path: path, reason: systemErrorMessage())
+                    throw FileError.writeFailed(path: path, reason: systemErrorMessage())
                 }
                 offset += n
             }
         }
-        guard fsync(fd) == 0 else { throw DatasetError.writeFailed(path: path, reason: systemErrorMessage()) }
+        guard fsync(fd) == 0 else { throw FileError.writeFailed(path: path, reason: systemErrorMessage()) }
     }
 
     /// Writes an array's raw little-endian bytes to `path`.
@@ -46,7 +46,7 @@ public enum AtomicOutput {
         let temp = path + ".partial-\(getpid())"
         do {
             try writeFile(temp, bytes)
-            guard rename(temp, path) == 0 else { throw DatasetError.writeFailed(path: path, reason: systemErrorMessage()) }
+            guard rename(temp, path) == 0 else { throw FileError.writeFailed(path: path, reason: systemErrorMessage()) }
             syncDirectory(of: path)
         } catch {
             unlink(temp)
@@ -63,7 +63,7 @@ public enum AtomicOutput {
         let fileManager = FileManager.default
         if !fileManager.fileExists(atPath: parent) {
             do { try fileManager.createDirectory(atPath: parent, withIntermediateDirectories: true) } catch {
-                throw DatasetError.writeFailed(path: parent, reason: error.localizedDescription)
+                throw FileError.writeFailed(path: parent, reason: error.localizedDescription)
             }
         }
         let prefix = ".\(name).partial-"
@@ -74,7 +74,7 @@ public enum AtomicOutput {
         }
         let temp = parent + "/" + prefix + String(getpid())
         try? fileManager.removeItem(atPath: temp)
-        guard mkdir(temp, 0o755) == 0 else { throw DatasetError.writeFailed(path: temp, reason: systemErrorMessage()) }
+        guard mkdir(temp, 0o755) == 0 else { throw FileError.writeFailed(path: temp, reason: systemErrorMessage()) }
         return temp
     }
 
@@ -86,15 +86,15 @@ public enum AtomicOutput {
         let fileManager = FileManager.default
         var old: String?
         if fileManager.fileExists(atPath: destination) {
-            guard force else { throw DatasetError.outputExists(path: destination) }
+            guard force else { throw FileError.exists(path: destination) }
             let aside = temporary + ".old"
-            guard rename(destination, aside) == 0 else { throw DatasetError.writeFailed(path: destination, reason: systemErrorMessage()) }
+            guard rename(destination, aside) == 0 else { throw FileError.writeFailed(path: destination, reason: systemErrorMessage()) }
             old = aside
         }
         guard rename(temporary, destination) == 0 else {
             let reason = systemErrorMessage()
             if let old { rename(old, destination) }
-            throw DatasetError.writeFailed(path: destination, reason: reason)
+            throw FileError.writeFailed(path: destination, reason: reason)
         }
         syncDirectory(of: destination)
         if let old { try? fileManager.removeItem(atPath: old) }

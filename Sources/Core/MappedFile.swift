@@ -15,17 +15,17 @@ public final class MappedFile: @unchecked Sendable {
     public init(path: String) throws {
         self.path = path
         let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { throw DatasetError.unreadable(path: path, reason: systemErrorMessage()) }
+        guard fd >= 0 else { throw FileError.unreadable(path: path, reason: systemErrorMessage()) }
         defer { close(fd) }
         var info = stat()
-        guard fstat(fd, &info) == 0 else { throw DatasetError.unreadable(path: path, reason: systemErrorMessage()) }
+        guard fstat(fd, &info) == 0 else { throw FileError.unreadable(path: path, reason: systemErrorMessage()) }
         let size = Int(info.st_size)
         if size == 0 {
             bytes = UnsafeRawBufferPointer(start: nil, count: 0)
             return
         }
         guard let base = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), base != MAP_FAILED else {
-            throw DatasetError.unreadable(path: path, reason: systemErrorMessage())
+            throw FileError.unreadable(path: path, reason: systemErrorMessage())
         }
         bytes = UnsafeRawBufferPointer(start: base, count: size)
     }
@@ -42,6 +42,6 @@ public final class MappedFile: @unchecked Sendable {
 }
 
 /// The text of the current `errno`.
-func systemErrorMessage() -> String {
+public func systemErrorMessage() -> String {
     String(cString: strerror(errno))
 }
