@@ -1,0 +1,73 @@
+import Core
+import Testing
+@testable import Engine
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@Suite struct KernelTests {
+    @Test func fastMathMatchesLibm() {
+        var worstExp: Float = 0, worstSigmoid: Float = 0, worstTanh: Float = 0
+        var x: Float = -20
+        while x < 20 {
+            let e = FastMath.exp(x)
+            worstExp = max(worstExp, abs(e - expf(x)) / expf(x))
+            worstSigmoid = max(worstSigmoid, abs(FastMath.sigmoid(x) - 1 / (1 + expf(-x))))
+            worstTanh = max(worstTanh, abs(FastMath.tanh(x) - tanhf(x)) / max(abs(tanhf(x)), 1e-30))
+            x += 0.0137
+        }
+        #expect(worstExp < 5e-7)
+        #expect(worstSigmoid < 5e-7)
+        #expect(worstTanh < 5e-6)
+        #expect(FastMath.exp(-200) == 0 || FastMath.exp(-200) < 1e-37)
+        #expect(FastMath.exp(200).isFinite)
+    }
+
+    @Test func packedLayoutOrdersLongestFirstAndSkipsPadding() {
+        // Rows: [0 0 5], [0 7 8], [1 2 3], [0 0 0]
+        let ids: [Int32] = [0, 0, 5, 0, 7, 8, 1, 2, 3, 0, 0, 0]
+        let layout = ids.withUnsafeBufferPointer { PackedLayout(paddedIds: $0.baseAddress!, rows: 4, steps: 3) }
+        #expect(layout.order == [2, 1, 0, 3])
+        #expect(layout.active == [1, 2, 3])
+        #expect(layout.offsets == [0, 1, 3, 6])
+        var packed = [Int32](repeating: -1, count: layout.total)
+        ids.withUnsafeBufferPointer { source in packed.withUnsafeMutableBufferPointer { layout.pack(source.baseAddress!, into: $0.baseAddress!) } }
+        #expect(packed == [1, 2, 7, 3, 8, 5])
+    }
+
+    /// Two Adam steps against values worked out by hand from torch.optim.Adam's update rule.
+    @Test func adamMatchesPyTorchsUpdate() {
+        let parameters = FloatBuffer([1.0, -2.0])
+        let optimizer = AdamOptimizer(parameterCount: 2, learningRate: 0.1)
+        let gradients = FloatBuffer([0.5, -1.0])
+        optimizer.update(parameters: parameters.pointer, gradients: gradients.pointer, count: 2)
+        // Step 1: m̂ = g, v̂ = g², so the step is lr · sign(g) (up to eps).
+        #expect(abs(parameters.pointer[0] - 0.9) < 1e-6)
+        #expect(abs(parameters.pointer[1] - -1.9) < 1e-6)
+        gradients.pointer[0] = -0.5
+        optimizer.update(parameters: parameters.pointer, gradients: gradients.pointer, count: 2)
+        // m = 0.9·0.05 + 0.1·(−0.5) = −0.005; v = 0.999·0.00025 + 0.001·0.25 = 0.00049975
+        let m = -0.005 / (1 - 0.81), v = 0.000_499_75 / (1 - 0.998_001)
+        let expected = 0.9 - 0.1 * m / (v.squareRoot() + 1e-8)
+        #expect(abs(Double(parameters.pointer[0]) - expected) < 1e-5)
+    }
+
+    @Test func adamWDecaysWeightsApartFromTheGradient() {
+        let parameters = FloatBuffer([2.0])
+        let optimizer = AdamOptimizer(parameterCount: 1, learningRate: 0.1, weightDecay: 0.5)
+        let gradients = FloatBuffer([0])
+        optimizer.update(parameters: parameters.pointer, gradients: gradients.pointer, count: 1)
+        #expect(abs(parameters.pointer[0] - 2.0 * (1 - 0.05)) < 1e-6)
+    }
+
+    @Test func clippingScalesToTheMaximumNorm() {
+        let gradients = FloatBuffer([3, 4])
+        let norm = clipGradientNorm(gradients.pointer, count: 2, maxNorm: 1)
+        #expect(norm == 5)
+        #expect(abs(gradients.pointer[0] - 0.6) < 1e-5 && abs(gradients.pointer[1] - 0.8) < 1e-5)
+        let small = FloatBuffer([0.3, 0.4])
+        clipGradientNorm(small.pointer, count: 2, maxNorm: 1)
+        #expect(small.array == [0.3, 0.4])
+    }
+}
