@@ -35,6 +35,14 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // Next-item models: the seed LSTM and baselines.
+        .target(
+            name: "Models",
+            dependencies: ["Core", "Engine", "Datasets"],
+            swiftSettings: [.unsafeFlags(["-target-cpu", "haswell"])]
+        ),
+        // Training loop, full-ranking evaluation, run directories.
+        .target(name: "Training", dependencies: ["Core", "Engine", "Datasets", "Models"]),
         .target(
             name: "TrajectoryCLI",
             dependencies: [
@@ -45,7 +53,10 @@ let package = Package(
         ),
         .executableTarget(name: "trajectory", dependencies: ["TrajectoryCLI"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Core"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "Core"]),
+        // Helpers shared by the test targets (finite-difference gradient checks).
+        .target(name: "TestSupport", dependencies: ["Core"], path: "Tests/TestSupport"),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Core", "TestSupport"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "Training", "Engine", "Datasets", "Core", "TestSupport"]),
         .testTarget(name: "TrajectoryCLITests", dependencies: ["TrajectoryCLI", "Datasets"]),
     ],
     swiftLanguageModes: [.v6]

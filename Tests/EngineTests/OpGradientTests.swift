@@ -1,5 +1,6 @@
 import Core
 import Testing
+import TestSupport
 @testable import Engine
 
 /// Every op's backward pass against finite differences, at tiny sizes.

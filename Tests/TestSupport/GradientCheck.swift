@@ -1,21 +1,21 @@
 import Core
-@testable import Engine
 
-/// Finite-difference gradient checking for ops over flat Float32 buffers.
+/// Finite-difference gradient checking for ops and models over flat Float32 buffers.
 ///
-/// The loss is L = Σ output ⊙ R for a fixed random R, so dL/doutput = R. Each checked input
-/// element is nudged by ±h and the central difference compared with the analytic gradient.
-enum GradientCheck {
+/// Tests define a scalar loss (for ops: L = Σ output ⊙ R for a fixed random R, so
+/// dL/doutput = R). Each checked value is nudged by ±h and the central difference is
+/// compared with the analytic gradient.
+public enum GradientCheck {
     /// Random values in [-scale, scale].
-    static func random(_ count: Int, seed: UInt64, scale: Float = 1) -> [Float] {
+    public static func random(_ count: Int, seed: UInt64, scale: Float = 1) -> [Float] {
         var random = SeededRandom(seed: seed)
         return (0..<count).map { _ in Float(random.unit() * 2 - 1) * scale }
     }
 
     /// Largest relative error between numeric and analytic gradients of `values`.
     /// `loss` recomputes the scalar loss from the current `values`.
-    static func worstError(values: UnsafeMutablePointer<Float>, count: Int, analytic: [Float],
-                           step h: Float = 1e-2, loss: () -> Double) -> Float {
+    public static func worstError(values: UnsafeMutablePointer<Float>, count: Int, analytic: [Float],
+                                  step h: Float = 1e-2, loss: () -> Double) -> Float {
         var worst: Float = 0
         for i in 0..<count {
             let saved = values[i]
@@ -31,7 +31,8 @@ enum GradientCheck {
         return worst
     }
 
-    static func dot(_ a: UnsafePointer<Float>, _ b: [Float]) -> Double {
+    /// Σ a[i]·b[i] in double precision.
+    public static func dot(_ a: UnsafePointer<Float>, _ b: [Float]) -> Double {
         var sum = 0.0
         for i in b.indices { sum += Double(a[i]) * Double(b[i]) }
         return sum
