@@ -48,6 +48,9 @@ let package = Package(
             dependencies: [
                 "Core",
                 "Datasets",
+                "Engine",
+                "Models",
+                "Training",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

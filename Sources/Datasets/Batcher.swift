@@ -62,6 +62,17 @@ public struct TrainingBatcher: Sendable {
         for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, Int(random.next() % UInt64(i + 1))) }
     }
 
+    /// The number of (non-padding) targets in batch `index`.
+    public func targetCount(batch index: Int) -> Int {
+        let first = index * batchSize
+        var count = 0
+        for row in first..<min(windowCount, first + batchSize) {
+            let window = Int(order[row])
+            count += min(maxLength, windowEnds[window] - windowStarts[window] - 1)
+        }
+        return count
+    }
+
     /// Fills batch `index` into `inputs` and `targets` (each batchSize × maxLength, row-major)
     /// and returns the number of rows filled; rows past that are zero.
     public func fill(batch index: Int, inputs: UnsafeMutableBufferPointer<Int32>, targets: UnsafeMutableBufferPointer<Int32>) -> Int {

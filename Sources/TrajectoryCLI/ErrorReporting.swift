@@ -1,6 +1,7 @@
 import ArgumentParser
 import Core
 import Datasets
+import Training
 import Foundation
 
 /// Exit codes from sysexits.h, so scripts can tell failures apart.
@@ -18,6 +19,9 @@ func reportingErrors<T>(_ body: () throws -> T) throws -> T {
     } catch let error as DatasetError {
         printError("error: \(error)")
         throw ExitCode(exitStatus(for: error))
+    } catch let error as TrainingError {
+        printError("error: \(error)")
+        throw ExitCode(ExitStatus.dataError)
     } catch let error as FileError {
         printError("error: \(error)")
         switch error {

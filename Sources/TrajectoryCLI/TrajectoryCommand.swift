@@ -10,9 +10,12 @@ public struct TrajectoryCommand: ParsableCommand {
           trajectory synth --out data/synth.dat --format movielens   # or bring your own log
           trajectory prepare data/synth.dat --out data/synth --min-user-events 5 --min-item-events 5
           trajectory info data/synth
+          trajectory train data/synth --out runs/lstm
+          trajectory evaluate runs/lstm --filter-seen
+          trajectory predict runs/lstm --history 12,7,301 --k 10
         """,
         version: trajectoryVersion,
-        subcommands: [Prepare.self, Info.self, Synth.self]
+        subcommands: [Prepare.self, Info.self, Synth.self, Train.self, Evaluate.self, Predict.self]
     )
 
     public init() {}

@@ -1,0 +1,22 @@
+import Engine
+
+/// A neural next-item model the trainer can fit: parameters in one flat buffer, a workspace
+/// allocated once per batch shape, and a fused forward + backward step.
+public protocol TrainableModel: NextItemScorer {
+    associatedtype Workspace
+    var parameters: ParameterSet { get }
+    /// Other names the same tensors go by in checkpoints written elsewhere (e.g. the PyTorch
+    /// peer's `emb.weight` for `embedding.weight`).
+    static var checkpointAliases: [String: String] { get }
+    func makeWorkspace(rows: Int, steps: Int) -> Workspace
+    /// Adds `gradientScale(targets)` × the gradient of the summed next-item loss of the batch;
+    /// returns that summed loss and the number of targets.
+    func trainStep(inputs: UnsafePointer<Int32>, targets: UnsafePointer<Int32>, rows: Int, steps: Int,
+                   workspace: Workspace, gradientScale: (Int) -> Float) -> (loss: Double, targets: Int)
+}
+
+extension LSTMRecommender: TrainableModel {
+    public static var checkpointAliases: [String: String] {
+        ["emb.weight": "embedding.weight", "out.weight": "fc.weight", "out.bias": "fc.bias"]
+    }
+}

@@ -1,0 +1,62 @@
+import Core
+import Engine
+import Foundation
+
+/// Problems with checkpoints and runs, each naming the file and what is wrong.
+public enum TrainingError: Error, CustomStringConvertible, Equatable {
+    case checkpoint(path: String, reason: String)
+    case run(path: String, reason: String)
+    case nonFiniteLoss(epoch: Int, step: Int, lastGood: String)
+
+    public var description: String {
+        switch self {
+        case .checkpoint(let path, let reason): return "\(path): \(reason)"
+        case .run(let path, let reason): return "\(path): \(reason)"
+        case .nonFiniteLoss(let epoch, let step, let lastGood):
+            return "the loss became NaN or infinite at epoch \(epoch), step \(step); training stopped, the last good checkpoint is \(lastGood)"
+        }
+    }
+}
+
+/// Model weights as safetensors with PyTorch's tensor names.
+public enum Checkpoint {
+    /// Writes every tensor of `parameters` (atomically) with `metadata`.
+    public static func save(_ parameters: ParameterSet, to path: String, metadata: [String: String] = [:]) throws {
+        let tensors = parameters.tensors.map { spec in
+            (name: spec.name, shape: spec.shape, values: UnsafeBufferPointer(start: parameters.values.pointer + spec.offset, count: spec.count))
+        }
+        try Safetensors.write(path: path, tensors: tensors, metadata: metadata.merging(["format": "pt"]) { a, _ in a })
+    }
+
+    /// Loads every tensor of `parameters` from `path` (names may be `aliases`); returns the metadata.
+    /// Missing tensors and shape mismatches are errors that say which tensor and why.
+    @discardableResult
+    public static func load(into parameters: ParameterSet, from path: String, aliases: [String: String] = [:]) throws -> [String: String] {
+        guard FileManager.default.fileExists(atPath: path) else { throw TrainingError.checkpoint(path: path, reason: "no such checkpoint") }
+        let (stored, metadata): ([String: Safetensors.Tensor], [String: String])
+        do {
+            (stored, metadata) = try Safetensors.read(path: path)
+        } catch let error as Safetensors.FormatError {
+            throw TrainingError.checkpoint(path: path, reason: error.description)
+        }
+        var byName = stored
+        for (alias, name) in aliases where byName[name] == nil { byName[name] = byName[alias] }
+        for spec in parameters.tensors {
+            guard let tensor = byName[spec.name] else {
+                throw TrainingError.checkpoint(path: path, reason: "no tensor '\(spec.name)' (it has: \(stored.keys.sorted().joined(separator: ", ")))")
+            }
+            guard tensor.shape == spec.shape else {
+                var reason = "tensor '\(spec.name)' has shape \(tensor.shape), the model expects \(spec.shape)"
+                if spec.name.hasSuffix("embedding.weight") || spec.name.hasPrefix("fc.") {
+                    reason += ": the checkpoint was trained on \(tensor.shape[0] - 1) items and this dataset has \(spec.shape[0] - 1)"
+                }
+                throw TrainingError.checkpoint(path: path, reason: reason)
+            }
+            guard tensor.values.allSatisfy({ $0.isFinite }) else {
+                throw TrainingError.checkpoint(path: path, reason: "tensor '\(spec.name)' holds NaN or infinite values")
+            }
+            tensor.values.withUnsafeBufferPointer { (parameters.values.pointer + spec.offset).update(from: $0.baseAddress!, count: spec.count) }
+        }
+        return metadata
+    }
+}

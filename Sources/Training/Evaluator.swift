@@ -1,0 +1,113 @@
+import Core
+import Datasets
+import Models
+
+/// HR and NDCG at 5, 10 and 20, and MRR, averaged over ranking cases.
+public struct RankingMetrics: Codable, Sendable, Equatable {
+    public var hitRate5 = 0.0
+    public var hitRate10 = 0.0
+    public var hitRate20 = 0.0
+    public var ndcg5 = 0.0
+    public var ndcg10 = 0.0
+    public var ndcg20 = 0.0
+    public var mrr = 0.0
+    /// Ranking cases averaged over.
+    public var cases = 0
+    /// Whether the case's other history items were excluded from the ranking.
+    public var seenFiltered = false
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case hitRate5 = "HR@5", hitRate10 = "HR@10", hitRate20 = "HR@20"
+        case ndcg5 = "NDCG@5", ndcg10 = "NDCG@10", ndcg20 = "NDCG@20"
+        case mrr = "MRR", cases, seenFiltered = "seen_filtered"
+    }
+
+    /// One line for logs and tables.
+    public var summary: String {
+        func f(_ x: Double) -> String { String(format: "%.4f", x) }
+        return "HR@10 \(f(hitRate10))  NDCG@10 \(f(ndcg10))  MRR \(f(mrr))  HR@5 \(f(hitRate5))  HR@20 \(f(hitRate20))  NDCG@5 \(f(ndcg5))  NDCG@20 \(f(ndcg20))  (\(cases) cases\(seenFiltered ? ", seen items filtered" : ""))"
+    }
+}
+
+/// Full-ranking evaluation as DESIGN.md defines it: each target is ranked against every item
+/// (rank = number of items scored strictly higher; padding never ranks), optionally with the
+/// rest of the case's history excluded. Memory is one batch × items; results do not depend
+/// on the batch size.
+public struct Evaluator: Sendable {
+    public var maxLength: Int
+    public var batchSize: Int
+    public var filterSeen: Bool
+
+    public init(maxLength: Int, batchSize: Int = 256, filterSeen: Bool = false) {
+        self.maxLength = maxLength
+        self.batchSize = batchSize
+        self.filterSeen = filterSeen
+    }
+
+    /// Ranks every case's target with `scorer`.
+    public func evaluate(_ scorer: NextItemScorer, dataset: Dataset, cases: [EvaluationCase]) -> RankingMetrics {
+        let v = scorer.vocabulary
+        precondition(v == dataset.itemCount + 1, "the model's vocabulary (\(v - 1) items) differs from the dataset's (\(dataset.itemCount))")
+        var metrics = RankingMetrics()
+        metrics.seenFiltered = filterSeen
+        metrics.cases = cases.count
+        guard !cases.isEmpty else { return metrics }
+        let rows = min(batchSize, cases.count)
+        let inputs = UnsafeMutableBufferPointer<Int32>.allocate(capacity: rows * maxLength)
+        let targets = UnsafeMutableBufferPointer<Int32>.allocate(capacity: rows)
+        let scores = UnsafeMutablePointer<Float>.allocate(capacity: rows * v)
+        let ranks = UnsafeMutablePointer<Int>.allocate(capacity: rows)
+        defer { inputs.deallocate(); targets.deallocate(); scores.deallocate(); ranks.deallocate() }
+        let items = dataset.items
+        var start = 0
+        while start < cases.count {
+            let batch = cases[start..<min(cases.count, start + rows)]
+            let count = EvaluationBatcher.fill(batch, dataset: dataset, maxLength: maxLength, inputs: inputs, targets: targets)
+            scorer.score(histories: inputs.baseAddress!, rows: count, steps: maxLength, scores: scores)
+            let filter = filterSeen
+            let first = batch.startIndex
+            parallelStripes(count, minimumPerStripe: 16) { range in
+                for row in range {
+                    let s = scores + row * v
+                    let target = Int(targets[row])
+                    s[0] = -.infinity
+                    if filter {
+                        for e in cases[first + row].history where Int(items[e]) != target { s[Int(items[e])] = -.infinity }
+                    }
+                    let targetScore = s[target]
+                    if targetScore.isNaN { ranks[row] = v; continue }
+                    var higher = 0
+                    for j in 1..<v where s[j] > targetScore { higher += 1 }
+                    ranks[row] = higher
+                }
+            }
+            for row in 0..<count { metrics.add(rank: ranks[row]) }
+            start += count
+        }
+        metrics.normalise()
+        return metrics
+    }
+}
+
+extension RankingMetrics {
+    mutating func add(rank: Int) {
+        let gain = 1 / log2(Double(rank) + 2)
+        if rank < 5 { hitRate5 += 1; ndcg5 += gain }
+        if rank < 10 { hitRate10 += 1; ndcg10 += gain }
+        if rank < 20 { hitRate20 += 1; ndcg20 += gain }
+        mrr += 1 / Double(rank + 1)
+    }
+
+    mutating func normalise() {
+        let n = Double(max(1, cases))
+        hitRate5 /= n; hitRate10 /= n; hitRate20 /= n
+        ndcg5 /= n; ndcg10 /= n; ndcg20 /= n
+        mrr /= n
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

@@ -1,0 +1,81 @@
+import Core
+import Datasets
+import Foundation
+import Models
+
+/// What a run directory's config.json holds: enough to rebuild the model and know its data.
+public struct RunConfiguration: Codable, Sendable, Equatable {
+    public var format = "trajectory-run"
+    public var version = 1
+    public var model: String
+    public var lstm: LSTMRecommender.Configuration?
+    public var training: TrainingOptions
+    public var dataset: DatasetReference
+    public var created: String
+
+    public struct DatasetReference: Codable, Sendable, Equatable {
+        public var path: String
+        public var users: Int
+        public var items: Int
+        public var events: Int
+        public var created: String
+    }
+
+    public init(model: String, lstm: LSTMRecommender.Configuration?, training: TrainingOptions, dataset: Dataset) {
+        self.model = model
+        self.lstm = lstm
+        self.training = training
+        self.dataset = DatasetReference(path: URL(fileURLWithPath: dataset.directory).standardizedFileURL.path,
+                                        users: dataset.sequenceCount, items: dataset.itemCount, events: dataset.eventCount,
+                                        created: dataset.manifest.created)
+        created = TimestampParser.iso8601String(unixSeconds: Int64(Date().timeIntervalSince1970))
+    }
+}
+
+/// The files of a run directory.
+public struct RunDirectory: Sendable {
+    public let path: String
+
+    public init(path: String) { self.path = path }
+
+    public var configPath: String { path + "/config.json" }
+    public var modelPath: String { path + "/model.safetensors" }
+    public var bestPath: String { path + "/best.safetensors" }
+    public var optimizerPath: String { path + "/optimizer.safetensors" }
+    public var metricsPath: String { path + "/metrics.jsonl" }
+
+    public func create() throws {
+        do { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) } catch {
+            throw TrainingError.run(path: path, reason: "cannot create the run directory: \(error.localizedDescription)")
+        }
+    }
+
+    public func writeConfiguration(_ configuration: RunConfiguration) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let data = try encoder.encode(configuration)
+        try data.withUnsafeBytes { try AtomicOutput.replaceFile(configPath, $0) }
+    }
+
+    public func readConfiguration() throws -> RunConfiguration {
+        guard let data = FileManager.default.contents(atPath: configPath) else {
+            throw TrainingError.run(path: path, reason: "no config.json: not a run directory")
+        }
+        do { return try JSONDecoder().decode(RunConfiguration.self, from: data) } catch {
+            throw TrainingError.run(path: configPath, reason: "unreadable: \(error)")
+        }
+    }
+
+    /// Appends one JSON object as a line of metrics.jsonl (flushed, so a crash keeps what was logged).
+    public func appendMetrics(_ object: [String: Any]) throws {
+        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+        if !FileManager.default.fileExists(atPath: metricsPath) { _ = FileManager.default.createFile(atPath: metricsPath, contents: nil) }
+        guard let handle = FileHandle(forWritingAtPath: metricsPath) else {
+            throw TrainingError.run(path: metricsPath, reason: "cannot append metrics")
+        }
+        defer { try? handle.close() }
+        try handle.seekToEnd()
+        try handle.write(contentsOf: data + Data("\n".utf8))
+        try handle.synchronize()
+    }
+}

@@ -1,0 +1,189 @@
+import Core
+import Datasets
+import Engine
+import Foundation
+import Models
+
+/// What the trainer reports as it goes, for a progress bar or log lines.
+public enum TrainingEvent: Sendable {
+    /// A finished optimizer step: epoch and step (1-based), steps per epoch, mean loss of the
+    /// step, events (targets) per second so far this epoch, and seconds left in the epoch.
+    case step(epoch: Int, step: Int, steps: Int, loss: Double, eventsPerSecond: Double, secondsLeft: Double)
+    /// A finished epoch with its mean training loss, duration and validation metrics.
+    case epoch(epoch: Int, loss: Double, seconds: Double, validation: RankingMetrics, improved: Bool)
+    /// Training ended early: no better validation NDCG@10 for `patience` evaluations.
+    case earlyStop(epoch: Int, bestEpoch: Int)
+}
+
+/// The outcome of a training run.
+public struct TrainingSummary: Sendable {
+    public var epochsRun: Int
+    public var bestEpoch: Int
+    public var bestValidation: RankingMetrics
+    public var secondsPerEpoch: [Double]
+}
+
+/// Fits a model on the leave-one-out training split with Adam(W), validating every epoch,
+/// keeping the best checkpoint and stopping early. Resumes from a run directory's last
+/// checkpoint with the same result as an uninterrupted run (the data order of epoch e
+/// depends only on the seed and e).
+public final class Trainer<Model: TrainableModel> {
+    public let model: Model
+    public let dataset: Dataset
+    public let split: DatasetSplit
+    public let options: TrainingOptions
+    public let run: RunDirectory
+    private let optimizer: AdamOptimizer
+    private var batcher: TrainingBatcher
+    private let microBatch: Int
+
+    public init(model: Model, dataset: Dataset, split: DatasetSplit, options: TrainingOptions, run: RunDirectory) {
+        precondition(options.batchSize % options.accumulate == 0, "the batch size must be a multiple of --accumulate")
+        self.model = model
+        self.dataset = dataset
+        self.split = split
+        self.options = options
+        self.run = run
+        microBatch = options.batchSize / options.accumulate
+        optimizer = AdamOptimizer(parameterCount: model.parameters.values.count, learningRate: options.learningRate,
+                                  weightDecay: options.weightDecay)
+        batcher = TrainingBatcher(dataset: dataset, spans: split.training, batchSize: microBatch, maxLength: options.maxLength,
+                                  windows: options.slidingStride.map { .sliding(stride: $0) } ?? .latest)
+    }
+
+    /// Optimizer steps in one epoch.
+    public var stepsPerEpoch: Int { (batcher.batchCount + options.accumulate - 1) / options.accumulate }
+
+    /// State carried across epochs and saved with the optimizer.
+    private struct Progress {
+        var epoch = 0
+        var bestEpoch = 0
+        var bestScore = -1.0
+        var bestValidation = RankingMetrics()
+        var sinceImprovement = 0
+    }
+
+    /// Trains until `options.epochs` or early stopping; `resume` continues a run from its last checkpoint.
+    public func train(resume: Bool = false, report: (TrainingEvent) -> Void = { _ in }) throws -> TrainingSummary {
+        var progress = Progress()
+        if resume {
+            progress = try restore()
+        } else {
+            try? FileManager.default.removeItem(atPath: run.metricsPath)
+        }
+        let evaluator = Evaluator(maxLength: options.maxLength, batchSize: options.evaluationBatchSize, filterSeen: options.filterSeen)
+        let workspace = model.makeWorkspace(rows: microBatch, steps: options.maxLength)
+        let cells = microBatch * options.maxLength
+        let inputs = UnsafeMutableBufferPointer<Int32>.allocate(capacity: cells)
+        let targets = UnsafeMutableBufferPointer<Int32>.allocate(capacity: cells)
+        defer { inputs.deallocate(); targets.deallocate() }
+        let parameters = model.parameters
+        let totalSteps = stepsPerEpoch * options.epochs
+        var secondsPerEpoch: [Double] = []
+
+        while progress.epoch < options.epochs && progress.sinceImprovement < options.patience {
+            let epoch = progress.epoch + 1
+            batcher.shuffle(seed: options.seed &+ UInt64(epoch) &* 0x9E37_79B9)
+            let started = Date()
+            var epochLoss = 0.0, epochTargets = 0
+            var step = 0
+            var batch = 0
+            while batch < batcher.batchCount {
+                parameters.zeroGradients()
+                // The loss is the mean over all targets of the step, however it is split into micro-batches.
+                let microBatches = batch..<min(batcher.batchCount, batch + options.accumulate)
+                let stepTargetCount = microBatches.reduce(0) { $0 + batcher.targetCount(batch: $1) }
+                var stepLoss = 0.0, stepTargets = 0
+                for index in microBatches {
+                    let rows = batcher.fill(batch: index, inputs: inputs, targets: targets)
+                    let result = model.trainStep(inputs: inputs.baseAddress!, targets: targets.baseAddress!, rows: rows,
+                                                 steps: options.maxLength, workspace: workspace,
+                                                 gradientScale: { _ in 1 / Float(max(1, stepTargetCount)) })
+                    stepLoss += result.loss
+                    stepTargets += result.targets
+                }
+                batch = microBatches.upperBound
+                step += 1
+                let globalStep = (epoch - 1) * stepsPerEpoch + step
+                guard stepLoss.isFinite else {
+                    throw TrainingError.nonFiniteLoss(epoch: epoch, step: step,
+                                                      lastGood: FileManager.default.fileExists(atPath: run.modelPath) ? run.modelPath : "none (no epoch finished)")
+                }
+                if let clip = options.clipNorm { clipGradientNorm(parameters.gradients.pointer, count: parameters.gradients.count, maxNorm: clip) }
+                optimizer.learningRate = options.learningRate(step: globalStep - 1, totalSteps: totalSteps)
+                optimizer.update(parameters: parameters.values.pointer, gradients: parameters.gradients.pointer, count: parameters.values.count)
+                epochLoss += stepLoss
+                epochTargets += stepTargets
+                let elapsed = Date().timeIntervalSince(started)
+                report(.step(epoch: epoch, step: step, steps: stepsPerEpoch, loss: stepLoss / Double(max(1, stepTargets)),
+                             eventsPerSecond: Double(epochTargets) / max(elapsed, 1e-9),
+                             secondsLeft: elapsed / Double(step) * Double(stepsPerEpoch - step)))
+            }
+            let seconds = Date().timeIntervalSince(started)
+            secondsPerEpoch.append(seconds)
+            let validation = evaluator.evaluate(model, dataset: dataset, cases: split.validation)
+            let improved = validation.ndcg10 > progress.bestScore
+            progress.epoch = epoch
+            if improved {
+                progress.bestScore = validation.ndcg10
+                progress.bestEpoch = epoch
+                progress.bestValidation = validation
+                progress.sinceImprovement = 0
+                try Checkpoint.save(parameters, to: run.bestPath, metadata: ["epoch": String(epoch)])
+            } else {
+                progress.sinceImprovement += 1
+            }
+            let meanLoss = epochLoss / Double(max(1, epochTargets))
+            try run.appendMetrics(["epoch": epoch, "train_loss": meanLoss, "seconds": seconds, "steps": step,
+                                   "valid": try metricsObject(validation), "best_epoch": progress.bestEpoch])
+            try save(progress)
+            report(.epoch(epoch: epoch, loss: meanLoss, seconds: seconds, validation: validation, improved: improved))
+        }
+        if progress.sinceImprovement >= options.patience && progress.epoch < options.epochs {
+            report(.earlyStop(epoch: progress.epoch, bestEpoch: progress.bestEpoch))
+        }
+        return TrainingSummary(epochsRun: progress.epoch, bestEpoch: progress.bestEpoch, bestValidation: progress.bestValidation,
+                               secondsPerEpoch: secondsPerEpoch)
+    }
+
+    private func metricsObject(_ metrics: RankingMetrics) throws -> Any {
+        try JSONSerialization.jsonObject(with: JSONEncoder().encode(metrics))
+    }
+
+    /// Writes the last weights, then the optimizer state that refers to them.
+    private func save(_ progress: Progress) throws {
+        try Checkpoint.save(model.parameters, to: run.modelPath, metadata: ["epoch": String(progress.epoch)])
+        let count = optimizer.firstMoment.count
+        let metadata = ["step": String(optimizer.step), "epoch": String(progress.epoch), "best_epoch": String(progress.bestEpoch),
+                        "best_score": String(progress.bestScore), "since_improvement": String(progress.sinceImprovement),
+                        "best_validation": String(decoding: try JSONEncoder().encode(progress.bestValidation), as: UTF8.self)]
+        try Safetensors.write(path: run.optimizerPath, tensors: [
+            ("adam.first_moment", [count], UnsafeBufferPointer(start: optimizer.firstMoment.pointer, count: count)),
+            ("adam.second_moment", [count], UnsafeBufferPointer(start: optimizer.secondMoment.pointer, count: count)),
+        ], metadata: metadata)
+    }
+
+    /// Loads the last weights and optimizer state of the run.
+    private func restore() throws -> Progress {
+        let weights = try Checkpoint.load(into: model.parameters, from: run.modelPath)
+        let (tensors, metadata) = try Safetensors.read(path: run.optimizerPath)
+        guard let first = tensors["adam.first_moment"], let second = tensors["adam.second_moment"],
+              first.values.count == optimizer.firstMoment.count, second.values.count == optimizer.secondMoment.count,
+              let step = metadata["step"].flatMap(Int.init), let epoch = metadata["epoch"].flatMap(Int.init),
+              weights["epoch"] == metadata["epoch"] else {
+            throw TrainingError.checkpoint(path: run.optimizerPath, reason: "optimizer state is missing, of another model, or of another epoch than model.safetensors")
+        }
+        first.values.withUnsafeBufferPointer { optimizer.firstMoment.pointer.update(from: $0.baseAddress!, count: $0.count) }
+        second.values.withUnsafeBufferPointer { optimizer.secondMoment.pointer.update(from: $0.baseAddress!, count: $0.count) }
+        optimizer.restore(step: step)
+        var progress = Progress()
+        progress.epoch = epoch
+        progress.bestEpoch = metadata["best_epoch"].flatMap(Int.init) ?? 0
+        progress.bestScore = metadata["best_score"].flatMap(Double.init) ?? -1
+        progress.sinceImprovement = metadata["since_improvement"].flatMap(Int.init) ?? 0
+        if let text = metadata["best_validation"], let decoded = try? JSONDecoder().decode(RankingMetrics.self, from: Data(text.utf8)) {
+            progress.bestValidation = decoded
+        }
+        return progress
+    }
+}

@@ -1,0 +1,50 @@
+/// Everything that decides how a model is trained; saved in the run's config.json.
+public struct TrainingOptions: Codable, Sendable, Equatable {
+    public enum Schedule: String, Codable, Sendable, CaseIterable {
+        case constant, linear, cosine
+    }
+
+    /// Passes over the training split (at most; early stopping may end sooner).
+    public var epochs = 30
+    /// Sequences per optimizer step.
+    public var batchSize = 128
+    /// The most recent items of each sequence a window holds (T).
+    public var maxLength = 200
+    /// Also train on earlier windows of long histories, this many items apart (nil: latest only).
+    public var slidingStride: Int?
+    public var learningRate: Float = 1e-3
+    /// AdamW's decoupled weight decay (0: Adam).
+    public var weightDecay: Float = 0
+    /// Steps of linear warm-up from 0 to the learning rate.
+    public var warmupSteps = 0
+    /// Learning-rate decay after warm-up, to 0 at the last epoch.
+    public var schedule = Schedule.constant
+    /// Clip the global gradient norm to this (nil: no clipping).
+    public var clipNorm: Float?
+    /// Split each batch into this many micro-batches, accumulating gradients (less memory, same result).
+    public var accumulate = 1
+    /// Stop after this many validations without a better NDCG@10.
+    public var patience = 3
+    /// Sequences per evaluation batch.
+    public var evaluationBatchSize = 256
+    /// Select the best epoch on seen-filtered validation NDCG@10.
+    public var filterSeen = false
+    public var seed: UInt64 = 42
+
+    public init() {}
+
+    /// The learning rate at optimizer step `step` (0-based) of `totalSteps`.
+    public func learningRate(step: Int, totalSteps: Int) -> Float {
+        if warmupSteps > 0 && step < warmupSteps { return learningRate * Float(step + 1) / Float(warmupSteps) }
+        let progress = Float(step - warmupSteps) / Float(max(1, totalSteps - warmupSteps))
+        switch schedule {
+        case .constant: return learningRate
+        case .linear: return learningRate * max(0, 1 - progress)
+        case .cosine: return learningRate * 0.5 * (1 + cos(Float.pi * min(1, progress)))
+        }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

@@ -1,0 +1,87 @@
+import ArgumentParser
+import Datasets
+import Engine
+import Foundation
+import Models
+import Training
+
+/// `trajectory evaluate`: full-ranking metrics of a trained run or a baseline.
+struct Evaluate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Rank every item for every user and report HR/NDCG@5/10/20 and MRR.",
+        discussion: """
+        Protocol: leave-one-out (last item = test, the one before = validation), full ranking \
+        over all items (rank = items scored strictly higher), averaged over all users. With \
+        --filter-seen the user's other history items are excluded from the ranking.
+
+        Examples:
+          trajectory evaluate runs/lstm                     # test split, best checkpoint
+          trajectory evaluate runs/lstm --split valid --filter-seen
+          trajectory evaluate data/ml1m --baseline markov   # a baseline on a dataset
+        """
+    )
+
+    enum Split: String, ExpressibleByArgument, CaseIterable { case test, valid }
+    enum Baseline: String, ExpressibleByArgument, CaseIterable { case popularity, markov }
+
+    @Argument(help: "A run directory, or a dataset directory with --baseline.")
+    var path: String
+
+    @Option(help: "Which held-out item to rank: test or valid.")
+    var split: Split = .test
+
+    @Option(help: "Evaluate a baseline on the dataset at PATH instead of a run: popularity, markov.")
+    var baseline: Baseline?
+
+    @Option(help: "Weights of a run: best (validation NDCG@10) or last.")
+    var weights: ModelLoader.Weights = .best
+
+    @Option(help: "Users per scoring batch (results do not depend on it).")
+    var batchSize = 256
+
+    @Flag(help: "Exclude the user's other history items from the ranking.")
+    var filterSeen = false
+
+    @Option(help: "Threads for matrix products.")
+    var threads = availableCoresForHelp()
+
+    @Flag(help: "Print JSON.")
+    var json = false
+
+    func run() throws {
+        BLAS.setThreads(threads)
+        try reportingErrors {
+            let scorer: NextItemScorer
+            let dataset: Dataset
+            var maxLength = 200
+            if let baseline {
+                dataset = try Dataset(directory: path)
+                let training = DatasetSplit.leaveOneOut(dataset).training
+                scorer = baseline == .popularity ? PopularityModel(dataset: dataset, training: training) : MarkovModel(dataset: dataset, training: training)
+            } else {
+                let loaded = try ModelLoader.load(run: path, weights: weights)
+                scorer = loaded.0
+                dataset = loaded.1
+                maxLength = loaded.2.training.maxLength
+            }
+            let cases = split == .test ? DatasetSplit.leaveOneOut(dataset).test : DatasetSplit.leaveOneOut(dataset).validation
+            let started = Date()
+            let metrics = Evaluator(maxLength: maxLength, batchSize: batchSize, filterSeen: filterSeen)
+                .evaluate(scorer, dataset: dataset, cases: cases)
+            let seconds = Date().timeIntervalSince(started)
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys]
+                var object = try JSONSerialization.jsonObject(with: encoder.encode(metrics)) as! [String: Any]
+                object["split"] = split.rawValue
+                object["seconds"] = seconds
+                object["model"] = baseline?.rawValue ?? path
+                print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
+            } else {
+                print("\(baseline?.rawValue ?? path) \(split.rawValue): \(metrics.summary) in \(String(format: "%.2f", seconds)) s")
+            }
+        }
+    }
+}
+
+extension ModelLoader.Weights: ExpressibleByArgument {}

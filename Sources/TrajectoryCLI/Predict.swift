@@ -1,0 +1,107 @@
+import ArgumentParser
+import Datasets
+import Engine
+import Foundation
+import Models
+import Training
+
+/// `trajectory predict`: the most likely next items after a history.
+struct Predict: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Predict the next items after a history (original item ids in, ids and titles out).",
+        discussion: """
+        MODEL is a run directory, or a safetensors checkpoint (for example a PyTorch \
+        state_dict() saved with safetensors) together with --dataset for its item ids.
+        Unknown item ids in --history are reported and skipped.
+
+        Examples:
+          trajectory predict runs/lstm --history 1193,661,914 --k 10
+          trajectory predict runs/lstm --user 42 --exclude-seen
+          trajectory predict lstm.safetensors --dataset data/ml1m --history 1,2,3
+        """
+    )
+
+    @Argument(help: "A run directory or a .safetensors checkpoint.")
+    var model: String
+
+    @Option(help: "Comma-separated original item ids, oldest first.")
+    var history: String?
+
+    @Option(help: "An original user id: predict after that user's whole history in the dataset.")
+    var user: String?
+
+    @Option(help: "How many items to return.")
+    var k = 10
+
+    @Flag(help: "Leave out items already in the history.")
+    var excludeSeen = false
+
+    @Option(help: "The dataset directory (needed with a bare checkpoint; overrides a run's).")
+    var dataset: String?
+
+    @Option(help: "Most recent history items the model sees.")
+    var maxLength = 200
+
+    @Flag(help: "Print JSON.")
+    var json = false
+
+    func validate() throws {
+        if (history == nil) == (user == nil) { throw ValidationError("give exactly one of --history and --user") }
+        if k < 1 { throw ValidationError("--k must be at least 1") }
+    }
+
+    func run() throws {
+        BLAS.setThreads(1)
+        try reportingErrors {
+            let network: LSTMRecommender
+            let data: Dataset
+            var steps = maxLength
+            if model.hasSuffix(".safetensors") {
+                guard let dataset else { throw ValidationError("a bare checkpoint needs --dataset for its item ids") }
+                data = try Dataset(directory: dataset)
+                network = try ModelLoader.load(checkpoint: model, dataset: data)
+            } else {
+                let loaded = try ModelLoader.load(run: model, datasetOverride: dataset)
+                (network, data) = (loaded.0, loaded.1)
+                steps = loaded.2.training.maxLength
+            }
+            let table = try data.itemTable()
+            var idByOriginal: [String: Int32] = [:]
+            for (index, original) in table.originals.enumerated() { idByOriginal[original] = Int32(index + 1) }
+
+            var ids: [Int32] = []
+            var unknown: [String] = []
+            if let history {
+                for token in history.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !token.isEmpty {
+                    if let id = idByOriginal[token] { ids.append(id) } else { unknown.append(token) }
+                }
+            } else if let user {
+                let users = try data.userTable()
+                guard let sequence = users.lastIndex(where: { $0.user == user }) else {
+                    throw DatasetError.invalidOption("user '\(user)' is not in \(data.directory)")
+                }
+                ids = data.sequence(sequence).map { Int32($0) }
+            }
+            if !unknown.isEmpty { printError("skipped unknown item ids: \(unknown.joined(separator: ", "))") }
+            guard !ids.isEmpty else { throw DatasetError.invalidOption("no known items in the history") }
+
+            let window = Array(ids.suffix(steps))
+            let padded = [Int32](repeating: 0, count: steps - window.count) + window
+            var scores = [Float](repeating: 0, count: network.vocabulary)
+            padded.withUnsafeBufferPointer { network.score(histories: $0.baseAddress!, rows: 1, steps: steps, scores: &scores) }
+            scores[0] = -.infinity
+            if excludeSeen { for id in ids { scores[Int(id)] = -.infinity } }
+            let top = TopK.select(scores, k: min(k, network.vocabulary - 1))
+            if json {
+                let items = top.map { ["item": table.originals[$0 - 1], "title": table.titles[$0 - 1], "score": Double(scores[$0])] as [String: Any] }
+                let object: [String: Any] = ["items": items, "unknown": unknown, "history_used": window.count]
+                print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
+            } else {
+                for (rank, id) in top.enumerated() {
+                    let title = table.titles[id - 1]
+                    print("\(rank + 1)\t\(table.originals[id - 1])\t\(String(format: "%.4f", scores[id]))\(title.isEmpty ? "" : "\t" + title)")
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,154 @@
+import ArgumentParser
+import Datasets
+import Engine
+import Foundation
+import Models
+import Training
+
+extension TrainingOptions.Schedule: ExpressibleByArgument {}
+
+/// `trajectory train`: fit a next-item model on a dataset.
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train a next-item model on a dataset (leave-one-out split, full-ranking validation).",
+        discussion: """
+        Trains on every user's history except the last two items, validates on the second-to-last \
+        item every epoch (full ranking, NDCG@10), keeps the best checkpoint and stops after \
+        --patience epochs without improvement. The run directory gets config.json, \
+        model.safetensors (last epoch), best.safetensors, optimizer.safetensors and metrics.jsonl; \
+        checkpoints are written atomically, so an interrupted run resumes with --resume.
+
+        Models:
+          lstm   the seed model: Embedding(V,128) → LSTM(128→256, 2 layers) → Linear(256,V),
+                 full-softmax cross-entropy at every position, Adam. Tensor names are PyTorch's.
+
+        Examples:
+          trajectory train data/ml1m --out runs/lstm
+          trajectory train data/ml1m --out runs/lstm --epochs 50 --accumulate 4   # same batch, 1/4 the memory
+          trajectory train data/ml1m --out runs/lstm --resume
+        """
+    )
+
+    @Argument(help: "A dataset directory (from `trajectory prepare` or `trajectory synth`).")
+    var dataset: String
+
+    @Option(name: .shortAndLong, help: "The run directory to write.")
+    var out: String
+
+    @Option(help: "Model to train: lstm.")
+    var model = "lstm"
+
+    @Option(help: "Maximum passes over the training data.")
+    var epochs = 30
+
+    @Option(help: "Sequences per optimizer step.")
+    var batchSize = 128
+
+    @Option(help: "Most recent items per training window (T).")
+    var maxLength = 200
+
+    @Option(help: "Also train on earlier windows of long histories, this many items apart.")
+    var slidingStride: Int?
+
+    @Option(name: .customLong("lr"), help: "Learning rate.")
+    var learningRate: Float = 1e-3
+
+    @Option(help: "AdamW weight decay (0 = Adam).")
+    var weightDecay: Float = 0
+
+    @Option(help: "Linear learning-rate warm-up steps.")
+    var warmup = 0
+
+    @Option(help: "Learning-rate decay after warm-up: constant, linear, cosine.")
+    var schedule: TrainingOptions.Schedule = .constant
+
+    @Option(help: "Clip the global gradient norm to this value.")
+    var clip: Float?
+
+    @Option(help: "Split each batch into N micro-batches and accumulate gradients: 1/N the activation memory, same result.")
+    var accumulate = 1
+
+    @Option(help: "Stop after this many epochs without a better validation NDCG@10.")
+    var patience = 3
+
+    @Flag(help: "Select the best epoch on seen-item-filtered validation NDCG@10.")
+    var filterSeen = false
+
+    @Option(help: "Random seed (initialisation and data order).")
+    var seed: UInt64 = 42
+
+    @Option(help: "Threads for matrix products.")
+    var threads = availableCoresForHelp()
+
+    @Option(help: "Embedding size (lstm).")
+    var embeddingSize = 128
+
+    @Option(help: "Hidden size (lstm).")
+    var hiddenSize = 256
+
+    @Option(help: "Recurrent layers (lstm).")
+    var layers = 2
+
+    @Flag(help: "Continue the run in --out from its last checkpoint.")
+    var resume = false
+
+    @Flag(help: "Replace an existing run directory.")
+    var force = false
+
+    func validate() throws {
+        guard model == "lstm" else { throw ValidationError("--model \(model) is not available yet; this build trains: lstm") }
+        guard batchSize > 0, maxLength > 0, epochs > 0 else { throw ValidationError("--batch-size, --max-length and --epochs must be positive") }
+        guard accumulate >= 1, batchSize % accumulate == 0 else { throw ValidationError("--batch-size must be a multiple of --accumulate") }
+        if let slidingStride, slidingStride < 1 { throw ValidationError("--sliding-stride must be positive") }
+        if resume && force { throw ValidationError("--resume and --force contradict each other") }
+    }
+
+    func run() throws {
+        BLAS.setThreads(threads)
+        try reportingErrors {
+            let data = try Dataset(directory: dataset)
+            let run = RunDirectory(path: out)
+            if FileManager.default.fileExists(atPath: run.configPath) && !resume && !force {
+                throw TrainingError.run(path: out, reason: "already holds a run; pass --resume to continue it or --force to start over")
+            }
+            if force { try? FileManager.default.removeItem(atPath: out) }
+            var options = TrainingOptions()
+            options.epochs = epochs
+            options.batchSize = batchSize
+            options.maxLength = maxLength
+            options.slidingStride = slidingStride
+            options.learningRate = learningRate
+            options.weightDecay = weightDecay
+            options.warmupSteps = warmup
+            options.schedule = schedule
+            options.clipNorm = clip
+            options.accumulate = accumulate
+            options.patience = patience
+            options.filterSeen = filterSeen
+            options.seed = seed
+            let lstm = LSTMRecommender.Configuration(vocabulary: data.itemCount + 1, embeddingSize: embeddingSize,
+                                                     hiddenSize: hiddenSize, layers: layers)
+            if resume {
+                let saved = try run.readConfiguration()
+                guard saved.lstm == lstm, saved.training == options else {
+                    throw TrainingError.run(path: out, reason: "--resume needs the same model and training options as the run (see its config.json)")
+                }
+            } else {
+                try run.create()
+                try run.writeConfiguration(RunConfiguration(model: model, lstm: lstm, training: options, dataset: data))
+            }
+            let split = DatasetSplit.leaveOneOut(data)
+            let network = LSTMRecommender(configuration: lstm, seed: seed)
+            let trainer = Trainer(model: network, dataset: data, split: split, options: options, run: run)
+            print("training \(model) on \(dataset): \(split.training.count) sequences, \(data.itemCount) items, "
+                  + "\(network.parameters.parameterCount) parameters, \(trainer.stepsPerEpoch) steps per epoch")
+            let display = ProgressDisplay()
+            let summary = try trainer.train(resume: resume) { display.show($0) }
+            display.finish()
+            print("best epoch \(summary.bestEpoch): validation \(summary.bestValidation.summary)")
+            print("run saved in \(out)")
+        }
+    }
+}
+
+func availableCoresForHelp() -> Int { min(2, ProcessInfo.processInfo.activeProcessorCount) }
