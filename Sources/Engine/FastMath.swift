@@ -7,9 +7,13 @@ public enum FastMath {
     @inline(__always)
     public static func exp(_ x: Vector) -> Vector {
         // Clamp to the range where expf is finite and normal.
-        let clamped = x.clamped(lowerBound: Vector(repeating: -87.3), upperBound: Vector(repeating: 88.3))
-        // n = round(x / ln2), r = x - n·ln2 (split in two parts for accuracy).
-        let n = (clamped * 1.442_695_04 + 0.5).rounded(.down)
+        let clamped = pointwiseMin(pointwiseMax(x, Vector(repeating: -87.3)), Vector(repeating: 88.3))
+        // n = round(x / ln2) with the 1.5·2²³ trick (adding it pushes the fraction out; stays in
+        // vector registers, unlike rounded(), which becomes a libm call per lane).
+        let magic = Vector(repeating: 12_582_912)
+        let shifted = clamped * 1.442_695_04 + magic
+        let n = shifted - magic
+        // r = x − n·ln2, with ln2 split in two parts for accuracy.
         var r = clamped - n * 0.693_359_375
         r = r + n * 2.121_944_4e-4
         let r2 = r * r
@@ -20,8 +24,8 @@ public enum FastMath {
         p = p * r + 1.666_666_5e-1
         p = p * r + 5.000_000_1e-1
         let y = p * r2 + r + 1
-        // Multiply by 2^n by building the exponent bits.
-        let bits = (SIMD8<Int32>(n) &+ 127) &<< 23
+        // 2ⁿ from the exponent bits: the low mantissa bits of `shifted` hold n.
+        let bits = (unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- 0x4B40_0000 &+ 127) &<< 23
         return y * unsafeBitCast(bits, to: Vector.self)
     }
 

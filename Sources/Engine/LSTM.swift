@@ -86,11 +86,11 @@ public struct LSTMLayer: Sendable {
                 let cPrev: UnsafePointer<Float>? = r < previousRows ? previousCells + r * h : nil
                 var j = 0
                 while j < vectorEnd {
-                    let i = FastMath.sigmoid(V(UnsafeBufferPointer(start: gate + j, count: 8)))
-                    let f = FastMath.sigmoid(V(UnsafeBufferPointer(start: gate + h + j, count: 8)))
-                    let g = FastMath.tanh(V(UnsafeBufferPointer(start: gate + 2 * h + j, count: 8)))
-                    let o = FastMath.sigmoid(V(UnsafeBufferPointer(start: gate + 3 * h + j, count: 8)))
-                    let c0 = cPrev.map { V(UnsafeBufferPointer(start: $0 + j, count: 8)) } ?? V()
+                    let i = FastMath.sigmoid(load(gate + j))
+                    let f = FastMath.sigmoid(load(gate + h + j))
+                    let g = FastMath.tanh(load(gate + 2 * h + j))
+                    let o = FastMath.sigmoid(load(gate + 3 * h + j))
+                    let c0 = cPrev.map { load($0 + j) } ?? V()
                     let c = f * c0 + i * g
                     let tc = FastMath.tanh(c)
                     store(i, gate + j); store(f, gate + h + j); store(g, gate + 2 * h + j); store(o, gate + 3 * h + j)
@@ -168,14 +168,14 @@ public struct LSTMLayer: Sendable {
                 let cPrev: UnsafePointer<Float>? = r < previousRows ? previousCells + r * h : nil
                 var j = 0
                 while j < vectorEnd {
-                    let i = V(UnsafeBufferPointer(start: gate + j, count: 8))
-                    let f = V(UnsafeBufferPointer(start: gate + h + j, count: 8))
-                    let g = V(UnsafeBufferPointer(start: gate + 2 * h + j, count: 8))
-                    let o = V(UnsafeBufferPointer(start: gate + 3 * h + j, count: 8))
-                    let tc = V(UnsafeBufferPointer(start: tanhCells + r * h + j, count: 8))
-                    let dh = V(UnsafeBufferPointer(start: hiddenGradient + r * h + j, count: 8)) + V(UnsafeBufferPointer(start: dhNext + r * h + j, count: 8))
-                    let dc = V(UnsafeBufferPointer(start: dcNext + r * h + j, count: 8)) + dh * o * (1 - tc * tc)
-                    let c0 = cPrev.map { V(UnsafeBufferPointer(start: $0 + j, count: 8)) } ?? V()
+                    let i = load(gate + j)
+                    let f = load(gate + h + j)
+                    let g = load(gate + 2 * h + j)
+                    let o = load(gate + 3 * h + j)
+                    let tc = load(tanhCells + r * h + j)
+                    let dh = load(hiddenGradient + r * h + j) + load(dhNext + r * h + j)
+                    let dc = load(dcNext + r * h + j) + dh * o * (1 - tc * tc)
+                    let c0 = cPrev.map { load($0 + j) } ?? V()
                     store(dc * g * i * (1 - i), gate + j)
                     store(dc * c0 * f * (1 - f), gate + h + j)
                     store(dc * i * (1 - g * g), gate + 2 * h + j)
@@ -199,6 +199,17 @@ public struct LSTMLayer: Sendable {
             }
         }
     }
+}
+
+/// Eight floats from `pointer` (any alignment).
+@inline(__always)
+func load(_ pointer: UnsafePointer<Float>) -> SIMD8<Float> {
+    UnsafeRawPointer(pointer).loadUnaligned(as: SIMD8<Float>.self)
+}
+
+@inline(__always)
+func load(_ pointer: UnsafeMutablePointer<Float>) -> SIMD8<Float> {
+    UnsafeRawPointer(pointer).loadUnaligned(as: SIMD8<Float>.self)
 }
 
 @inline(__always)

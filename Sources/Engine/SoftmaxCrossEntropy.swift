@@ -51,7 +51,7 @@ public enum SoftmaxCrossEntropy {
                 let row = logits + r * v
                 var maxVector = V(repeating: -.infinity)
                 var j = 0
-                while j < vectorEnd { maxVector = pointwiseMax(maxVector, V(UnsafeBufferPointer(start: row + j, count: 8))); j += 8 }
+                while j < vectorEnd { maxVector = pointwiseMax(maxVector, load(row + j)); j += 8 }
                 var maximum = maxVector.max()
                 while j < v { maximum = max(maximum, row[j]); j += 1 }
                 let target = Int(targets[r])
@@ -59,7 +59,7 @@ public enum SoftmaxCrossEntropy {
                 var sumVector = V()
                 j = 0
                 while j < vectorEnd {
-                    let e = FastMath.exp(V(UnsafeBufferPointer(start: row + j, count: 8)) - maximum)
+                    let e = FastMath.exp(load(row + j) - maximum)
                     if gradientScale != nil { store(e, row + j) }
                     sumVector += e
                     j += 8
@@ -75,7 +75,7 @@ public enum SoftmaxCrossEntropy {
                 if let scale = gradientScale {
                     let factor = V(repeating: scale / Float(sum))
                     j = 0
-                    while j < vectorEnd { store(V(UnsafeBufferPointer(start: row + j, count: 8)) * factor, row + j); j += 8 }
+                    while j < vectorEnd { store(load(row + j) * factor, row + j); j += 8 }
                     while j < v { row[j] *= factor[0]; j += 1 }
                     row[target] -= scale
                 }
