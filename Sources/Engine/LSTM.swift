@@ -48,16 +48,34 @@ public struct LSTMLayer: Sendable {
         }
     }
 
+    /// Where the input-to-gate projection x · W_ihᵀ + b_ih + b_hh comes from.
+    public enum InputProjection {
+        /// Compute it from the input rows [P, I] (training, and layers above the first).
+        case compute(UnsafePointer<Float>)
+        /// Look it up: row `ids[p]` of a precomputed [V, 4H] table (the first layer at inference,
+        /// where embedding · W_ihᵀ can be computed once per item instead of once per position).
+        case table(UnsafePointer<Float>, ids: UnsafePointer<Int32>)
+    }
+
     public func forward(layout: PackedLayout, input: UnsafePointer<Float>, weights: Weights, activations a: Activations) {
+        forward(layout: layout, projection: .compute(input), weights: weights, activations: a)
+    }
+
+    public func forward(layout: PackedLayout, projection: InputProjection, weights: Weights, activations a: Activations) {
         let h = hiddenSize, g4 = 4 * hiddenSize
         let total = layout.total
-        // Input projection and both biases for all packed rows in one product.
-        for row in 0..<total {
-            let gates = a.gates + row * g4
-            for j in 0..<g4 { gates[j] = weights.inputBias[j] + weights.hiddenBias[j] }
+        switch projection {
+        case .compute(let input):
+            // Input projection and both biases for all packed rows in one product.
+            for row in 0..<total {
+                let gates = a.gates + row * g4
+                for j in 0..<g4 { gates[j] = weights.inputBias[j] + weights.hiddenBias[j] }
+            }
+            BLAS.gemm(transposeB: true, m: total, n: g4, k: inputSize, a: input, lda: inputSize,
+                      b: weights.inputHidden, ldb: inputSize, beta: 1, c: a.gates, ldc: g4)
+        case .table(let table, let ids):
+            for row in 0..<total { (a.gates + row * g4).update(from: table + Int(ids[row]) * g4, count: g4) }
         }
-        BLAS.gemm(transposeB: true, m: total, n: g4, k: inputSize, a: input, lda: inputSize,
-                  b: weights.inputHidden, ldb: inputSize, beta: 1, c: a.gates, ldc: g4)
         for t in 0..<layout.steps {
             let rows = layout.active[t]
             if rows == 0 { continue }

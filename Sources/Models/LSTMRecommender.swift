@@ -81,7 +81,9 @@ public final class LSTMRecommender: NextItemScorer, @unchecked Sendable {
         let logits: FloatBuffer
         let chunkRows: Int
 
-        init(configuration c: LSTMRecommender.Configuration, rows: Int, steps: Int) {
+        /// `training: false` keeps only what a forward pass needs: gates and cells are shared by
+        /// the layers (each layer's are dead once the next starts), and there are no gradients.
+        init(configuration c: LSTMRecommender.Configuration, rows: Int, steps: Int, training: Bool = true) {
             self.rows = rows
             self.steps = steps
             let positions = rows * steps
@@ -89,13 +91,20 @@ public final class LSTMRecommender: NextItemScorer, @unchecked Sendable {
             packedInputs = .allocate(capacity: positions)
             packedTargets = .allocate(capacity: positions)
             embedded = FloatBuffer(count: positions * c.embeddingSize)
-            gates = (0..<c.layers).map { _ in FloatBuffer(count: positions * 4 * h) }
-            cells = (0..<c.layers).map { _ in FloatBuffer(count: positions * h) }
-            tanhCells = (0..<c.layers).map { _ in FloatBuffer(count: positions * h) }
-            hidden = (0..<c.layers).map { _ in FloatBuffer(count: positions * h) }
-            upperGradient = FloatBuffer(count: positions * max(h, c.embeddingSize))
-            lowerGradient = FloatBuffer(count: positions * max(h, c.embeddingSize))
-            recurrentScratch = FloatBuffer(count: 2 * rows * h)
+            func perLayer(_ count: Int, shared: Bool) -> [FloatBuffer] {
+                if shared { let one = FloatBuffer(count: count); return Array(repeating: one, count: c.layers) }
+                return (0..<c.layers).map { _ in FloatBuffer(count: count) }
+            }
+            gates = perLayer(positions * 4 * h, shared: !training)
+            cells = perLayer(positions * h, shared: !training)
+            tanhCells = perLayer(positions * h, shared: !training)
+            // Layer l reads layer l-1's hidden states, so two buffers alternate without training.
+            hidden = training ? perLayer(positions * h, shared: false)
+                : { let pair = [FloatBuffer(count: positions * h), FloatBuffer(count: positions * h)]; return (0..<c.layers).map { pair[$0 % 2] } }()
+            let gradientCount = training ? positions * max(h, c.embeddingSize) : 0
+            upperGradient = FloatBuffer(count: max(gradientCount, rows * h))
+            lowerGradient = FloatBuffer(count: gradientCount)
+            recurrentScratch = FloatBuffer(count: training ? 2 * rows * h : 0)
             chunkRows = SoftmaxCrossEntropy.chunkRows(vocabulary: c.vocabulary)
             logits = FloatBuffer(count: chunkRows * c.vocabulary)
         }
@@ -115,17 +124,33 @@ public final class LSTMRecommender: NextItemScorer, @unchecked Sendable {
         Workspace(configuration: configuration, rows: rows, steps: steps)
     }
 
+    /// A forward-only workspace (about a third of a training one).
+    public func makeScoringWorkspace(rows: Int, steps: Int) -> Workspace {
+        Workspace(configuration: configuration, rows: rows, steps: steps, training: false)
+    }
+
+    /// Histories scored per forward pass; larger requests are split, which bounds the memory.
+    public static let scoringRows = 64
+
     /// Embedding and LSTM layers over the packed batch; returns the layout.
     @discardableResult
-    private func forwardLayers(inputs: UnsafePointer<Int32>, rows: Int, steps: Int, workspace w: Workspace) -> PackedLayout {
+    private func forwardLayers(inputs: UnsafePointer<Int32>, rows: Int, steps: Int, workspace w: Workspace,
+                               projectionTable: FloatBuffer? = nil) -> PackedLayout {
         precondition(rows <= w.rows && steps == w.steps, "batch larger than its workspace")
         let layout = PackedLayout(paddedIds: inputs, rows: rows, steps: steps)
         layout.pack(inputs, into: w.packedInputs)
-        Embedding.forward(output: w.embedded.pointer, ids: w.packedInputs, count: layout.total,
-                          weight: parameters.value("embedding.weight"), channels: configuration.embeddingSize)
+        if projectionTable == nil {
+            Embedding.forward(output: w.embedded.pointer, ids: w.packedInputs, count: layout.total,
+                              weight: parameters.value("embedding.weight"), channels: configuration.embeddingSize)
+        }
         for (index, layer) in lstm.enumerated() {
-            let input = index == 0 ? w.embedded.pointer : w.hidden[index - 1].pointer
-            layer.forward(layout: layout, input: input, weights: weights(index, in: parameters.values), activations: w.activations(index))
+            let projection: LSTMLayer.InputProjection
+            if index == 0, let table = projectionTable {
+                projection = .table(table.pointer, ids: w.packedInputs)
+            } else {
+                projection = .compute(index == 0 ? w.embedded.pointer : w.hidden[index - 1].pointer)
+            }
+            layer.forward(layout: layout, projection: projection, weights: weights(index, in: parameters.values), activations: w.activations(index))
         }
         return layout
     }
@@ -135,6 +160,7 @@ public final class LSTMRecommender: NextItemScorer, @unchecked Sendable {
     /// loss to `parameters.gradients`; returns the summed loss and the number of targets.
     public func trainStep(inputs: UnsafePointer<Int32>, targets: UnsafePointer<Int32>, rows: Int, steps: Int,
                           workspace w: Workspace, gradientScale: (Int) -> Float) -> (loss: Double, targets: Int) {
+        invalidateCaches()  // the optimizer step that follows changes the weights
         let layout = forwardLayers(inputs: inputs, rows: rows, steps: steps, workspace: w)
         layout.pack(targets, into: w.packedTargets)
         let total = layout.total
@@ -173,17 +199,41 @@ public final class LSTMRecommender: NextItemScorer, @unchecked Sendable {
     }
 
     private var scoringWorkspace: Workspace?
+    /// embedding · W_ih0ᵀ + b_ih0 + b_hh0 for every item ([V, 4H]), for scoring; rebuilt after training steps.
+    private var inputProjectionTable: FloatBuffer?
+
+    /// Drops caches derived from the weights; call after changing `parameters` other than by `trainStep`.
+    public func invalidateCaches() { inputProjectionTable = nil }
+
+    private func projectionTable() -> FloatBuffer {
+        if let table = inputProjectionTable { return table }
+        let c = configuration
+        let g4 = 4 * c.hiddenSize
+        let table = FloatBuffer(count: c.vocabulary * g4)
+        let bias = FloatBuffer(count: g4)
+        for j in 0..<g4 { bias.pointer[j] = parameters.value("lstm.bias_ih_l0")[j] + parameters.value("lstm.bias_hh_l0")[j] }
+        Linear.forward(output: table.pointer, input: parameters.value("embedding.weight"), weight: parameters.value("lstm.weight_ih_l0"),
+                       bias: bias.pointer, rows: c.vocabulary, inputs: c.embeddingSize, outputs: g4)
+        inputProjectionTable = table
+        return table
+    }
 
     public func score(histories: UnsafePointer<Int32>, rows: Int, steps: Int, scores: UnsafeMutablePointer<Float>) {
-        if scoringWorkspace == nil || scoringWorkspace!.rows < rows || scoringWorkspace!.steps != steps {
-            scoringWorkspace = makeWorkspace(rows: rows, steps: steps)
+        let chunk = min(rows, Self.scoringRows)
+        if scoringWorkspace == nil || scoringWorkspace!.rows < chunk || scoringWorkspace!.steps != steps {
+            scoringWorkspace = makeScoringWorkspace(rows: chunk, steps: steps)
         }
-        score(histories: histories, rows: rows, steps: steps, scores: scores, workspace: scoringWorkspace!)
+        var start = 0
+        while start < rows {
+            let count = min(chunk, rows - start)
+            score(histories: histories + start * steps, rows: count, steps: steps, scores: scores + start * vocabulary, workspace: scoringWorkspace!)
+            start += count
+        }
     }
 
     /// Logits of the next item after each history (rows × vocabulary).
     public func score(histories: UnsafePointer<Int32>, rows: Int, steps: Int, scores: UnsafeMutablePointer<Float>, workspace w: Workspace) {
-        let layout = forwardLayers(inputs: histories, rows: rows, steps: steps, workspace: w)
+        let layout = forwardLayers(inputs: histories, rows: rows, steps: steps, workspace: w, projectionTable: projectionTable())
         let c = configuration
         let h = c.hiddenSize
         // Every non-empty history is running at the last step; gather its state in batch order.
