@@ -1,9 +1,11 @@
 /// Generates behaviour with real sequential signal, shaped like MovieLens-1M by default.
 ///
-/// Items have Zipf popularity. Each item has a fixed list of successors (drawn by popularity,
-/// the j-th weighted 1/(j+1)); a user's next item follows the current item's successors with
-/// probability `followProbability`, and is otherwise drawn by popularity. Sequence lengths are
-/// lognormal. Because the process is known, the best possible ranking of the next item is known
+/// Items have Zipf popularity and belong to one of `clusters` taste groups; each user has a
+/// taste group. Each item has a fixed list of successors (drawn by popularity, the j-th
+/// weighted 1/(j+1)); a user's next item follows the current item's successors with
+/// probability `followProbability`, and is otherwise drawn by popularity — from the user's
+/// own group with probability `tasteProbability`, else from all items. Sequence lengths are
+/// lognormal. The taste makes the whole history informative, beyond the last item. Because the process is known, the best possible ranking of the next item is known
 /// too: `ceiling()` reports the HR@10 and NDCG@10 a perfect model would reach on the
 /// leave-one-out test targets.
 public struct SyntheticGenerator: Sendable {
@@ -17,6 +19,9 @@ public struct SyntheticGenerator: Sendable {
         public var zipfExponent = 0.5
         public var successors = 24
         public var followProbability = 0.6
+        /// Taste groups of items, and how often a popularity draw stays within the user's group.
+        public var clusters = 20
+        public var tasteProbability = 0.5
         public var seed: UInt64 = 42
         /// First event time (unix seconds); users start within the following `startSpread`.
         public var startTime: Int64 = 956_703_932
@@ -33,6 +38,13 @@ public struct SyntheticGenerator: Sendable {
     public let successors: [[UInt32]]
     private let successorWeights: [Double]
     private let successorCumulative: [Double]
+    /// Taste group of each item (index i-1), and popularity within each group.
+    public let itemCluster: [Int]
+    private let clusterPopularity: [[Double]]
+    private let clusterItems: [[UInt32]]
+    private let clusterCumulative: [[Double]]
+    /// Position of each item (index i-1) within its group's lists.
+    private let positionInCluster: [Int]
 
     public init(parameters: Parameters) {
         self.parameters = parameters
@@ -72,12 +84,44 @@ public struct SyntheticGenerator: Sendable {
         for j in 1..<max(1, count) { successorCumulative[j] += successorCumulative[j - 1] }
         if count > 0 { successorCumulative[count - 1] = 1 }
         self.successorCumulative = successorCumulative
+
+        let clusterCount = max(1, parameters.clusters)
+        let clusters = (0..<n).map { _ in Int(random.next() % UInt64(clusterCount)) }
+        itemCluster = clusters
+        var members = [[UInt32]](repeating: [], count: clusterCount)
+        var positions = [Int](repeating: 0, count: n)
+        for item in 0..<n {
+            positions[item] = members[clusters[item]].count
+            members[clusters[item]].append(UInt32(item + 1))
+        }
+        positionInCluster = positions
+        var within = [[Double]](repeating: [], count: clusterCount)
+        var withinCumulative = [[Double]](repeating: [], count: clusterCount)
+        for c in 0..<clusterCount {
+            let mass = members[c].reduce(0) { $0 + popularity[Int($1) - 1] }
+            within[c] = members[c].map { mass > 0 ? popularity[Int($0) - 1] / mass : 0 }
+            var running = 0.0
+            withinCumulative[c] = within[c].map { running += $0; return running }
+            if !withinCumulative[c].isEmpty { withinCumulative[c][withinCumulative[c].count - 1] = 1 }
+        }
+        clusterItems = members
+        clusterPopularity = within
+        clusterCumulative = withinCumulative
     }
 
-    /// One generated user: item ids (1-based) and unix times in seconds, oldest first.
+    /// One generated user: item ids (1-based) and unix times in seconds, oldest first, and taste group.
     public struct UserHistory: Sendable {
         public var items: [UInt32]
         public var times: [Int64]
+        public var taste: Int
+    }
+
+    /// An item drawn by popularity, within `taste`'s group with probability `tasteProbability`.
+    private func drawByPopularity(taste: Int, random: inout SeededRandom) -> UInt32 {
+        if random.unit() < parameters.tasteProbability && !clusterItems[taste].isEmpty {
+            return clusterItems[taste][random.draw(cumulative: clusterCumulative[taste])]
+        }
+        return UInt32(random.draw(cumulative: popularityCumulative) + 1)
     }
 
     /// Generates all users' histories, in user order (user u has original id u+1).
@@ -94,13 +138,14 @@ public struct SyntheticGenerator: Sendable {
             items.reserveCapacity(length)
             times.reserveCapacity(length)
             var time = parameters.startTime + Int64(random.unit() * Double(parameters.startSpreadSeconds))
-            var current = UInt32(random.draw(cumulative: popularityCumulative) + 1)
+            let taste = Int(random.next() % UInt64(max(1, parameters.clusters)))
+            var current = drawByPopularity(taste: taste, random: &random)
             for step in 0..<length {
                 if step > 0 {
                     if random.unit() < parameters.followProbability {
                         current = successors[Int(current) - 1][random.draw(cumulative: successorCumulative)]
                     } else {
-                        current = UInt32(random.draw(cumulative: popularityCumulative) + 1)
+                        current = drawByPopularity(taste: taste, random: &random)
                     }
                     // Mostly minutes apart; now and then days apart (so sessions exist).
                     if random.unit() < 0.03 {
@@ -112,14 +157,21 @@ public struct SyntheticGenerator: Sendable {
                 items.append(current)
                 times.append(time)
             }
-            users.append(UserHistory(items: items, times: times))
+            users.append(UserHistory(items: items, times: times, taste: taste))
         }
         return users
     }
 
-    /// The true probability that `next` follows `current`.
-    public func transitionProbability(from current: UInt32, to next: UInt32) -> Double {
-        var p = (1 - parameters.followProbability) * popularity[Int(next) - 1]
+    /// The true probability that `next` follows `current` for a user of group `taste`.
+    public func transitionProbability(from current: UInt32, to next: UInt32, taste: Int) -> Double {
+        let index = Int(next) - 1
+        var draw = (1 - parameters.tasteProbability) * popularity[index]
+        if itemCluster[index] == taste {
+            draw += parameters.tasteProbability * clusterPopularity[taste][positionInCluster[index]]
+        } else if clusterItems[taste].isEmpty {
+            draw += parameters.tasteProbability * popularity[index]
+        }
+        var p = (1 - parameters.followProbability) * draw
         if let j = successors[Int(current) - 1].firstIndex(of: next) { p += parameters.followProbability * successorWeights[j] }
         return p
     }
@@ -134,9 +186,9 @@ public struct SyntheticGenerator: Sendable {
         for user in users where user.items.count >= 3 {
             let previous = user.items[user.items.count - 2]
             let target = user.items[user.items.count - 1]
-            let targetScore = transitionProbability(from: previous, to: target)
+            let targetScore = transitionProbability(from: previous, to: target, taste: user.taste)
             var rank = 0
-            for item in 1...n where transitionProbability(from: previous, to: UInt32(item)) > targetScore {
+            for item in 1...n where transitionProbability(from: previous, to: UInt32(item), taste: user.taste) > targetScore {
                 rank += 1
                 if rank >= k { break }
             }

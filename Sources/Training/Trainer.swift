@@ -105,7 +105,11 @@ public final class Trainer<Model: TrainableModel> {
                 batch = microBatches.upperBound
                 step += 1
                 let globalStep = (epoch - 1) * stepsPerEpoch + step
-                guard stepLoss.isFinite else {
+                // A NaN anywhere (loss or gradients) stops training before it reaches the weights.
+                var gradientSquares: Float = 0
+                let gradientPointer = parameters.gradients.pointer
+                for i in 0..<parameters.gradients.count { gradientSquares += gradientPointer[i] * gradientPointer[i] }
+                guard stepLoss.isFinite && gradientSquares.isFinite else {
                     throw TrainingError.nonFiniteLoss(epoch: epoch, step: step,
                                                       lastGood: FileManager.default.fileExists(atPath: run.modelPath) ? run.modelPath : "none (no epoch finished)")
                 }

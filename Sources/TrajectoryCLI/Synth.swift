@@ -7,8 +7,9 @@ struct Synth: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Generate behaviour logs with real sequential signal (ML-1M-shaped by default).",
         discussion: """
-        Items have Zipf popularity; each item has a fixed set of likely successors that users \
-        follow with probability --follow, otherwise they pick by popularity; sequence lengths \
+        Items have Zipf popularity and a taste group; each user favours one group. Each item has \
+        a fixed set of likely successors that users follow with probability --follow; otherwise \
+        they pick by popularity, within their group with probability --taste. Sequence lengths \
         are lognormal. Because the process is known, synth reports the HR@10 / NDCG@10 that \
         the true transition probabilities reach on the leave-one-out test targets: the ceiling \
         a model can approach but not beat.
@@ -58,6 +59,12 @@ struct Synth: ParsableCommand {
     @Option(help: "Probability that the next item is one of the current item's successors.")
     var follow = 0.6
 
+    @Option(help: "Taste groups of items; each user favours one.")
+    var clusters = 20
+
+    @Option(help: "Probability that a popularity draw stays within the user's taste group.")
+    var taste = 0.5
+
     @Option(help: "Random seed: the same seed gives the same data.")
     var seed: UInt64 = 42
 
@@ -72,6 +79,7 @@ struct Synth: ParsableCommand {
         if minLength < 1 || maxLength < minLength { throw ValidationError("need 1 ≤ --min-length ≤ --max-length") }
         if !(0...1).contains(follow) { throw ValidationError("--follow must be within 0…1") }
         if successors < 1 { throw ValidationError("--successors must be ≥ 1") }
+        if clusters < 1 || !(0...1).contains(taste) { throw ValidationError("need --clusters ≥ 1 and --taste within 0…1") }
     }
 
     func run() throws {
@@ -85,6 +93,8 @@ struct Synth: ParsableCommand {
         parameters.zipfExponent = zipf
         parameters.successors = successors
         parameters.followProbability = follow
+        parameters.clusters = clusters
+        parameters.tasteProbability = taste
         parameters.seed = seed
         let generator = SyntheticGenerator(parameters: parameters)
         let histories = generator.generate()

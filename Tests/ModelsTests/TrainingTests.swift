@@ -1,0 +1,172 @@
+import Datasets
+import Engine
+import Foundation
+import Testing
+@testable import Models
+@testable import Training
+
+/// Training end to end on small generated data: learning, resume, accumulation, bad input.
+@Suite(.serialized) struct TrainingTests {
+    static func scratch() -> String {
+        let path = NSTemporaryDirectory() + "training-" + UUID().uuidString
+        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    /// A small generated dataset with strong sequential signal, and its ceiling.
+    static func smallDataset(in dir: String, users: Int = 400) throws -> (Dataset, Double) {
+        var parameters = SyntheticGenerator.Parameters()
+        parameters.users = users
+        parameters.items = 60
+        parameters.medianLength = 30
+        parameters.minLength = 10
+        parameters.maxLength = 60
+        parameters.successors = 4
+        parameters.followProbability = 0.5
+        parameters.clusters = 4
+        parameters.tasteProbability = 0.9
+        let generator = SyntheticGenerator(parameters: parameters)
+        let histories = generator.generate()
+        var preparer = Preparer()
+        preparer.force = true
+        _ = try preparer.write(SyntheticGenerator.eventLog(histories), output: dir + "/data")
+        return (try Dataset(directory: dir + "/data"), generator.ceiling(histories).hitRate)
+    }
+
+    static func options(epochs: Int) -> TrainingOptions {
+        var options = TrainingOptions()
+        options.epochs = epochs
+        options.batchSize = 64
+        options.maxLength = 20
+        options.learningRate = 1e-2
+        options.patience = 100
+        return options
+    }
+
+    static func smallModel(_ dataset: Dataset, seed: UInt64 = 1) -> LSTMRecommender {
+        LSTMRecommender(configuration: .init(vocabulary: dataset.itemCount + 1, embeddingSize: 16, hiddenSize: 32, layers: 2), seed: seed)
+    }
+
+    @Test func lstmLearnsBeyondPopularityAndMarkovTowardTheCeiling() throws {
+        let dir = Self.scratch()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // The taste groups make the whole history informative, so a first-order chain cannot match the LSTM.
+        let (dataset, ceiling) = try Self.smallDataset(in: dir, users: 2000)
+        let split = DatasetSplit.leaveOneOut(dataset)
+        var options = Self.options(epochs: 40)
+        options.slidingStride = options.maxLength
+        options.patience = 4
+        let run = RunDirectory(path: dir + "/run")
+        try run.create()
+        _ = try Trainer(model: Self.smallModel(dataset), dataset: dataset, split: split, options: options, run: run).train()
+        let model = Self.smallModel(dataset)
+        try Checkpoint.load(into: model.parameters, from: run.bestPath)
+        let evaluator = Evaluator(maxLength: 20)
+        let lstm = evaluator.evaluate(model, dataset: dataset, cases: split.test)
+        let popularity = evaluator.evaluate(PopularityModel(dataset: dataset, training: split.training), dataset: dataset, cases: split.test)
+        let markov = evaluator.evaluate(MarkovModel(dataset: dataset, training: split.training), dataset: dataset, cases: split.test)
+        #expect(lstm.hitRate10 > popularity.hitRate10 + 0.2, "LSTM \(lstm.hitRate10) vs popularity \(popularity.hitRate10)")
+        #expect(lstm.hitRate10 > markov.hitRate10 + 0.03, "LSTM \(lstm.hitRate10) vs Markov \(markov.hitRate10)")
+        #expect(lstm.ndcg10 > markov.ndcg10, "LSTM \(lstm.ndcg10) vs Markov \(markov.ndcg10)")
+        #expect(lstm.hitRate10 > ceiling - 0.08, "LSTM \(lstm.hitRate10) vs ceiling \(ceiling)")
+        print("learning test: LSTM HR@10 \(lstm.hitRate10), Markov \(markov.hitRate10), popularity \(popularity.hitRate10), ceiling \(ceiling)")
+    }
+
+    @Test func resumingGivesTheSameResultAsAnUninterruptedRun() throws {
+        let dir = Self.scratch()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (dataset, _) = try Self.smallDataset(in: dir)
+        let split = DatasetSplit.leaveOneOut(dataset)
+        let straight = RunDirectory(path: dir + "/straight")
+        try straight.create()
+        let uninterrupted = Self.smallModel(dataset)
+        _ = try Trainer(model: uninterrupted, dataset: dataset, split: split, options: Self.options(epochs: 3), run: straight).train()
+
+        let interrupted = RunDirectory(path: dir + "/interrupted")
+        try interrupted.create()
+        _ = try Trainer(model: Self.smallModel(dataset), dataset: dataset, split: split, options: Self.options(epochs: 2), run: interrupted).train()
+        // A new process: a fresh model (other seed), restored from the run.
+        let resumed = Self.smallModel(dataset, seed: 99)
+        _ = try Trainer(model: resumed, dataset: dataset, split: split, options: Self.options(epochs: 3), run: interrupted).train(resume: true)
+        #expect(resumed.parameters.values.array == uninterrupted.parameters.values.array)
+        let lines = try String(contentsOfFile: interrupted.metricsPath, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 3)
+    }
+
+    @Test func accumulationMatchesOneBigBatch() throws {
+        let dir = Self.scratch()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (dataset, _) = try Self.smallDataset(in: dir)
+        let split = DatasetSplit.leaveOneOut(dataset)
+        var options = Self.options(epochs: 1)
+        let whole = Self.smallModel(dataset)
+        try RunDirectory(path: dir + "/a").create()
+        _ = try Trainer(model: whole, dataset: dataset, split: split, options: options, run: RunDirectory(path: dir + "/a")).train()
+        options.accumulate = 4
+        let pieces = Self.smallModel(dataset)
+        try RunDirectory(path: dir + "/b").create()
+        _ = try Trainer(model: pieces, dataset: dataset, split: split, options: options, run: RunDirectory(path: dir + "/b")).train()
+        let worst = zip(whole.parameters.values.array, pieces.parameters.values.array).map { abs($0 - $1) }.max() ?? 0
+        #expect(worst < 1e-4)
+    }
+
+    @Test func aNaNLossStopsTrainingAndKeepsTheLastGoodCheckpoint() throws {
+        let dir = Self.scratch()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (dataset, _) = try Self.smallDataset(in: dir)
+        let split = DatasetSplit.leaveOneOut(dataset)
+        let run = RunDirectory(path: dir + "/run")
+        try run.create()
+        let model = Self.smallModel(dataset)
+        _ = try Trainer(model: model, dataset: dataset, split: split, options: Self.options(epochs: 1), run: run).train()
+        let good = try Safetensors.read(path: run.modelPath).tensors
+        model.parameters.value("fc.weight")[3] = .nan
+        #expect(throws: TrainingError.self) {
+            _ = try Trainer(model: model, dataset: dataset, split: split, options: Self.options(epochs: 2), run: run).train(resume: false)
+        }
+        do {
+            _ = try Trainer(model: model, dataset: dataset, split: split, options: Self.options(epochs: 2), run: run).train()
+        } catch let error as TrainingError {
+            #expect(error.description.contains("epoch 1, step 1"))
+            #expect(error.description.contains(run.modelPath))
+        }
+        #expect(try Safetensors.read(path: run.modelPath).tensors == good)
+    }
+
+    @Test func badCheckpointsAreClearErrors() throws {
+        let dir = Self.scratch()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (dataset, _) = try Self.smallDataset(in: dir)
+        let model = Self.smallModel(dataset)
+        try Checkpoint.save(model.parameters, to: dir + "/ok.safetensors")
+        // Missing file.
+        #expect(throws: TrainingError.checkpoint(path: dir + "/none.safetensors", reason: "no such checkpoint")) {
+            try Checkpoint.load(into: model.parameters, from: dir + "/none.safetensors")
+        }
+        // Truncated file.
+        let data = try Data(contentsOf: URL(fileURLWithPath: dir + "/ok.safetensors"))
+        try data.dropLast(100).write(to: URL(fileURLWithPath: dir + "/cut.safetensors"))
+        do {
+            try Checkpoint.load(into: model.parameters, from: dir + "/cut.safetensors")
+            Issue.record("a truncated checkpoint loaded")
+        } catch let error as TrainingError {
+            #expect(error.description.contains("truncated"))
+        }
+        // Another vocabulary.
+        let bigger = LSTMRecommender(configuration: .init(vocabulary: dataset.itemCount + 5, embeddingSize: 16, hiddenSize: 32, layers: 2), seed: 1)
+        do {
+            try Checkpoint.load(into: bigger.parameters, from: dir + "/ok.safetensors")
+            Issue.record("a checkpoint of another vocabulary loaded")
+        } catch let error as TrainingError {
+            #expect(error.description.contains("trained on \(dataset.itemCount) items"))
+        }
+        try Checkpoint.save(bigger.parameters, to: dir + "/bigger.safetensors")
+        do {
+            _ = try ModelLoader.load(checkpoint: dir + "/bigger.safetensors", dataset: dataset)
+            Issue.record("a checkpoint of another vocabulary loaded for predictions")
+        } catch let error as TrainingError {
+            #expect(error.description.contains("vocabularies differ"))
+        }
+        #expect(try ModelLoader.load(checkpoint: dir + "/ok.safetensors", dataset: dataset).parameters.values.array == model.parameters.values.array)
+    }
+}
