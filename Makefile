@@ -7,7 +7,7 @@ RELEASE    := .build/release/trajectory
 SHARED     ?= $(abspath ../shared)
 DEMO_DIR   := demo-output
 
-.PHONY: setup build release test demo check-data bench bench-etl clean
+.PHONY: setup build release test demo check-data bench bench-etl bench-lstm clean
 
 ## setup: install missing Debian packages (zlib headers, OpenBLAS)
 setup:
@@ -31,12 +31,18 @@ test: setup
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
-## demo: synth -> raw MovieLens-format log -> prepare (5-core) -> info
+## demo: synth -> raw MovieLens-format log -> prepare (5-core) -> info -> train the seed LSTM
+##       -> evaluate (vs the Markov baseline) -> predict; a few minutes on 2 cores
 demo: release
 	@mkdir -p $(DEMO_DIR)
-	$(RELEASE) synth --out $(DEMO_DIR)/ratings.dat --format movielens --force
+	$(RELEASE) synth --out $(DEMO_DIR)/ratings.dat --format movielens --users 2000 --items 1000 --force
 	$(RELEASE) prepare $(DEMO_DIR)/ratings.dat --out $(DEMO_DIR)/dataset --min-user-events 5 --min-item-events 5 --force
 	$(RELEASE) info $(DEMO_DIR)/dataset
+	$(RELEASE) train $(DEMO_DIR)/dataset --out $(DEMO_DIR)/run --epochs 8 --max-length 50 --force
+	$(RELEASE) evaluate $(DEMO_DIR)/run
+	$(RELEASE) evaluate $(DEMO_DIR)/dataset --baseline markov
+	$(RELEASE) evaluate $(DEMO_DIR)/dataset --baseline popularity
+	$(RELEASE) predict $(DEMO_DIR)/run --user 1 --k 10 --exclude-seen
 
 ## check-data: heavy checks against the real data sets in ../shared/data
 check-data: setup
@@ -44,7 +50,11 @@ check-data: setup
 	TRAJECTORY_DATA=$(SHARED)/data $(SWIFT) test --skip-build --filter RealDataTests
 
 ## bench: every benchmark
-bench: bench-etl
+bench: bench-etl bench-lstm
+
+## bench-lstm: the seed LSTM vs the PyTorch peer on ML-1M (epoch time, evaluation, latency, memory)
+bench-lstm: release
+	bash bench/lstm.sh
 
 ## bench-etl: prepare vs the pandas ETL peer on a 1M-line log (and a 20M-line scaling run)
 bench-etl: release

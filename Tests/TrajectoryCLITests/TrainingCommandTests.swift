@@ -1,0 +1,68 @@
+import Foundation
+import Testing
+
+/// `train`, `evaluate`, `predict` and `bench` run as a user would.
+@Suite struct TrainingCommandTests {
+    typealias CLI = CommandLineTests
+
+    /// A tiny dataset and a one-epoch run in a scratch directory.
+    static func trainedRun() throws -> (CLI.Scratch, String, String) {
+        let scratch = CLI.Scratch()
+        let data = scratch.path + "/data", run = scratch.path + "/run"
+        #expect(try CLI.run(["synth", "--out", data, "--users", "120", "--items", "40", "--median-length", "12", "--min-length", "4"]).status == 0)
+        let train = try CLI.run(["train", data, "--out", run, "--epochs", "2", "--max-length", "10", "--embedding-size", "8", "--hidden-size", "8", "--batch-size", "32"])
+        #expect(train.status == 0, "\(train.stderr)")
+        #expect(train.stderr.contains("epoch 2:"))
+        return (scratch, data, run)
+    }
+
+    @Test func trainEvaluatePredictEndToEnd() throws {
+        let (scratch, data, run) = try Self.trainedRun()
+        for file in ["config.json", "model.safetensors", "best.safetensors", "optimizer.safetensors", "metrics.jsonl"] {
+            #expect(FileManager.default.fileExists(atPath: run + "/" + file), "\(file) missing")
+        }
+        let evaluation = try CLI.run(["evaluate", run, "--json"])
+        #expect(evaluation.status == 0)
+        let metrics = try JSONSerialization.jsonObject(with: Data(evaluation.stdout.utf8)) as? [String: Any]
+        #expect(metrics?["cases"] as? Int == 120)
+        #expect(metrics?["HR@10"] is Double)
+        let baseline = try CLI.run(["evaluate", data, "--baseline", "markov", "--split", "valid"])
+        #expect(baseline.status == 0 && baseline.stdout.contains("markov valid"))
+
+        let predict = try CLI.run(["predict", run, "--history", "3,nope,7", "--k", "5", "--json"])
+        #expect(predict.status == 0)
+        #expect(predict.stderr.contains("skipped unknown item ids: nope"))
+        let answer = try JSONSerialization.jsonObject(with: Data(predict.stdout.utf8)) as? [String: Any]
+        #expect((answer?["items"] as? [Any])?.count == 5)
+        #expect(answer?["unknown"] as? [String] == ["nope"])
+        #expect(try CLI.run(["predict", run, "--user", "1", "--exclude-seen"]).status == 0)
+        let latency = try CLI.run(["bench", "latency", run, "--history-length", "3", "--requests", "5"])
+        #expect(latency.status == 0 && latency.stdout.contains("median_ms"))
+        _ = scratch
+    }
+
+    @Test func badRunsAndCheckpointsAreClearErrors() throws {
+        let (scratch, data, run) = try Self.trainedRun()
+        // An existing run is not overwritten by accident.
+        let again = try CLI.run(["train", data, "--out", run, "--epochs", "1"])
+        #expect(again.status != 0 && again.stderr.contains("--resume"))
+        // A truncated checkpoint.
+        let best = run + "/best.safetensors"
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: best))
+        try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: best))
+        let truncated = try CLI.run(["predict", run, "--history", "3"])
+        #expect(truncated.status == 65)
+        #expect(truncated.stderr.contains("best.safetensors") && truncated.stderr.contains("truncated"))
+        // A dataset with another vocabulary.
+        let other = scratch.path + "/other"
+        #expect(try CLI.run(["synth", "--out", other, "--users", "50", "--items", "30", "--median-length", "8", "--min-length", "4"]).status == 0)
+        let mismatch = try CLI.run(["predict", run + "/model.safetensors", "--dataset", other, "--history", "3"])
+        #expect(mismatch.status == 65 && mismatch.stderr.contains("vocabularies differ"))
+        // No known items at all.
+        let unknown = try CLI.run(["predict", run + "/model.safetensors", "--dataset", data, "--history", "x,y"])
+        #expect(unknown.status != 0 && unknown.stderr.contains("no known items"))
+        // Not a run.
+        let notARun = try CLI.run(["evaluate", scratch.path])
+        #expect(notARun.status == 65 && notARun.stderr.contains("config.json"))
+    }
+}

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Seed LSTM benchmark: Trajectory vs the PyTorch peer (../shared/peer/pytorch/lstm_ref.py),
+# same data (ML-1M, ml-1m.txt), same protocol (128 x 200 batches, 2 threads, leave-one-out,
+# full ranking), same number of epochs, same run. Results: bench/lstm-results.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=.build/release/trajectory
+DATA=${DATA:-../shared/data/ml-1m/ml-1m.txt}
+PEER_DIR=${PEER_DIR:-../shared/peer/pytorch}
+EPOCHS=${EPOCHS:-3}
+OUT=bench/out
+mkdir -p "$OUT"
+RESULTS=$OUT/lstm.jsonl
+: > "$RESULTS"
+[ -f "$DATA" ] || { echo "skipped: $DATA not found (the real data set lives in ../shared/data)"; exit 0; }
+
+if [ ! -x .venv-peer/bin/python ] || ! .venv-peer/bin/python -c "import torch" 2>/dev/null; then
+  python3 -m venv .venv-peer
+  .venv-peer/bin/pip install -q "torch==2.13.0+cpu" numpy safetensors
+fi
+
+$BIN prepare "$DATA" --out "$OUT/ml1m" --force > /dev/null
+RUN=$OUT/run-lstm
+python3 bench/measure.py 1 trajectory-train -- $BIN train "$OUT/ml1m" --out "$RUN" --epochs "$EPOCHS" --patience 1000 --threads 2 --force | tee -a "$RESULTS"
+python3 - "$RUN/metrics.jsonl" <<'PY' | tee -a "$RESULTS"
+import json, statistics, sys
+epochs = [json.loads(l) for l in open(sys.argv[1])]
+secs = [e["seconds"] for e in epochs]
+timed = secs[1:] if len(secs) > 1 else secs
+print(json.dumps({"label": "trajectory-epochs", "epoch_secs": secs, "losses": [e["train_loss"] for e in epochs], "median_after_warmup": statistics.median(timed)}))
+PY
+$BIN evaluate "$RUN" --weights last --json --threads 2 | python3 -c 'import json,sys; d=json.load(sys.stdin); d["label"]="trajectory-eval"; print(json.dumps(d))' | tee -a "$RESULTS"
+for L in 50 200; do
+  $BIN bench latency "$RUN" --history-length $L --threads 2 | python3 -c "import json,sys; d=json.load(sys.stdin); d['label']='trajectory-latency-$L'; print(json.dumps(d))" | tee -a "$RESULTS"
+done
+$BIN bench gemm --threads 2 | python3 -c 'import json,sys; [print(json.dumps({**json.loads(l), "label": "trajectory-gemm"})) for l in sys.stdin]' | tee -a "$RESULTS"
+
+.venv-peer/bin/python "$PEER_DIR/lstm_ref.py" --data "$DATA" --epochs "$EPOCHS" --threads 2 2> "$OUT/lstm-peer.log" \
+  | python3 -c 'import json,sys; d=json.loads(sys.stdin.readline()); d["label"]="pytorch"; print(json.dumps(d))' | tee -a "$RESULTS"
+
+python3 bench/lstm_report.py "$RESULTS" > bench/lstm-results.md
+cat bench/lstm-results.md
