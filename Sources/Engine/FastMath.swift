@@ -6,8 +6,10 @@ public enum FastMath {
 
     @inline(__always)
     public static func exp(_ x: Vector) -> Vector {
-        // Clamp to the range where expf is finite and normal.
-        let clamped = pointwiseMin(pointwiseMax(x, Vector(repeating: -87.3)), Vector(repeating: 88.3))
+        // Clamp to the range where expf is finite and normal (NaN passes through). `replacing`
+        // inlines to vector blends; pointwiseMin/Max stay generic calls.
+        let low = Vector(repeating: -87.3), high = Vector(repeating: 88.3)
+        let clamped = x.replacing(with: low, where: x .< low).replacing(with: high, where: x .> high)
         // n = round(x / ln2) with the 1.5·2²³ trick (adding it pushes the fraction out; stays in
         // vector registers, unlike rounded(), which becomes a libm call per lane).
         let magic = Vector(repeating: 12_582_912)

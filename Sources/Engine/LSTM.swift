@@ -64,18 +64,21 @@ public struct LSTMLayer: Sendable {
     public func forward(layout: PackedLayout, projection: InputProjection, weights: Weights, activations a: Activations) {
         let h = hiddenSize, g4 = 4 * hiddenSize
         let total = layout.total
+        let bias: UnsafeMutablePointer<Float>?
         switch projection {
         case .compute(let input):
-            // Input projection and both biases for all packed rows in one product.
-            for row in 0..<total {
-                let gates = a.gates + row * g4
-                for j in 0..<g4 { gates[j] = weights.inputBias[j] + weights.hiddenBias[j] }
-            }
+            // The input projection for all packed rows in one product; the biases join in the cell pass.
             BLAS.gemm(transposeB: true, m: total, n: g4, k: inputSize, a: input, lda: inputSize,
-                      b: weights.inputHidden, ldb: inputSize, beta: 1, c: a.gates, ldc: g4)
+                      b: weights.inputHidden, ldb: inputSize, beta: 0, c: a.gates, ldc: g4)
+            let summed = UnsafeMutablePointer<Float>.allocate(capacity: g4)
+            for j in 0..<g4 { summed[j] = weights.inputBias[j] + weights.hiddenBias[j] }
+            bias = summed
         case .table(let table, let ids):
+            // The table rows already include both biases.
             for row in 0..<total { (a.gates + row * g4).update(from: table + Int(ids[row]) * g4, count: g4) }
+            bias = nil
         }
+        defer { bias?.deallocate() }
         for t in 0..<layout.steps {
             let rows = layout.active[t]
             if rows == 0 { continue }
@@ -89,14 +92,14 @@ public struct LSTMLayer: Sendable {
                 BLAS.gemm(transposeB: true, m: previousRows, n: g4, k: h, a: a.hidden + previous * h, lda: h,
                           b: weights.hiddenHidden, ldb: h, beta: 1, c: a.gates + here * g4, ldc: g4)
             }
-            Self.cellForward(rows: rows, previousRows: previousRows, hiddenSize: h,
+            Self.cellForward(rows: rows, previousRows: previousRows, hiddenSize: h, bias: bias,
                              gates: a.gates + here * g4, previousCells: a.cells + previous * h,
                              cells: a.cells + here * h, tanhCells: a.tanhCells + here * h, hidden: a.hidden + here * h)
         }
     }
 
     /// Gate activations, new cell and hidden state for `rows` rows of one step.
-    static func cellForward(rows: Int, previousRows: Int, hiddenSize h: Int, gates: UnsafeMutablePointer<Float>,
+    static func cellForward(rows: Int, previousRows: Int, hiddenSize h: Int, bias: UnsafePointer<Float>?, gates: UnsafeMutablePointer<Float>,
                             previousCells: UnsafePointer<Float>, cells: UnsafeMutablePointer<Float>,
                             tanhCells: UnsafeMutablePointer<Float>, hidden: UnsafeMutablePointer<Float>) {
         typealias V = FastMath.Vector
@@ -107,10 +110,12 @@ public struct LSTMLayer: Sendable {
                 let cPrev: UnsafePointer<Float>? = r < previousRows ? previousCells + r * h : nil
                 var j = 0
                 while j < vectorEnd {
-                    let i = FastMath.sigmoid(load(gate + j))
-                    let f = FastMath.sigmoid(load(gate + h + j))
-                    let g = FastMath.tanh(load(gate + 2 * h + j))
-                    let o = FastMath.sigmoid(load(gate + 3 * h + j))
+                    var (pi, pf, pg, po) = (load(gate + j), load(gate + h + j), load(gate + 2 * h + j), load(gate + 3 * h + j))
+                    if let bias { pi += load(bias + j); pf += load(bias + h + j); pg += load(bias + 2 * h + j); po += load(bias + 3 * h + j) }
+                    let i = FastMath.sigmoid(pi)
+                    let f = FastMath.sigmoid(pf)
+                    let g = FastMath.tanh(pg)
+                    let o = FastMath.sigmoid(po)
                     let c0 = cPrev.map { load($0 + j) } ?? V()
                     let c = f * c0 + i * g
                     let tc = FastMath.tanh(c)
@@ -119,8 +124,10 @@ public struct LSTMLayer: Sendable {
                     j += 8
                 }
                 while j < h {
-                    let i = FastMath.sigmoid(gate[j]), f = FastMath.sigmoid(gate[h + j])
-                    let g = FastMath.tanh(gate[2 * h + j]), o = FastMath.sigmoid(gate[3 * h + j])
+                    var (pi, pf, pg, po) = (gate[j], gate[h + j], gate[2 * h + j], gate[3 * h + j])
+                    if let bias { pi += bias[j]; pf += bias[h + j]; pg += bias[2 * h + j]; po += bias[3 * h + j] }
+                    let i = FastMath.sigmoid(pi), f = FastMath.sigmoid(pf)
+                    let g = FastMath.tanh(pg), o = FastMath.sigmoid(po)
                     let c = f * (cPrev?[j] ?? 0) + i * g
                     let tc = FastMath.tanh(c)
                     gate[j] = i; gate[h + j] = f; gate[2 * h + j] = g; gate[3 * h + j] = o
@@ -167,12 +174,18 @@ public struct LSTMLayer: Sendable {
         }
         BLAS.gemm(transposeA: true, m: g4, n: inputSize, k: total, a: a.gates, lda: g4, b: input, ldb: inputSize,
                   beta: 1, c: gradients.inputHidden, ldc: inputSize)
-        // Both biases enter the gates the same way, so both get the column sums.
-        for row in 0..<total {
-            let d = a.gates + row * g4
+        // Both biases enter the gates the same way, so both get the column sums (dGatesᵀ · 1).
+        if total > 0 {
+            let ones = [Float](repeating: 1, count: total)
+            let sums = [Float](unsafeUninitializedCapacity: g4) { buffer, count in
+                ones.withUnsafeBufferPointer {
+                    BLAS.gemv(transpose: true, m: total, n: g4, a: a.gates, lda: g4, x: $0.baseAddress!, beta: 0, y: buffer.baseAddress!)
+                }
+                count = g4
+            }
             for j in 0..<g4 {
-                gradients.inputBias[j] += d[j]
-                gradients.hiddenBias[j] += d[j]
+                gradients.inputBias[j] += sums[j]
+                gradients.hiddenBias[j] += sums[j]
             }
         }
     }

@@ -19,9 +19,10 @@ public enum Linear {
         }
         BLAS.gemm(transposeA: true, m: o, n: i, k: n, a: outputGradient, lda: o, b: input, ldb: i, beta: 1, c: weightGradient, ldc: i)
         if let biasGradient {
-            for row in 0..<n {
-                let g = outputGradient + row * o
-                for j in 0..<o { biasGradient[j] += g[j] }
+            // db += dOutᵀ · 1, as a matrix-vector product.
+            let ones = [Float](repeating: 1, count: n)
+            ones.withUnsafeBufferPointer {
+                BLAS.gemv(transpose: true, m: n, n: o, a: outputGradient, lda: o, x: $0.baseAddress!, beta: 1, y: biasGradient)
             }
         }
     }

@@ -25,8 +25,9 @@ public enum SoftmaxCrossEntropy {
         let wantsGradients = weightGradient != nil
         while start < n {
             let count = min(chunkRows, n - start)
-            Linear.forward(output: logits, input: hidden + start * c, weight: weight, bias: bias, rows: count, inputs: c, outputs: v)
-            total += softmaxInPlace(logits: logits, targets: targets + start, rows: count, vocabulary: v,
+            // The bias is added in the softmax's first pass rather than copied into every row first.
+            Linear.forward(output: logits, input: hidden + start * c, weight: weight, bias: nil, rows: count, inputs: c, outputs: v)
+            total += softmaxInPlace(logits: logits, bias: bias, targets: targets + start, rows: count, vocabulary: v,
                                     gradientScale: wantsGradients ? gradientScale : nil)
             if let weightGradient {
                 Linear.backward(inputGradient: hiddenGradient.map { $0 + start * c }, weightGradient: weightGradient,
@@ -40,8 +41,8 @@ public enum SoftmaxCrossEntropy {
 
     /// Replaces each row of logits by (softmax − onehot(target)) × scale when `gradientScale` is set;
     /// returns the summed loss −log softmax[target].
-    static func softmaxInPlace(logits: UnsafeMutablePointer<Float>, targets: UnsafePointer<Int32>, rows: Int, vocabulary v: Int,
-                               gradientScale: Float?) -> Double {
+    static func softmaxInPlace(logits: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?, targets: UnsafePointer<Int32>,
+                               rows: Int, vocabulary v: Int, gradientScale: Float?) -> Double {
         typealias V = FastMath.Vector
         let lossPerRow = UnsafeMutableBufferPointer<Double>.allocate(capacity: rows)
         defer { lossPerRow.deallocate() }
@@ -51,9 +52,21 @@ public enum SoftmaxCrossEntropy {
                 let row = logits + r * v
                 var maxVector = V(repeating: -.infinity)
                 var j = 0
-                while j < vectorEnd { maxVector = pointwiseMax(maxVector, load(row + j)); j += 8 }
+                while j < vectorEnd {
+                    var x = load(row + j)
+                    if let bias {
+                        x += load(bias + j)
+                        store(x, row + j)
+                    }
+                    maxVector = maxVector.replacing(with: x, where: x .> maxVector)
+                    j += 8
+                }
                 var maximum = maxVector.max()
-                while j < v { maximum = max(maximum, row[j]); j += 1 }
+                while j < v {
+                    if let bias { row[j] += bias[j] }
+                    maximum = max(maximum, row[j])
+                    j += 1
+                }
                 let target = Int(targets[r])
                 let targetLogit = row[target]
                 var sumVector = V()
