@@ -138,8 +138,8 @@ public struct LSTMLayer: Sendable {
         }
     }
 
-    /// Backpropagation through time. `hiddenGradient` [P, H] holds dLoss/dh from above and is used
-    /// as scratch. Accumulates weight gradients; writes `inputGradient` [P, I] when given.
+    /// Backpropagation through time. `hiddenGradient` [P, H] holds dLoss/dh from above and is
+    /// overwritten (used as scratch). Accumulates weight gradients; writes `inputGradient` [P, I] when given.
     /// `recurrentScratch` needs 2 × B × H floats (B = the largest step's rows).
     public func backward(layout: PackedLayout, input: UnsafePointer<Float>, weights: Weights, gradients: Weights,
                          activations a: Activations, hiddenGradient: UnsafeMutablePointer<Float>,
@@ -160,14 +160,23 @@ public struct LSTMLayer: Sendable {
                               previousCells: a.cells + previous * h, tanhCells: a.tanhCells + here * h,
                               hiddenGradient: hiddenGradient + here * h, dhNext: dhNext, dcNext: dcNext)
             if previousRows > 0 {
-                // dh for step t-1 from the recurrent weights, and their gradient.
+                // dh for step t-1 through the recurrent weights.
                 BLAS.gemm(m: previousRows, n: h, k: g4, a: a.gates + here * g4, lda: g4, b: weights.hiddenHidden, ldb: h,
                           beta: 0, c: dhNext, ldc: h)
-                BLAS.gemm(transposeA: true, m: g4, n: h, k: previousRows, a: a.gates + here * g4, lda: g4,
-                          b: a.hidden + previous * h, ldb: h, beta: 1, c: gradients.hiddenHidden, ldc: h)
             }
         }
         let total = layout.total
+        // dW_hh = Σ_t dGates_tᵀ · h_{t-1} as one product: line up each packed row with the hidden state
+        // it was computed from (zero for a sequence's first item), reusing `hiddenGradient`, which is spent.
+        let previousHidden = hiddenGradient
+        for t in 0..<layout.steps {
+            let rows = layout.active[t], here = layout.offsets[t]
+            let previousRows = t > 0 ? layout.active[t - 1] : 0
+            if previousRows > 0 { (previousHidden + here * h).update(from: a.hidden + layout.offsets[t - 1] * h, count: previousRows * h) }
+            (previousHidden + (here + previousRows) * h).update(repeating: 0, count: (rows - previousRows) * h)
+        }
+        BLAS.gemm(transposeA: true, m: g4, n: h, k: total, a: a.gates, lda: g4, b: previousHidden, ldb: h,
+                  beta: 1, c: gradients.hiddenHidden, ldc: h)
         if let inputGradient {
             BLAS.gemm(m: total, n: inputSize, k: g4, a: a.gates, lda: g4, b: weights.inputHidden, ldb: inputSize,
                       beta: 0, c: inputGradient, ldc: inputSize)
