@@ -45,18 +45,9 @@ public enum TimestampParser {
             }
         }
         if token[i] == UInt8(ascii: ".") {
-            // Fractional seconds: keep three digits of the fraction.
+            // Fractional seconds.
             i += 1
-            var fraction: Int64 = 0
-            var scale: Int64 = 100
-            var fractionDigits = 0
-            while i < count, let d = digit(token[i]) {
-                fraction += Int64(d) * scale
-                scale /= 10
-                fractionDigits += 1
-                i += 1
-            }
-            if i != count || fractionDigits == 0 || digits > 12 { return nil }
+            guard let fraction = fractionMilliseconds(token, &i), i == count, digits <= 12 else { return nil }
             let value = whole * 1000 + fraction
             return negative ? -value : value
         }
@@ -95,15 +86,8 @@ public enum TimestampParser {
             second = s
             if i < count && (token[i] == UInt8(ascii: ".") || token[i] == UInt8(ascii: ",")) {
                 i += 1
-                var scale: Int64 = 100
-                var fractionDigits = 0
-                while i < count, let d = digit(token[i]) {
-                    millis += Int64(d) * scale
-                    scale /= 10
-                    fractionDigits += 1
-                    i += 1
-                }
-                if fractionDigits == 0 { return nil }
+                guard let fraction = fractionMilliseconds(token, &i) else { return nil }
+                millis = fraction
             }
         }
         seconds += Int64(hour * 3600 + minute * 60 + second)
@@ -123,6 +107,20 @@ public enum TimestampParser {
         }
         guard i == count else { return nil }
         return seconds * 1000 + millis
+    }
+
+    /// The milliseconds of the fraction digits at `i` (three kept, the rest truncated); nil without digits.
+    private static func fractionMilliseconds(_ token: UnsafeRawBufferPointer, _ i: inout Int) -> Int64? {
+        var fraction: Int64 = 0
+        var scale: Int64 = 100
+        var digits = 0
+        while i < token.count, let d = digit(token[i]) {
+            fraction += Int64(d) * scale
+            scale /= 10
+            digits += 1
+            i += 1
+        }
+        return digits == 0 ? nil : fraction
     }
 
     @inline(__always)
