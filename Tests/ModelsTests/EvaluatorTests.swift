@@ -1,0 +1,90 @@
+import Datasets
+import Foundation
+import Testing
+@testable import Models
+@testable import Training
+
+/// Full-ranking evaluation: exact ranks, seen-item filtering, batch-size independence.
+@Suite struct EvaluatorTests {
+    /// Scores item i as i, except that it puts the history's items on top.
+    final class FavoursHistory: NextItemScorer {
+        let vocabulary: Int
+        init(vocabulary: Int) { self.vocabulary = vocabulary }
+        func score(histories: UnsafePointer<Int32>, rows: Int, steps: Int, scores: UnsafeMutablePointer<Float>) {
+            for row in 0..<rows {
+                for item in 0..<vocabulary { scores[row * vocabulary + item] = Float(item) }
+                for t in 0..<steps where histories[row * steps + t] != 0 {
+                    scores[row * vocabulary + Int(histories[row * steps + t])] = 1000
+                }
+            }
+        }
+    }
+
+    static func dataset(in dir: String) throws -> Dataset {
+        // Items are numbered by first appearance: a=1, b=2, c=3, d=4, e=5.
+        let log = dir + "/log.txt"
+        try "u a\nu b\nu c\nu d\nv e\nv a\nv d\n".write(toFile: log, atomically: true, encoding: .utf8)
+        var preparer = Preparer()
+        preparer.force = true
+        _ = try preparer.run(inputs: [log], output: dir + "/data")
+        return try Dataset(directory: dir + "/data")
+    }
+
+    @Test func ranksCountStrictlyHigherScoresAndFilteringDropsTheHistory() throws {
+        let dir = NSTemporaryDirectory() + "evaluator-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dataset = try Self.dataset(in: dir)
+        let cases = DatasetSplit.leaveOneOut(dataset).test  // u: history a b c → d; v: e a → d
+        let scorer = FavoursHistory(vocabulary: dataset.itemCount + 1)
+        let plain = Evaluator(maxLength: 5).evaluate(scorer, dataset: dataset, cases: cases)
+        // u: a, b, c (1000) and e (5) beat d (4) → rank 4. v: e, a (1000) beat d → rank 2.
+        #expect(plain.mrr == (1.0 / 5 + 1.0 / 3) / 2)
+        #expect(plain.hitRate5 == 1 && plain.hitRate10 == 1)
+        #expect(plain.ndcg5 == (1 / log2(6.0) + 1 / log2(4.0)) / 2)
+        let filtered = Evaluator(maxLength: 5, filterSeen: true).evaluate(scorer, dataset: dataset, cases: cases)
+        // Without the history, d (4) is beaten only by e (5) for u; for v nothing beats it.
+        #expect(filtered.mrr == (1.0 / 2 + 1.0) / 2)
+        #expect(filtered.seenFiltered)
+    }
+
+    @Test func resultsDoNotDependOnTheBatchSize() throws {
+        let dir = NSTemporaryDirectory() + "evaluator-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var parameters = SyntheticGenerator.Parameters()
+        parameters.users = 150
+        parameters.items = 80
+        parameters.medianLength = 20
+        parameters.minLength = 5
+        var preparer = Preparer()
+        preparer.force = true
+        _ = try preparer.write(SyntheticGenerator.eventLog(SyntheticGenerator(parameters: parameters).generate()), output: dir + "/data")
+        let dataset = try Dataset(directory: dir + "/data")
+        let model = LSTMRecommender(configuration: .init(vocabulary: dataset.itemCount + 1, embeddingSize: 8, hiddenSize: 16, layers: 2), seed: 5)
+        let cases = DatasetSplit.leaveOneOut(dataset).test
+        let reference = Evaluator(maxLength: 30, batchSize: 150, filterSeen: true).evaluate(model, dataset: dataset, cases: cases)
+        for batchSize in [1, 7, 64] {
+            #expect(Evaluator(maxLength: 30, batchSize: batchSize, filterSeen: true).evaluate(model, dataset: dataset, cases: cases) == reference)
+        }
+    }
+
+    @Test func topKIsOrderedAndSkipsExcludedItems() {
+        let scores: [Float] = [-.infinity, 0.5, 3, 2, 3, -.infinity, 1]
+        #expect(TopK.select(scores, k: 3) == [2, 4, 3])
+        #expect(TopK.select(scores, k: 10) == [2, 4, 3, 6, 1])
+    }
+
+    @Test func learningRateSchedules() {
+        var options = TrainingOptions()
+        options.learningRate = 1
+        options.warmupSteps = 10
+        #expect(options.learningRate(step: 0, totalSteps: 110) == 0.1)
+        #expect(options.learningRate(step: 50, totalSteps: 110) == 1)
+        options.schedule = .linear
+        #expect(abs(options.learningRate(step: 60, totalSteps: 110) - 0.5) < 1e-6)
+        options.schedule = .cosine
+        #expect(abs(options.learningRate(step: 60, totalSteps: 110) - 0.5) < 1e-6)
+        #expect(options.learningRate(step: 110, totalSteps: 110) < 1e-6)
+    }
+}
