@@ -38,7 +38,7 @@ demo: release
 	$(RELEASE) synth --out $(DEMO_DIR)/ratings.dat --format movielens --users 2000 --items 1000 --force
 	$(RELEASE) prepare $(DEMO_DIR)/ratings.dat --out $(DEMO_DIR)/dataset --min-user-events 5 --min-item-events 5 --force
 	$(RELEASE) info $(DEMO_DIR)/dataset
-	$(RELEASE) train $(DEMO_DIR)/dataset --out $(DEMO_DIR)/run --epochs 8 --max-length 50 --force
+	$(RELEASE) train $(DEMO_DIR)/dataset --out $(DEMO_DIR)/run --epochs 10 --max-length 50 --sliding-stride 50 --lr 0.005 --force
 	$(RELEASE) evaluate $(DEMO_DIR)/run
 	$(RELEASE) evaluate $(DEMO_DIR)/dataset --baseline markov
 	$(RELEASE) evaluate $(DEMO_DIR)/dataset --baseline popularity
