@@ -1,4 +1,5 @@
 import ArgumentParser
+import Core
 import Datasets
 import Engine
 import Foundation
@@ -40,13 +41,13 @@ struct Bench: ParsableCommand {
             BLAS.setThreads(threads)
             try reportingErrors {
                 let (model, dataset, _) = try ModelLoader.load(run: runDirectory)
-                var random = SeededRandomSource(seed: 7)
+                var random = SeededRandom(seed: 7)
                 let long = (0..<dataset.sequenceCount).filter { dataset.range(ofSequence: $0).count >= historyLength }
                 guard !long.isEmpty else { throw DatasetError.invalidOption("no user has \(historyLength) items") }
                 var scores = [Float](repeating: 0, count: model.vocabulary)
                 var times: [Double] = []
                 for request in 0..<(requests + 20) {
-                    let user = long[random.next(below: long.count)]
+                    let user = long[Int(random.next() % UInt64(long.count))]
                     let history = Array(dataset.sequence(user).suffix(historyLength)).map { Int32($0) }
                     let started = DispatchTime.now().uptimeNanoseconds
                     history.withUnsafeBufferPointer { model.score(histories: $0.baseAddress!, rows: 1, steps: historyLength, scores: &scores) }
@@ -116,12 +117,3 @@ struct Bench: ParsableCommand {
     }
 }
 
-/// A tiny seeded generator for picking requests.
-struct SeededRandomSource {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next(below bound: Int) -> Int {
-        state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-        return Int((state >> 33) % UInt64(bound))
-    }
-}

@@ -26,8 +26,6 @@ final class ProgressDisplay {
         }
     }
 
-    func finish() {}
-
     private func write(_ text: String) { FileHandle.standardError.write(Data(text.utf8)) }
     private func format(_ x: Double) -> String { String(format: "%.4f", x) }
     private func duration(_ seconds: Double) -> String {

@@ -144,7 +144,6 @@ struct Train: ParsableCommand {
                   + "\(network.parameters.parameterCount) parameters, \(trainer.stepsPerEpoch) steps per epoch")
             let display = ProgressDisplay()
             let summary = try trainer.train(resume: resume) { display.show($0) }
-            display.finish()
             print("best epoch \(summary.bestEpoch): validation \(summary.bestValidation.summary)")
             print("run saved in \(out)")
         }
