@@ -54,12 +54,18 @@ public final class AdamOptimizer: @unchecked Sendable {
     }
 }
 
-/// Scales gradients so their global L2 norm is at most `maxNorm`; returns the norm before clipping.
-@discardableResult
-public func clipGradientNorm(_ gradients: UnsafeMutablePointer<Float>, count: Int, maxNorm: Float) -> Float {
+/// The global L2 norm of the gradients (accumulated in double precision; NaN or infinite when any value is).
+public func gradientNorm(_ gradients: UnsafePointer<Float>, count: Int) -> Float {
     var sum = 0.0
     for i in 0..<count { sum += Double(gradients[i]) * Double(gradients[i]) }
-    let norm = Float(sum.squareRoot())
+    return Float(sum.squareRoot())
+}
+
+/// Scales gradients so their global L2 norm is at most `maxNorm`; returns the norm before clipping.
+/// Pass `norm` when it is already known, to spare a pass over the buffer.
+@discardableResult
+public func clipGradientNorm(_ gradients: UnsafeMutablePointer<Float>, count: Int, maxNorm: Float, norm known: Float? = nil) -> Float {
+    let norm = known ?? gradientNorm(gradients, count: count)
     if norm > maxNorm && norm > 0 {
         let scale = maxNorm / (norm + 1e-6)
         for i in 0..<count { gradients[i] *= scale }

@@ -106,14 +106,12 @@ public final class Trainer<Model: TrainableModel> {
                 step += 1
                 let globalStep = (epoch - 1) * stepsPerEpoch + step
                 // A NaN anywhere (loss or gradients) stops training before it reaches the weights.
-                var gradientSquares: Float = 0
-                let gradientPointer = parameters.gradients.pointer
-                for i in 0..<parameters.gradients.count { gradientSquares += gradientPointer[i] * gradientPointer[i] }
-                guard stepLoss.isFinite && gradientSquares.isFinite else {
+                let norm = gradientNorm(parameters.gradients.pointer, count: parameters.gradients.count)
+                guard stepLoss.isFinite && norm.isFinite else {
                     throw TrainingError.nonFiniteLoss(epoch: epoch, step: step,
                                                       lastGood: FileManager.default.fileExists(atPath: run.modelPath) ? run.modelPath : "none (no epoch finished)")
                 }
-                if let clip = options.clipNorm { clipGradientNorm(parameters.gradients.pointer, count: parameters.gradients.count, maxNorm: clip) }
+                if let clip = options.clipNorm { clipGradientNorm(parameters.gradients.pointer, count: parameters.gradients.count, maxNorm: clip, norm: norm) }
                 optimizer.learningRate = options.learningRate(step: globalStep - 1, totalSteps: totalSteps)
                 optimizer.update(parameters: parameters.values.pointer, gradients: parameters.gradients.pointer, count: parameters.values.count)
                 epochLoss += stepLoss
