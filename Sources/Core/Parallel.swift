@@ -31,7 +31,12 @@ public func parallelMap<T>(_ count: Int, _ body: (Int) -> T) -> [T] {
 
 /// Runs `body` over `0..<count` split into one contiguous stripe per core.
 public func parallelStripes(_ count: Int, minimumPerStripe: Int = 1, _ body: (Range<Int>) -> Void) {
-    let stripes = max(1, min(availableCores(), count / max(1, minimumPerStripe)))
+    parallelStripes(count, stripes: max(1, min(availableCores(), count / max(1, minimumPerStripe))), body)
+}
+
+/// Runs `body` over `0..<count` split into `stripes` contiguous stripes, one per worker.
+public func parallelStripes(_ count: Int, stripes: Int, _ body: (Range<Int>) -> Void) {
+    let stripes = max(1, min(stripes, count))
     if stripes == 1 { body(0..<count); return }
     withoutActuallyEscaping(body) { body in
         nonisolated(unsafe) let body = body

@@ -1,10 +1,10 @@
 /// Vectorised exp, sigmoid and tanh on 8 lanes, accurate to a few ulp (Cephes polynomial
-/// for exp with range reduction by ln 2). libm's scalar expf would cost more than the
-/// matrix products around it in the LSTM gates and the softmax.
+/// for exp with range reduction by ln 2; a rational function for tanh and sigmoid). libm's
+/// scalar expf would cost more than the matrix products around it in the LSTM gates and the softmax.
 public enum FastMath {
     public typealias Vector = SIMD8<Float>
 
-    @inline(__always)
+    @_transparent
     public static func exp(_ x: Vector) -> Vector {
         // Clamp to the range where expf is finite and normal (NaN passes through). `replacing`
         // inlines to vector blends; pointwiseMin/Max stay generic calls.
@@ -31,19 +31,31 @@ public enum FastMath {
         return y * unsafeBitCast(bits, to: Vector.self)
     }
 
-    @inline(__always)
+    /// σ(x) = ½ + ½·tanh(x/2): one rational function and one division, no exponential.
+    @_transparent
     public static func sigmoid(_ x: Vector) -> Vector {
-        1 / (1 + exp(-x))
+        0.5 + 0.5 * tanh(0.5 * x)
     }
 
-    @inline(__always)
+    /// A rational minimax approximation (odd degree-13 numerator over even degree-6
+    /// denominator, as in Eigen) on x clamped to ±7.905, where tanh rounds to ±1 in Float;
+    /// accurate to a few ulp. NaN passes through the clamps.
+    @_transparent
     public static func tanh(_ x: Vector) -> Vector {
-        // tanh(x) = 1 - 2 / (exp(2x) + 1), exact at the extremes; small |x| uses x·(1 - x²/3 …) to keep relative accuracy.
-        let e = exp(x * 2)
-        let big = 1 - 2 / (e + 1)
-        let x2 = x * x
-        let small = x * (1 + x2 * (-0.333_333_33 + x2 * (0.133_333_33 + x2 * -0.053_968_25)))
-        return big.replacing(with: small, where: abs(x) .< 0.05)
+        let limit = Vector(repeating: 7.905_311_107_635_498)
+        let clamped = x.replacing(with: -limit, where: x .< -limit).replacing(with: limit, where: x .> limit)
+        let x2 = clamped * clamped
+        var p = x2 * -2.760_768_477_423_55e-16 + 2.000_187_904_824_77e-13
+        p = p * x2 + -8.604_671_522_137_35e-11
+        p = p * x2 + 5.122_297_090_371_14e-08
+        p = p * x2 + 1.485_722_357_179_79e-05
+        p = p * x2 + 6.372_619_288_754_36e-04
+        p = p * x2 + 4.893_524_558_917_86e-03
+        p = p * clamped
+        var q = x2 * 1.198_258_394_667_02e-06 + 1.185_347_056_866_54e-04
+        q = q * x2 + 2.268_434_632_439_00e-03
+        q = q * x2 + 4.893_525_185_543_85e-03
+        return p / q
     }
 
     /// Scalar versions (same formulas) for tails.
@@ -53,9 +65,4 @@ public enum FastMath {
     public static func sigmoid(_ x: Float) -> Float { sigmoid(Vector(repeating: x))[0] }
     @inline(__always)
     public static func tanh(_ x: Float) -> Float { tanh(Vector(repeating: x))[0] }
-}
-
-@inline(__always)
-func abs(_ v: SIMD8<Float>) -> SIMD8<Float> {
-    v.replacing(with: -v, where: v .< 0)
 }

@@ -141,7 +141,9 @@ public struct LSTMLayer: Sendable {
     /// Backpropagation through time. `hiddenGradient` [P, H] holds dLoss/dh from above and is
     /// overwritten (used as scratch). Accumulates weight gradients; writes `inputGradient` [P, I] when given.
     /// `recurrentScratch` needs 2 × B × H floats (B = the largest step's rows).
-    public func backward(layout: PackedLayout, input: UnsafePointer<Float>, weights: Weights, gradients: Weights,
+    /// With `input` nil (the projection came from a table) the input weights' gradient and the
+    /// input gradient are left to the caller, who finds dGates in `activations.gates`.
+    public func backward(layout: PackedLayout, input: UnsafePointer<Float>?, weights: Weights, gradients: Weights,
                          activations a: Activations, hiddenGradient: UnsafeMutablePointer<Float>,
                          inputGradient: UnsafeMutablePointer<Float>?, recurrentScratch: UnsafeMutablePointer<Float>) {
         let h = hiddenSize, g4 = 4 * hiddenSize
@@ -177,12 +179,14 @@ public struct LSTMLayer: Sendable {
         }
         BLAS.gemm(transposeA: true, m: g4, n: h, k: total, a: a.gates, lda: g4, b: previousHidden, ldb: h,
                   beta: 1, c: gradients.hiddenHidden, ldc: h)
-        if let inputGradient {
-            BLAS.gemm(m: total, n: inputSize, k: g4, a: a.gates, lda: g4, b: weights.inputHidden, ldb: inputSize,
-                      beta: 0, c: inputGradient, ldc: inputSize)
+        if let input {
+            if let inputGradient {
+                BLAS.gemm(m: total, n: inputSize, k: g4, a: a.gates, lda: g4, b: weights.inputHidden, ldb: inputSize,
+                          beta: 0, c: inputGradient, ldc: inputSize)
+            }
+            BLAS.gemm(transposeA: true, m: g4, n: inputSize, k: total, a: a.gates, lda: g4, b: input, ldb: inputSize,
+                      beta: 1, c: gradients.inputHidden, ldc: inputSize)
         }
-        BLAS.gemm(transposeA: true, m: g4, n: inputSize, k: total, a: a.gates, lda: g4, b: input, ldb: inputSize,
-                  beta: 1, c: gradients.inputHidden, ldc: inputSize)
         // Both biases enter the gates the same way, so both get the column sums (dGatesᵀ · 1).
         if total > 0 {
             let ones = [Float](repeating: 1, count: total)

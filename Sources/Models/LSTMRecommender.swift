@@ -81,9 +81,12 @@ public final class LSTMRecommender: NextItemScorer, @unchecked Sendable {
         let logits: FloatBuffer
         let chunkRows: Int
 
-        /// `training: false` keeps only what a forward pass needs: gates and cells are shared by
-        /// the layers (each layer's are dead once the next starts), and there are no gradients.
-        init(configuration c: LSTMRecommender.Configuration, rows: Int, steps: Int, training: Bool = true) {
+        /// The first layer's input projection per item and its gradient, for batches with more
+        /// positions than items (allocated on first use).
+        var projectionTable: FloatBuffer?
+        var projectionTableGradient: FloatBuffer?
+
+        init(configuration c: LSTMRecommender.Configuration, rows: Int, steps: Int) {
             self.rows = rows
             self.steps = steps
             let positions = rows * steps
@@ -91,20 +94,15 @@ public final class LSTMRecommender: NextItemScorer, @unchecked Sendable {
             packedInputs = .allocate(capacity: positions)
             packedTargets = .allocate(capacity: positions)
             embedded = FloatBuffer(count: positions * c.embeddingSize)
-            func perLayer(_ count: Int, shared: Bool) -> [FloatBuffer] {
-                if shared { let one = FloatBuffer(count: count); return Array(repeating: one, count: c.layers) }
-                return (0..<c.layers).map { _ in FloatBuffer(count: count) }
-            }
-            gates = perLayer(positions * 4 * h, shared: !training)
-            cells = perLayer(positions * h, shared: !training)
-            tanhCells = perLayer(positions * h, shared: !training)
-            // Layer l reads layer l-1's hidden states, so two buffers alternate without training.
-            hidden = training ? perLayer(positions * h, shared: false)
-                : { let pair = [FloatBuffer(count: positions * h), FloatBuffer(count: positions * h)]; return (0..<c.layers).map { pair[$0 % 2] } }()
-            let gradientCount = training ? positions * max(h, c.embeddingSize) : 0
-            upperGradient = FloatBuffer(count: max(gradientCount, rows * h))
+            func perLayer(_ count: Int) -> [FloatBuffer] { (0..<c.layers).map { _ in FloatBuffer(count: count) } }
+            gates = perLayer(positions * 4 * h)
+            cells = perLayer(positions * h)
+            tanhCells = perLayer(positions * h)
+            hidden = perLayer(positions * h)
+            let gradientCount = positions * max(h, c.embeddingSize)
+            upperGradient = FloatBuffer(count: gradientCount)
             lowerGradient = FloatBuffer(count: gradientCount)
-            recurrentScratch = FloatBuffer(count: training ? 2 * rows * h : 0)
+            recurrentScratch = FloatBuffer(count: 2 * rows * h)
             chunkRows = SoftmaxCrossEntropy.chunkRows(vocabulary: c.vocabulary)
             logits = FloatBuffer(count: chunkRows * c.vocabulary)
         }
@@ -124,35 +122,33 @@ public final class LSTMRecommender: NextItemScorer, @unchecked Sendable {
         Workspace(configuration: configuration, rows: rows, steps: steps)
     }
 
-    /// A forward-only workspace (about a third of a training one).
-    public func makeScoringWorkspace(rows: Int, steps: Int) -> Workspace {
-        Workspace(configuration: configuration, rows: rows, steps: steps, training: false)
-    }
-
-    /// Histories scored per forward pass; larger requests are split, which bounds the memory.
-    public static let scoringRows = 64
-
-    /// Embedding and LSTM layers over the packed batch; returns the layout.
-    @discardableResult
-    private func forwardLayers(inputs: UnsafePointer<Int32>, rows: Int, steps: Int, workspace w: Workspace,
-                               projectionTable: FloatBuffer? = nil) -> PackedLayout {
+    /// Embedding and LSTM layers over the packed batch. When the batch holds more positions than
+    /// there are items, the first layer's input projection is computed once per item into a
+    /// table (embedding · W_ih0ᵀ + biases) and looked up, which is cheaper forward and backward.
+    private func forwardLayers(inputs: UnsafePointer<Int32>, rows: Int, steps: Int, workspace w: Workspace) -> (layout: PackedLayout, table: FloatBuffer?) {
         precondition(rows <= w.rows && steps == w.steps, "batch larger than its workspace")
         let layout = PackedLayout(paddedIds: inputs, rows: rows, steps: steps)
         layout.pack(inputs, into: w.packedInputs)
-        if projectionTable == nil {
+        var table: FloatBuffer?
+        if configuration.vocabulary < layout.total {
+            let buffer = w.projectionTable ?? FloatBuffer(count: configuration.vocabulary * 4 * configuration.hiddenSize)
+            w.projectionTable = buffer
+            fillProjectionTable(buffer)
+            table = buffer
+        } else {
             Embedding.forward(output: w.embedded.pointer, ids: w.packedInputs, count: layout.total,
                               weight: parameters.value("embedding.weight"), channels: configuration.embeddingSize)
         }
         for (index, layer) in lstm.enumerated() {
             let projection: LSTMLayer.InputProjection
-            if index == 0, let table = projectionTable {
+            if index == 0, let table {
                 projection = .table(table.pointer, ids: w.packedInputs)
             } else {
                 projection = .compute(index == 0 ? w.embedded.pointer : w.hidden[index - 1].pointer)
             }
             layer.forward(layout: layout, projection: projection, weights: weights(index, in: parameters.values), activations: w.activations(index))
         }
-        return layout
+        return (layout, table)
     }
 
     /// One forward and backward pass over a batch of left-padded windows (rows × steps inputs
@@ -161,7 +157,7 @@ public final class LSTMRecommender: NextItemScorer, @unchecked Sendable {
     public func trainStep(inputs: UnsafePointer<Int32>, targets: UnsafePointer<Int32>, rows: Int, steps: Int,
                           workspace w: Workspace, gradientScale: (Int) -> Float) -> (loss: Double, targets: Int) {
         invalidateCaches()  // the optimizer step that follows changes the weights
-        let layout = forwardLayers(inputs: inputs, rows: rows, steps: steps, workspace: w)
+        let (layout, table) = forwardLayers(inputs: inputs, rows: rows, steps: steps, workspace: w)
         layout.pack(targets, into: w.packedTargets)
         let total = layout.total
         if total == 0 { return (0, 0) }
@@ -176,20 +172,41 @@ public final class LSTMRecommender: NextItemScorer, @unchecked Sendable {
             hiddenGradient: w.upperGradient.pointer)
         var upper = w.upperGradient, lower = w.lowerGradient
         for index in stride(from: top, through: 0, by: -1) {
-            let input = index == 0 ? w.embedded.pointer : w.hidden[index - 1].pointer
+            let input: UnsafePointer<Float>? = index > 0 ? UnsafePointer(w.hidden[index - 1].pointer) : table == nil ? UnsafePointer(w.embedded.pointer) : nil
             lstm[index].backward(layout: layout, input: input, weights: weights(index, in: parameters.values),
                                  gradients: weights(index, in: gradients), activations: w.activations(index),
                                  hiddenGradient: upper.pointer, inputGradient: lower.pointer, recurrentScratch: w.recurrentScratch.pointer)
             swap(&upper, &lower)
         }
-        Embedding.backward(weightGradient: parameters.gradient("embedding.weight"), outputGradient: upper.pointer,
-                           ids: w.packedInputs, count: total, channels: c.embeddingSize)
+        if table != nil {
+            tableBackward(workspace: w, count: total)
+        } else {
+            Embedding.backward(weightGradient: parameters.gradient("embedding.weight"), outputGradient: upper.pointer,
+                               ids: w.packedInputs, count: total, channels: c.embeddingSize)
+        }
         return (loss, total)
+    }
+
+    /// Gradients of the embedding and W_ih0 through the projection table: the first layer's
+    /// dGates summed per item (dTable), then dW_ih0 += dTableᵀ · E and dE += dTable · W_ih0.
+    /// Padding never occurs among packed ids, so the padding row gets no gradient.
+    private func tableBackward(workspace w: Workspace, count: Int) {
+        let c = configuration
+        let g4 = 4 * c.hiddenSize, e = c.embeddingSize, v = c.vocabulary
+        let tableGradient = w.projectionTableGradient ?? FloatBuffer(count: v * g4)
+        w.projectionTableGradient = tableGradient
+        let dTable = tableGradient.pointer
+        dTable.update(repeating: 0, count: v * g4)
+        Embedding.backward(weightGradient: dTable, outputGradient: w.gates[0].pointer, ids: w.packedInputs, count: count, channels: g4)
+        BLAS.gemm(transposeA: true, m: g4, n: e, k: v, a: dTable, lda: g4, b: parameters.value("embedding.weight"), ldb: e,
+                  beta: 1, c: parameters.gradient("lstm.weight_ih_l0"), ldc: e)
+        BLAS.gemm(m: v, n: e, k: g4, a: dTable, lda: g4, b: parameters.value("lstm.weight_ih_l0"), ldb: e,
+                  beta: 1, c: parameters.gradient("embedding.weight"), ldc: e)
     }
 
     /// The summed loss of a batch, without gradients (validation loss, tests).
     public func loss(inputs: UnsafePointer<Int32>, targets: UnsafePointer<Int32>, rows: Int, steps: Int, workspace w: Workspace) -> Double {
-        let layout = forwardLayers(inputs: inputs, rows: rows, steps: steps, workspace: w)
+        let layout = forwardLayers(inputs: inputs, rows: rows, steps: steps, workspace: w).layout
         layout.pack(targets, into: w.packedTargets)
         let c = configuration
         return SoftmaxCrossEntropy.forwardBackward(
@@ -198,55 +215,143 @@ public final class LSTMRecommender: NextItemScorer, @unchecked Sendable {
             logits: w.logits.pointer, chunkRows: w.chunkRows)
     }
 
-    private var scoringWorkspace: Workspace?
     /// embedding · W_ih0ᵀ + b_ih0 + b_hh0 for every item ([V, 4H]), for scoring; rebuilt after training steps.
     private var inputProjectionTable: FloatBuffer?
 
     /// Drops caches derived from the weights; call after changing `parameters` other than by `trainStep`.
-    public func invalidateCaches() { inputProjectionTable = nil }
+    public func invalidateCaches() {
+        inputProjectionTable = nil
+        stackedLayerWeights = nil
+        singleSequenceCache = nil
+    }
+
+    /// The step-by-step pass's weights for layers above the first: [W_ih | W_hh] and b_ih + b_hh.
+    private var stackedLayerWeights: (buffer: FloatBuffer, weights: [LSTMStack.LayerWeights])?
+
+    private func stackedWeights() -> (buffer: FloatBuffer, weights: [LSTMStack.LayerWeights]) {
+        if let cached = stackedLayerWeights { return cached }
+        let c = configuration
+        let h = c.hiddenSize, g4 = 4 * h
+        let perLayer = g4 * 2 * h + g4
+        let buffer = FloatBuffer(count: max(0, c.layers - 1) * perLayer)
+        var weights = [LSTMStack.LayerWeights(matrix: parameters.value("lstm.weight_hh_l0"), bias: nil)]
+        for layer in 1..<max(1, c.layers) {
+            let matrix = buffer.pointer + (layer - 1) * perLayer, bias = matrix + g4 * 2 * h
+            LSTMStack.stack(inputHidden: parameters.value("lstm.weight_ih_l\(layer)"), hiddenHidden: parameters.value("lstm.weight_hh_l\(layer)"),
+                            hiddenSize: h, into: matrix)
+            let ih = parameters.value("lstm.bias_ih_l\(layer)"), hh = parameters.value("lstm.bias_hh_l\(layer)")
+            for j in 0..<g4 { bias[j] = ih[j] + hh[j] }
+            weights.append(LSTMStack.LayerWeights(matrix: matrix, bias: bias))
+        }
+        stackedLayerWeights = (buffer, weights)
+        return (buffer, weights)
+    }
 
     private func projectionTable() -> FloatBuffer {
         if let table = inputProjectionTable { return table }
-        let c = configuration
-        let g4 = 4 * c.hiddenSize
-        let table = FloatBuffer(count: c.vocabulary * g4)
-        let bias = FloatBuffer(count: g4)
-        for j in 0..<g4 { bias.pointer[j] = parameters.value("lstm.bias_ih_l0")[j] + parameters.value("lstm.bias_hh_l0")[j] }
-        Linear.forward(output: table.pointer, input: parameters.value("embedding.weight"), weight: parameters.value("lstm.weight_ih_l0"),
-                       bias: bias.pointer, rows: c.vocabulary, inputs: c.embeddingSize, outputs: g4)
+        let table = FloatBuffer(count: configuration.vocabulary * 4 * configuration.hiddenSize)
+        fillProjectionTable(table)
         inputProjectionTable = table
         return table
     }
 
+    /// embedding · W_ih0ᵀ + b_ih0 + b_hh0 for every item, into `table` [V, 4H].
+    private func fillProjectionTable(_ table: FloatBuffer) {
+        let c = configuration
+        let g4 = 4 * c.hiddenSize
+        let rows = table.pointer
+        let ih = parameters.value("lstm.bias_ih_l0"), hh = parameters.value("lstm.bias_hh_l0")
+        for j in 0..<g4 { rows[j] = ih[j] + hh[j] }
+        for item in 1..<c.vocabulary { (rows + item * g4).update(from: rows, count: g4) }
+        BLAS.gemm(transposeB: true, m: c.vocabulary, n: g4, k: c.embeddingSize, a: parameters.value("embedding.weight"), lda: c.embeddingSize,
+                  b: parameters.value("lstm.weight_ih_l0"), ldb: c.embeddingSize, beta: 1, c: rows, ldc: g4)
+    }
+
     public func score(histories: UnsafePointer<Int32>, rows: Int, steps: Int, scores: UnsafeMutablePointer<Float>) {
-        let chunk = min(rows, Self.scoringRows)
-        if scoringWorkspace == nil || scoringWorkspace!.rows < chunk || scoringWorkspace!.steps != steps {
-            scoringWorkspace = makeScoringWorkspace(rows: chunk, steps: steps)
+        if rows == 1 {
+            singleScore(history: histories, steps: steps, scores: scores)
+            return
         }
-        var start = 0
-        while start < rows {
-            let count = min(chunk, rows - start)
-            score(histories: histories + start * steps, rows: count, steps: steps, scores: scores + start * vocabulary, workspace: scoringWorkspace!)
-            start += count
+        streamingScore(histories: histories, rows: rows, steps: steps, scores: scores)
+    }
+
+    /// A single request: the cores split each step by hidden units (see `LSTMSingleSequence`).
+    private func singleScore(history: UnsafePointer<Int32>, steps: Int, scores: UnsafeMutablePointer<Float>) {
+        let c = configuration
+        let h = c.hiddenSize, g4 = 4 * h, v = c.vocabulary
+        var first = 0
+        while first < steps && history[first] == 0 { first += 1 }
+        let length = steps - first
+        let bias = parameters.value("fc.bias"), output = parameters.value("fc.weight")
+        guard length > 0 else { scores.update(from: bias, count: v); return }
+        let table = projectionTable()
+        let single = singleSequence()
+        if singleBuffers == nil || singleBuffers!.steps < length {
+            singleBuffers = (length, FloatBuffer(count: length * g4), FloatBuffer(count: length * h), FloatBuffer(count: length * h))
+        }
+        let buffers = singleBuffers!
+        for t in 0..<length {
+            (buffers.gates.pointer + t * g4).update(from: table.pointer + Int(history[first + t]) * g4, count: g4)
+        }
+        let savedThreads = BLAS.threads
+        if single.team.size > 1 { BLAS.setThreads(1) }
+        defer { if single.team.size > 1 { BLAS.setThreads(savedThreads) } }
+        let last = single.forward(steps: length, gates: buffers.gates.pointer, hidden: buffers.hidden.pointer, lowerHidden: buffers.lower.pointer)
+        nonisolated(unsafe) let scores = scores
+        single.team.run { part in
+            let items = (v * part / single.team.size)..<(v * (part + 1) / single.team.size)
+            LSTMSingleSequence.matrixVector(rows: items.count, columns: h, matrix: output + items.lowerBound * h, vector: last,
+                                            output: scores + items.lowerBound)
+            for item in items { scores[item] += bias[item] }
         }
     }
 
-    /// Logits of the next item after each history (rows × vocabulary).
-    public func score(histories: UnsafePointer<Int32>, rows: Int, steps: Int, scores: UnsafeMutablePointer<Float>, workspace w: Workspace) {
-        let layout = forwardLayers(inputs: histories, rows: rows, steps: steps, workspace: w, projectionTable: projectionTable())
+    private var singleBuffers: (steps: Int, gates: FloatBuffer, hidden: FloatBuffer, lower: FloatBuffer)?
+    private var singleSequenceCache: LSTMSingleSequence?
+
+    private func singleSequence() -> LSTMSingleSequence {
+        let teamSize = max(1, min(BLAS.threads, availableCores()))
+        if let cached = singleSequenceCache, cached.team.size == teamSize { return cached }
         let c = configuration
-        let h = c.hiddenSize
-        // Every non-empty history is running at the last step; gather its state in batch order.
-        let last = w.upperGradient.pointer
-        last.update(repeating: 0, count: rows * h)
-        let top = w.hidden[c.layers - 1].pointer + layout.offsets[steps - 1] * h
-        for r in 0..<layout.active[steps - 1] { (last + layout.order[r] * h).update(from: top + r * h, count: h) }
-        if rows == 1 {
-            (scores).update(from: parameters.value("fc.bias"), count: c.vocabulary)
-            BLAS.gemv(m: c.vocabulary, n: h, a: parameters.value("fc.weight"), lda: h, x: last, beta: 1, y: scores)
-        } else {
-            Linear.forward(output: scores, input: last, weight: parameters.value("fc.weight"), bias: parameters.value("fc.bias"),
-                           rows: rows, inputs: h, outputs: c.vocabulary)
+        let layers = 0..<c.layers
+        let single = LSTMSingleSequence(
+            hiddenSize: c.hiddenSize, hiddenHidden: layers.map { UnsafePointer(parameters.value("lstm.weight_hh_l\($0)")) },
+            inputHidden: layers.map { UnsafePointer(parameters.value("lstm.weight_ih_l\($0)")) },
+            inputBias: layers.map { UnsafePointer(parameters.value("lstm.bias_ih_l\($0)")) },
+            hiddenBias: layers.map { UnsafePointer(parameters.value("lstm.bias_hh_l\($0)")) },
+            team: SpinTeam.shared(size: teamSize))
+        singleSequenceCache = single
+        return single
+    }
+
+    /// Batches: each core runs the step-by-step pass over its own share of the histories with
+    /// single-threaded products, so the cores never wait for each other within a step.
+    private func streamingScore(histories: UnsafePointer<Int32>, rows: Int, steps: Int, scores: UnsafeMutablePointer<Float>) {
+        let c = configuration
+        let table = projectionTable()
+        let stripes = max(1, min(BLAS.threads, rows / 8))
+        let savedThreads = BLAS.threads
+        if stripes > 1 { BLAS.setThreads(1) }
+        defer { if stripes > 1 { BLAS.setThreads(savedThreads) } }
+        let stack = LSTMStack(layers: c.layers, hiddenSize: c.hiddenSize)
+        let layerWeights = stackedWeights()
+        nonisolated(unsafe) let scores = scores
+        parallelStripes(rows, stripes: stripes) { range in
+            let count = range.count
+            let inputs = histories + range.lowerBound * steps
+            let layout = PackedLayout(paddedIds: inputs, rows: count, steps: steps)
+            let ids = UnsafeMutablePointer<Int32>.allocate(capacity: max(1, layout.total))
+            defer { ids.deallocate() }
+            layout.pack(inputs, into: ids)
+            let state = LSTMStack.State(rows: count, hiddenSize: c.hiddenSize, layers: c.layers)
+            stack.forward(layout: layout, ids: ids, table: table.pointer, weights: layerWeights.weights, state: state)
+            let last = FloatBuffer(count: count * c.hiddenSize)  // zero: empty histories score the bias alone
+            let running = layout.active.last ?? 0
+            for r in 0..<running {
+                (last.pointer + layout.order[r] * c.hiddenSize).update(from: state.topHidden(row: r), count: c.hiddenSize)
+            }
+            Linear.forward(output: scores + range.lowerBound * c.vocabulary, input: last.pointer, weight: parameters.value("fc.weight"),
+                           bias: parameters.value("fc.bias"), rows: count, inputs: c.hiddenSize, outputs: c.vocabulary)
         }
     }
 }

@@ -33,14 +33,17 @@ public struct RankingMetrics: Codable, Sendable, Equatable {
 
 /// Full-ranking evaluation as DESIGN.md defines it: each target is ranked against every item
 /// (rank = number of items scored strictly higher; padding never ranks), optionally with the
-/// rest of the case's history excluded. Memory is one batch × items; results do not depend
-/// on the batch size.
+/// rest of the case's history excluded. Memory is one batch × items (at most
+/// `scoreBudgetFloats` scores); results do not depend on the batch size.
 public struct Evaluator: Sendable {
     public var maxLength: Int
     public var batchSize: Int
     public var filterSeen: Bool
 
-    public init(maxLength: Int, batchSize: Int = 256, filterSeen: Bool = false) {
+    /// The scores of one batch are held at once; with large catalogues the batch shrinks to stay under this.
+    public static let scoreBudgetFloats = 1 << 26
+
+    public init(maxLength: Int, batchSize: Int = 1024, filterSeen: Bool = false) {
         self.maxLength = maxLength
         self.batchSize = batchSize
         self.filterSeen = filterSeen
@@ -54,7 +57,7 @@ public struct Evaluator: Sendable {
         metrics.seenFiltered = filterSeen
         metrics.cases = cases.count
         guard !cases.isEmpty else { return metrics }
-        let rows = min(batchSize, cases.count)
+        let rows = min(batchSize, cases.count, max(1, Self.scoreBudgetFloats / v))
         let inputs = UnsafeMutableBufferPointer<Int32>.allocate(capacity: rows * maxLength)
         let targets = UnsafeMutableBufferPointer<Int32>.allocate(capacity: rows)
         let scores = UnsafeMutablePointer<Float>.allocate(capacity: rows * v)

@@ -26,7 +26,7 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     /// Stop after this many validations without a better NDCG@10.
     public var patience = 3
     /// Sequences per evaluation batch.
-    public var evaluationBatchSize = 256
+    public var evaluationBatchSize = 1024
     /// Select the best epoch on seen-filtered validation NDCG@10.
     public var filterSeen = false
     public var seed: UInt64 = 42

@@ -36,8 +36,8 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Weights of a run: best (validation NDCG@10) or last.")
     var weights: ModelLoader.Weights = .best
 
-    @Option(help: "Users per scoring batch (results do not depend on it).")
-    var batchSize = 256
+    @Option(help: "Users per scoring batch (results do not depend on it; smaller batches use less memory, and large catalogues shrink it to keep the scores of one batch under 256 MB).")
+    var batchSize = 1024
 
     @Flag(help: "Exclude the user's other history items from the ranking.")
     var filterSeen = false

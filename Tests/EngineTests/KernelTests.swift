@@ -71,3 +71,46 @@ import Glibc
         #expect(small.array == [0.3, 0.4])
     }
 }
+
+@Suite struct SpinTeamTests {
+    /// Every part runs once per job, and callers on several threads take turns without losing a job.
+    @Test func concurrentCallersEachGetWholeJobs() async {
+        let team = SpinTeam.shared(size: 2)
+        await withTaskGroup(of: Bool.self) { group in
+            for caller in 0..<4 {
+                group.addTask {
+                    var ok = true
+                    for job in 0..<500 {
+                        let marks = UnsafeMutablePointer<Int>.allocate(capacity: team.size)
+                        marks.initialize(repeating: 0, count: team.size)
+                        team.run { part in marks[part] += caller * 1000 + job + 1 }
+                        ok = ok && (0..<team.size).allSatisfy { marks[$0] == caller * 1000 + job + 1 }
+                        marks.deallocate()
+                    }
+                    return ok
+                }
+            }
+            for await ok in group { #expect(ok) }
+        }
+    }
+
+    /// A barrier inside a job keeps the parts in step: each phase sees the others' writes.
+    @Test func barrierSeparatesPhases() {
+        let team = SpinTeam.shared(size: 2)
+        let barrier = SpinBarrier(parties: team.size)
+        let values = UnsafeMutablePointer<Int>.allocate(capacity: 2)
+        values.initialize(repeating: 0, count: 2)
+        defer { values.deallocate() }
+        nonisolated(unsafe) let shared = values
+        nonisolated(unsafe) var mismatches = 0
+        team.run { part in
+            for phase in 0..<1000 {
+                shared[part] = phase
+                barrier.wait(phase: 2 * phase)
+                if shared[1 - part] != phase { mismatches += 1 }
+                barrier.wait(phase: 2 * phase + 1)
+            }
+        }
+        #expect(mismatches == 0)
+    }
+}

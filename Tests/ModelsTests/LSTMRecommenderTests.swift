@@ -25,9 +25,12 @@ import TestSupport
         #expect((0..<4).allSatisfy { model.parameters.value("embedding.weight")[$0] == 0 })
     }
 
-    /// The whole model's gradient against finite differences of its loss.
-    @Test func wholeModelGradientCheck() {
-        let model = LSTMRecommender(configuration: Self.configuration, seed: 2)
+    /// The whole model's gradient against finite differences of its loss, both with the first
+    /// layer's input projection looked up per item (7 items < 9 positions) and computed per position.
+    @Test(arguments: [7, 16]) func wholeModelGradientCheck(vocabulary: Int) {
+        var configuration = Self.configuration
+        configuration.vocabulary = vocabulary
+        let model = LSTMRecommender(configuration: configuration, seed: 2)
         let workspace = model.makeWorkspace(rows: 3, steps: 4)
         func loss() -> Double {
             Self.inputs.withUnsafeBufferPointer { i in
@@ -41,6 +44,8 @@ import TestSupport
             }
         }
         #expect(result.targets == 9)
+        // The padding row never learns.
+        #expect((0..<4).allSatisfy { model.parameters.gradient("embedding.weight")[$0] == 0 })
         #expect(abs(result.loss - loss()) < 1e-5)
         for tensor in model.parameters.tensors {
             let analytic = Array(UnsafeBufferPointer(start: model.parameters.gradients.pointer + tensor.offset, count: tensor.count))
@@ -57,18 +62,31 @@ import TestSupport
         }
     }
 
-    /// Scores for a batch equal scores for each history alone, whatever its padding.
-    @Test func scoringIsIndependentOfBatchAndPadding() {
-        let model = LSTMRecommender(configuration: Self.configuration, seed: 3)
-        var batch = [Float](repeating: 0, count: 3 * 7)
-        Self.inputs.withUnsafeBufferPointer { i in model.score(histories: i.baseAddress!, rows: 3, steps: 4, scores: &batch) }
-        let histories: [[Int32]] = [[3, 5], [1, 2, 3, 4], [6, 6, 2]]
-        for (row, history) in histories.enumerated() {
+    /// Scores for a batch (the step-by-step pass, split over cores when large enough) equal
+    /// scores for each history alone (the single-request pass), whatever its padding. Hidden
+    /// size 40 puts 20 units on each core, so the vector and the scalar paths both run.
+    @Test(arguments: [6, 40]) func scoringIsIndependentOfBatchAndPadding(hiddenSize: Int) {
+        var configuration = Self.configuration
+        configuration.hiddenSize = hiddenSize
+        let model = LSTMRecommender(configuration: configuration, seed: 3)
+        let histories: [[Int32]] = [[3, 5], [1, 2, 3, 4], [6, 6, 2], []]
+        let rows = 8 * histories.count
+        let inputs = (0..<rows).flatMap { row in
+            let history = histories[row % histories.count]
+            return [Int32](repeating: 0, count: 4 - history.count) + history
+        }
+        var batch = [Float](repeating: 0, count: rows * 7)
+        inputs.withUnsafeBufferPointer { i in model.score(histories: i.baseAddress!, rows: rows, steps: 4, scores: &batch) }
+        for row in 0..<rows {
+            let history = histories[row % histories.count]
             var single = [Float](repeating: 0, count: 7)
             let padded = [Int32](repeating: 0, count: 6 - history.count) + history
             padded.withUnsafeBufferPointer { model.score(histories: $0.baseAddress!, rows: 1, steps: 6, scores: &single) }
             for k in 0..<7 { #expect(abs(single[k] - batch[row * 7 + k]) < 1e-5) }
+            if history.isEmpty {
+                // Nothing to go on: the output bias alone.
+                for k in 0..<7 { #expect(single[k] == model.parameters.value("fc.bias")[k]) }
+            }
         }
     }
 }
-
