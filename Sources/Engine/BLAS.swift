@@ -1,4 +1,5 @@
 import CBLAS
+import Synchronization
 
 /// Matrix products through OpenBLAS. Matrices are row-major; `transposeA`/`transposeB`
 /// use A or B transposed. C = alpha · op(A) · op(B) + beta · C, with C of M×N and K the
@@ -25,6 +26,34 @@ public enum BLAS {
                             x: UnsafePointer<Float>, beta: Float = 0, y: UnsafeMutablePointer<Float>) {
         cblas_sgemv(CblasRowMajor, transpose ? CblasTrans : CblasNoTrans, Int32(m), Int32(n), alpha, a, Int32(lda), x, 1, beta, y, 1)
     }
+
+    /// Runs `body` with OpenBLAS on one thread, for code that splits work over the cores itself
+    /// and calls BLAS from each. Nested and concurrent uses are counted, so the thread count
+    /// the process chose comes back when the last one ends.
+    public static func singleThreaded<T>(_ body: () throws -> T) rethrows -> T {
+        singleThreadedUsers.withLock { state in
+            if state.users == 0 {
+                state.saved = threads
+                setThreads(1)
+            }
+            state.users += 1
+        }
+        defer {
+            singleThreadedUsers.withLock { state in
+                state.users -= 1
+                if state.users == 0 { setThreads(state.saved) }
+            }
+        }
+        return try body()
+    }
+
+    /// The thread count the process chose (`threads` outside `singleThreaded`), which is how
+    /// many cores code that splits work itself should use.
+    public static var processThreads: Int {
+        singleThreadedUsers.withLock { state in state.users > 0 ? state.saved : threads }
+    }
+
+    private static let singleThreadedUsers = Mutex<(users: Int, saved: Int)>((0, 1))
 
     /// Sets the number of threads OpenBLAS uses for one product.
     public static func setThreads(_ count: Int) { openblas_set_num_threads(Int32(max(1, count))) }

@@ -58,6 +58,14 @@ public enum FastMath {
         return p / q
     }
 
+    /// The sum of the lanes.
+    @_transparent
+    public static func sum(_ v: Vector) -> Float {
+        let quad = v.lowHalf + v.highHalf
+        let pair = quad.lowHalf + quad.highHalf
+        return pair[0] + pair[1]
+    }
+
     /// Scalar versions (same formulas) for tails.
     @inline(__always)
     public static func exp(_ x: Float) -> Float { exp(Vector(repeating: x))[0] }

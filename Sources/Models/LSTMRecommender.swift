@@ -293,16 +293,15 @@ public final class LSTMRecommender: NextItemScorer, @unchecked Sendable {
         for t in 0..<length {
             (buffers.gates.pointer + t * g4).update(from: table.pointer + Int(history[first + t]) * g4, count: g4)
         }
-        let savedThreads = BLAS.threads
-        if single.team.size > 1 { BLAS.setThreads(1) }
-        defer { if single.team.size > 1 { BLAS.setThreads(savedThreads) } }
-        let last = single.forward(steps: length, gates: buffers.gates.pointer, hidden: buffers.hidden.pointer, lowerHidden: buffers.lower.pointer)
         nonisolated(unsafe) let scores = scores
-        single.team.run { part in
-            let items = (v * part / single.team.size)..<(v * (part + 1) / single.team.size)
-            LSTMSingleSequence.matrixVector(rows: items.count, columns: h, matrix: output + items.lowerBound * h, vector: last,
-                                            output: scores + items.lowerBound)
-            for item in items { scores[item] += bias[item] }
+        BLAS.singleThreaded {
+            let last = single.forward(steps: length, gates: buffers.gates.pointer, hidden: buffers.hidden.pointer, lowerHidden: buffers.lower.pointer)
+            single.team.run { part in
+                let items = (v * part / single.team.size)..<(v * (part + 1) / single.team.size)
+                LSTMSingleSequence.matrixVector(rows: items.count, columns: h, matrix: output + items.lowerBound * h, vector: last,
+                                                output: scores + items.lowerBound)
+                for item in items { scores[item] += bias[item] }
+            }
         }
     }
 
@@ -310,7 +309,7 @@ public final class LSTMRecommender: NextItemScorer, @unchecked Sendable {
     private var singleSequenceCache: LSTMSingleSequence?
 
     private func singleSequence() -> LSTMSingleSequence {
-        let teamSize = max(1, min(BLAS.threads, availableCores()))
+        let teamSize = max(1, min(BLAS.processThreads, availableCores()))
         if let cached = singleSequenceCache, cached.team.size == teamSize { return cached }
         let c = configuration
         let layers = 0..<c.layers
@@ -327,12 +326,17 @@ public final class LSTMRecommender: NextItemScorer, @unchecked Sendable {
     /// Batches: each core runs the step-by-step pass over its own share of the histories with
     /// single-threaded products, so the cores never wait for each other within a step.
     private func streamingScore(histories: UnsafePointer<Int32>, rows: Int, steps: Int, scores: UnsafeMutablePointer<Float>) {
+        let stripes = max(1, min(BLAS.processThreads, rows / 8))
+        if stripes > 1 {
+            BLAS.singleThreaded { streamingScore(histories: histories, rows: rows, steps: steps, scores: scores, stripes: stripes) }
+        } else {
+            streamingScore(histories: histories, rows: rows, steps: steps, scores: scores, stripes: 1)
+        }
+    }
+
+    private func streamingScore(histories: UnsafePointer<Int32>, rows: Int, steps: Int, scores: UnsafeMutablePointer<Float>, stripes: Int) {
         let c = configuration
         let table = projectionTable()
-        let stripes = max(1, min(BLAS.threads, rows / 8))
-        let savedThreads = BLAS.threads
-        if stripes > 1 { BLAS.setThreads(1) }
-        defer { if stripes > 1 { BLAS.setThreads(savedThreads) } }
         let stack = LSTMStack(layers: c.layers, hiddenSize: c.hiddenSize)
         let layerWeights = stackedWeights()
         nonisolated(unsafe) let scores = scores

@@ -13,6 +13,13 @@ public protocol TrainableModel: NextItemScorer {
     /// returns that summed loss and the number of targets.
     func trainStep(inputs: UnsafePointer<Int32>, targets: UnsafePointer<Int32>, rows: Int, steps: Int,
                    workspace: Workspace, gradientScale: (Int) -> Float) -> (loss: Double, targets: Int)
+    /// Seeds the random draws (dropout) of the next `trainStep`, so a run is reproducible and
+    /// a resumed run draws what an uninterrupted one would have.
+    func reseed(_ seed: UInt64)
+}
+
+extension TrainableModel {
+    public func reseed(_ seed: UInt64) {}
 }
 
 extension LSTMRecommender: TrainableModel {

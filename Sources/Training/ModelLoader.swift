@@ -11,46 +11,69 @@ public enum ModelLoader {
         case best, last
     }
 
+    /// A fresh (untrained) model of the kind and shape `configuration` describes.
+    public static func makeModel(_ configuration: RunConfiguration, seed: UInt64 = 0) throws -> (model: any TrainableModel, aliases: [String: String]) {
+        switch configuration.model {
+        case "lstm":
+            if let lstm = configuration.lstm { return (LSTMRecommender(configuration: lstm, seed: seed), LSTMRecommender.checkpointAliases) }
+        case "sasrec":
+            if let sasrec = configuration.sasrec { return (SASRec(configuration: sasrec, seed: seed), SASRec.checkpointAliases) }
+        default:
+            throw TrainingError.run(path: "config.json", reason: "model '\(configuration.model)' is not supported by this build (lstm, sasrec)")
+        }
+        throw TrainingError.run(path: "config.json", reason: "model '\(configuration.model)' has no '\(configuration.model)' settings")
+    }
+
     /// The model of `run` with its `weights`, and the dataset it was trained on (or `datasetOverride`).
-    public static func load(run path: String, weights: Weights = .best, datasetOverride: String? = nil) throws -> (LSTMRecommender, Dataset, RunConfiguration) {
+    public static func load(run path: String, weights: Weights = .best, datasetOverride: String? = nil) throws -> (any TrainableModel, Dataset, RunConfiguration) {
         let run = RunDirectory(path: path)
         let configuration = try run.readConfiguration()
-        guard configuration.model == "lstm", let lstm = configuration.lstm else {
-            throw TrainingError.run(path: run.configPath, reason: "model '\(configuration.model)' is not supported by this build")
+        let model: any TrainableModel, aliases: [String: String]
+        do { (model, aliases) = try makeModel(configuration) } catch TrainingError.run(_, let reason) {
+            throw TrainingError.run(path: run.configPath, reason: reason)
         }
         let datasetPath = datasetOverride ?? configuration.dataset.path
         let dataset = try Dataset(directory: datasetPath)
-        guard dataset.itemCount + 1 == lstm.vocabulary else {
-            throw TrainingError.run(path: path, reason: "the model was trained on \(lstm.vocabulary - 1) items but \(datasetPath) has \(dataset.itemCount): vocabularies differ")
+        guard dataset.itemCount + 1 == model.vocabulary else {
+            throw TrainingError.run(path: path, reason: "the model was trained on \(model.vocabulary - 1) items but \(datasetPath) has \(dataset.itemCount): vocabularies differ")
         }
-        let model = LSTMRecommender(configuration: lstm, seed: 0)
         let checkpoint = weights == .best && FileManager.default.fileExists(atPath: run.bestPath) ? run.bestPath : run.modelPath
-        try Checkpoint.load(into: model.parameters, from: checkpoint, aliases: LSTMRecommender.checkpointAliases)
+        try Checkpoint.load(into: model.parameters, from: checkpoint, aliases: aliases)
         return (model, dataset, configuration)
     }
 
-    /// An LSTM recommender from a bare checkpoint, its shape read from the tensors.
-    public static func load(checkpoint path: String, dataset: Dataset) throws -> LSTMRecommender {
+    /// A model from a bare checkpoint, its kind and shape read from the tensors: the seed LSTM
+    /// (`embedding.weight`, `lstm.weight_hh_l0`, …) or SASRec (`item_emb.weight`, `attn.0.in_proj.weight`, …).
+    public static func load(checkpoint path: String, dataset: Dataset, maxLength: Int = 200) throws -> any TrainableModel {
         let tensors: [String: Safetensors.Tensor]
         do { tensors = try Safetensors.read(path: path).tensors } catch let error as Safetensors.FormatError {
             throw TrainingError.checkpoint(path: path, reason: error.description)
         }
-        func tensor(_ name: String) -> Safetensors.Tensor? {
-            tensors[name] ?? LSTMRecommender.checkpointAliases.first { $0.value == name }.flatMap { tensors[$0.key] }
+        let model: any TrainableModel, aliases: [String: String]
+        if let items = tensors["item_emb.weight"], items.shape.count == 2, let positions = tensors["pos_emb.weight"], positions.shape.count == 2 {
+            var blocks = 0
+            while tensors["attn.\(blocks).in_proj.weight"] != nil { blocks += 1 }
+            let configuration = SASRec.Configuration(vocabulary: items.shape[0], maxLength: positions.shape[0] - 1,
+                                                     hiddenSize: items.shape[1], blocks: blocks)
+            (model, aliases) = (SASRec(configuration: configuration, seed: 0), SASRec.checkpointAliases)
+        } else {
+            func tensor(_ name: String) -> Safetensors.Tensor? {
+                tensors[name] ?? LSTMRecommender.checkpointAliases.first { $0.value == name }.flatMap { tensors[$0.key] }
+            }
+            guard let embedding = tensor("embedding.weight"), embedding.shape.count == 2,
+                  let recurrent = tensor("lstm.weight_hh_l0"), recurrent.shape.count == 2 else {
+                throw TrainingError.checkpoint(path: path, reason: "not a checkpoint of a known model (the seed LSTM needs embedding.weight and lstm.weight_hh_l0; SASRec needs item_emb.weight and pos_emb.weight)")
+            }
+            var layers = 0
+            while tensors["lstm.weight_hh_l\(layers)"] != nil { layers += 1 }
+            let configuration = LSTMRecommender.Configuration(vocabulary: embedding.shape[0], embeddingSize: embedding.shape[1],
+                                                              hiddenSize: recurrent.shape[1], layers: layers)
+            (model, aliases) = (LSTMRecommender(configuration: configuration, seed: 0), LSTMRecommender.checkpointAliases)
         }
-        guard let embedding = tensor("embedding.weight"), embedding.shape.count == 2,
-              let recurrent = tensor("lstm.weight_hh_l0"), recurrent.shape.count == 2 else {
-            throw TrainingError.checkpoint(path: path, reason: "not a seed LSTM checkpoint (needs embedding.weight and lstm.weight_hh_l0)")
+        guard model.vocabulary == dataset.itemCount + 1 else {
+            throw TrainingError.checkpoint(path: path, reason: "the checkpoint has \(model.vocabulary - 1) items but \(dataset.directory) has \(dataset.itemCount): vocabularies differ")
         }
-        var layers = 0
-        while tensors["lstm.weight_hh_l\(layers)"] != nil { layers += 1 }
-        let configuration = LSTMRecommender.Configuration(vocabulary: embedding.shape[0], embeddingSize: embedding.shape[1],
-                                                          hiddenSize: recurrent.shape[1], layers: layers)
-        guard configuration.vocabulary == dataset.itemCount + 1 else {
-            throw TrainingError.checkpoint(path: path, reason: "the checkpoint has \(configuration.vocabulary - 1) items but \(dataset.directory) has \(dataset.itemCount): vocabularies differ")
-        }
-        let model = LSTMRecommender(configuration: configuration, seed: 0)
-        try Checkpoint.load(into: model.parameters, from: path, aliases: LSTMRecommender.checkpointAliases)
+        try Checkpoint.load(into: model.parameters, from: path, aliases: aliases)
         return model
     }
 }

@@ -9,6 +9,7 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
     public var version = 1
     public var model: String
     public var lstm: LSTMRecommender.Configuration?
+    public var sasrec: SASRec.Configuration?
     public var training: TrainingOptions
     public var dataset: DatasetReference
     public var created: String
@@ -21,9 +22,11 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
         public var created: String
     }
 
-    public init(model: String, lstm: LSTMRecommender.Configuration?, training: TrainingOptions, dataset: Dataset) {
+    public init(model: String, lstm: LSTMRecommender.Configuration? = nil, sasrec: SASRec.Configuration? = nil,
+                training: TrainingOptions, dataset: Dataset) {
         self.model = model
         self.lstm = lstm
+        self.sasrec = sasrec
         self.training = training
         self.dataset = DatasetReference(path: URL(fileURLWithPath: dataset.directory).standardizedFileURL.path,
                                         users: dataset.sequenceCount, items: dataset.itemCount, events: dataset.eventCount,

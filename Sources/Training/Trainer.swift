@@ -96,6 +96,7 @@ public final class Trainer<Model: TrainableModel> {
                 var stepLoss = 0.0, stepTargets = 0
                 for index in microBatches {
                     let rows = batcher.fill(batch: index, inputs: inputs, targets: targets)
+                    model.reseed(options.seed &+ UInt64(epoch) &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(index) &* 0xBF58_476D_1CE4_E5B9)
                     let result = model.trainStep(inputs: inputs.baseAddress!, targets: targets.baseAddress!, rows: rows,
                                                  steps: options.maxLength, workspace: workspace,
                                                  gradientScale: { _ in 1 / Float(max(1, stepTargetCount)) })

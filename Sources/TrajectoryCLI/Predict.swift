@@ -53,7 +53,7 @@ struct Predict: ParsableCommand {
     func run() throws {
         BLAS.setThreads(1)
         try reportingErrors {
-            let network: LSTMRecommender
+            let network: any NextItemScorer
             let data: Dataset
             var steps = maxLength
             if model.hasSuffix(".safetensors") {

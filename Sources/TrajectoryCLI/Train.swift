@@ -18,14 +18,18 @@ struct Train: ParsableCommand {
         model.safetensors (last epoch), best.safetensors, optimizer.safetensors and metrics.jsonl; \
         checkpoints are written atomically, so an interrupted run resumes with --resume.
 
-        Models:
-          lstm   the seed model: Embedding(V,128) → LSTM(128→256, 2 layers) → Linear(256,V),
-                 full-softmax cross-entropy at every position, Adam. Tensor names are PyTorch's.
+        Models (each with defaults that reach its published quality; every setting is a flag):
+          lstm     the seed model: Embedding(V,128) → LSTM(128→256, 2 layers) → Linear(256,V),
+                   full-softmax cross-entropy at every position, Adam. Tensor names are PyTorch's.
+          sasrec   SASRec: self-attention over the history (d 64, 2 blocks, 1 head, dropout 0.2,
+                   learned positions, output tied to the item embeddings), full-softmax
+                   cross-entropy at every position. Tensor names are the reference's.
 
         Examples:
           trajectory train data/ml1m --out runs/lstm
           trajectory train data/ml1m --out runs/lstm --epochs 50 --accumulate 4   # same batch, 1/4 the memory
           trajectory train data/ml1m --out runs/lstm --resume
+          trajectory train data/ml1m --out runs/sasrec --model sasrec
         """
     )
 
@@ -35,11 +39,11 @@ struct Train: ParsableCommand {
     @Option(name: .shortAndLong, help: "The run directory to write.")
     var out: String
 
-    @Option(help: "Model to train: lstm.")
+    @Option(help: "Model to train: lstm, sasrec.")
     var model = "lstm"
 
-    @Option(help: "Maximum passes over the training data.")
-    var epochs = 30
+    @Option(help: "Maximum passes over the training data (default: lstm 30, sasrec 200).")
+    var epochs: Int?
 
     @Option(help: "Sequences per optimizer step.")
     var batchSize = 128
@@ -68,8 +72,8 @@ struct Train: ParsableCommand {
     @Option(help: "Split each batch into N micro-batches and accumulate gradients: 1/N the activation memory, same result.")
     var accumulate = 1
 
-    @Option(help: "Stop after this many epochs without a better validation NDCG@10.")
-    var patience = 3
+    @Option(help: "Stop after this many epochs without a better validation NDCG@10 (default: lstm 3, sasrec 10).")
+    var patience: Int?
 
     @Flag(help: "Select the best epoch on seen-item-filtered validation NDCG@10.")
     var filterSeen = false
@@ -80,14 +84,23 @@ struct Train: ParsableCommand {
     @Option(help: "Threads for matrix products.")
     var threads = availableCoresForHelp()
 
-    @Option(help: "Embedding size (lstm).")
+    @Option(help: "Embedding size (lstm; default 128).")
     var embeddingSize = 128
 
-    @Option(help: "Hidden size (lstm).")
-    var hiddenSize = 256
+    @Option(help: "Hidden size (default: lstm 256, sasrec 64).")
+    var hiddenSize: Int?
 
-    @Option(help: "Recurrent layers (lstm).")
+    @Option(help: "Recurrent layers (lstm; default 2).")
     var layers = 2
+
+    @Option(help: "Transformer blocks (sasrec; default 2).")
+    var blocks = 2
+
+    @Option(help: "Attention heads (sasrec; default 1).")
+    var heads = 1
+
+    @Option(help: "Dropout probability (sasrec; default 0.2).")
+    var dropout: Float = 0.2
 
     @Flag(help: "Continue the run in --out from its last checkpoint.")
     var resume = false
@@ -96,8 +109,11 @@ struct Train: ParsableCommand {
     var force = false
 
     func validate() throws {
-        guard model == "lstm" else { throw ValidationError("--model \(model) is not available yet; this build trains: lstm") }
-        guard batchSize > 0, maxLength > 0, epochs > 0 else { throw ValidationError("--batch-size, --max-length and --epochs must be positive") }
+        guard ["lstm", "sasrec"].contains(model) else { throw ValidationError("--model \(model) is not available; this build trains: lstm, sasrec") }
+        guard batchSize > 0, maxLength > 0, (epochs ?? 1) > 0 else { throw ValidationError("--batch-size, --max-length and --epochs must be positive") }
+        if let hiddenSize, hiddenSize < 1 { throw ValidationError("--hidden-size must be positive") }
+        if model == "sasrec" && (hiddenSize ?? 64) % heads != 0 { throw ValidationError("--hidden-size must be a multiple of --heads") }
+        guard dropout >= 0 && dropout < 1 else { throw ValidationError("--dropout must be in [0, 1)") }
         guard accumulate >= 1, batchSize % accumulate == 0 else { throw ValidationError("--batch-size must be a multiple of --accumulate") }
         if let slidingStride, slidingStride < 1 { throw ValidationError("--sliding-stride must be positive") }
         if resume && force { throw ValidationError("--resume and --force contradict each other") }
@@ -113,7 +129,7 @@ struct Train: ParsableCommand {
             }
             if force { try? FileManager.default.removeItem(atPath: out) }
             var options = TrainingOptions()
-            options.epochs = epochs
+            options.epochs = epochs ?? (model == "lstm" ? 30 : 200)
             options.batchSize = batchSize
             options.maxLength = maxLength
             options.slidingStride = slidingStride
@@ -123,30 +139,42 @@ struct Train: ParsableCommand {
             options.schedule = schedule
             options.clipNorm = clip
             options.accumulate = accumulate
-            options.patience = patience
+            options.patience = patience ?? (model == "lstm" ? 3 : 10)
             options.filterSeen = filterSeen
             options.seed = seed
-            let lstm = LSTMRecommender.Configuration(vocabulary: data.itemCount + 1, embeddingSize: embeddingSize,
-                                                     hiddenSize: hiddenSize, layers: layers)
+            var configuration = RunConfiguration(model: model, training: options, dataset: data)
+            switch model {
+            case "sasrec":
+                configuration.sasrec = SASRec.Configuration(vocabulary: data.itemCount + 1, maxLength: maxLength, hiddenSize: hiddenSize ?? 64,
+                                                            blocks: blocks, heads: heads, dropout: dropout)
+            default:
+                configuration.lstm = LSTMRecommender.Configuration(vocabulary: data.itemCount + 1, embeddingSize: embeddingSize,
+                                                                   hiddenSize: hiddenSize ?? 256, layers: layers)
+            }
             if resume {
                 let saved = try run.readConfiguration()
-                guard saved.lstm == lstm, saved.training == options else {
+                guard saved.model == configuration.model, saved.lstm == configuration.lstm, saved.sasrec == configuration.sasrec,
+                      saved.training == options else {
                     throw TrainingError.run(path: out, reason: "--resume needs the same model and training options as the run (see its config.json)")
                 }
             } else {
                 try run.create()
-                try run.writeConfiguration(RunConfiguration(model: model, lstm: lstm, training: options, dataset: data))
+                try run.writeConfiguration(configuration)
             }
             let split = DatasetSplit.leaveOneOut(data)
-            let network = LSTMRecommender(configuration: lstm, seed: seed)
-            let trainer = Trainer(model: network, dataset: data, split: split, options: options, run: run)
-            print("training \(model) on \(dataset): \(split.training.count) sequences, \(data.itemCount) items, "
-                  + "\(network.parameters.parameterCount) parameters, \(trainer.stepsPerEpoch) steps per epoch")
-            let display = ProgressDisplay()
-            let summary = try trainer.train(resume: resume) { display.show($0) }
-            print("best epoch \(summary.bestEpoch): validation \(summary.bestValidation.summary)")
+            let network = try ModelLoader.makeModel(configuration, seed: seed).model
+            try fit(network, data: data, split: split, options: options, run: run)
             print("run saved in \(out)")
         }
+    }
+
+    private func fit<Model: TrainableModel>(_ network: Model, data: Dataset, split: DatasetSplit, options: TrainingOptions, run: RunDirectory) throws {
+        let trainer = Trainer(model: network, dataset: data, split: split, options: options, run: run)
+        print("training \(model) on \(dataset): \(split.training.count) sequences, \(data.itemCount) items, "
+              + "\(network.parameters.parameterCount) parameters, \(trainer.stepsPerEpoch) steps per epoch")
+        let display = ProgressDisplay()
+        let summary = try trainer.train(resume: resume) { display.show($0) }
+        print("best epoch \(summary.bestEpoch): validation \(summary.bestValidation.summary)")
     }
 }
 

@@ -1,0 +1,111 @@
+import Core
+import Engine
+
+/// SASRec's training step: the forward pass with dropout, the full-softmax cross-entropy
+/// against the tied item embeddings, and the backward pass through every block.
+extension SASRec: TrainableModel {
+    public static var checkpointAliases: [String: String] { [:] }
+
+    public func trainStep(inputs: UnsafePointer<Int32>, targets: UnsafePointer<Int32>, rows: Int, steps: Int,
+                          workspace w: Workspace, gradientScale: (Int) -> Float) -> (loss: Double, targets: Int) {
+        precondition(rows <= w.rows && steps <= w.steps && w.training, "batch larger than its workspace")
+        let segments = pack(inputs: inputs, targets: targets, rows: rows, steps: steps, workspace: w)
+        let p = segments.rows
+        if p == 0 { return (0, 0) }
+        forward(segments: segments, workspace: w, training: true)
+        let c = configuration
+        let d = c.hiddenSize
+        let dOutput = w.scratchB.pointer
+        let loss = SoftmaxCrossEntropy.forwardBackward(
+            hidden: w.output.pointer, targets: w.targets, rows: p, channels: d,
+            weight: parameters.value("item_emb.weight"), bias: nil, vocabulary: c.vocabulary,
+            logits: w.logits.pointer, chunkRows: w.chunkRows, gradientScale: gradientScale(p),
+            weightGradient: parameters.gradient("item_emb.weight"), biasGradient: nil, hiddenGradient: dOutput)
+        backward(segments: segments, outputGradient: dOutput, workspace: w)
+        return (loss, p)
+    }
+
+    /// The summed loss of a batch without dropout or gradients (tests, validation loss).
+    public func loss(inputs: UnsafePointer<Int32>, targets: UnsafePointer<Int32>, rows: Int, steps: Int, workspace w: Workspace) -> Double {
+        let segments = pack(inputs: inputs, targets: targets, rows: rows, steps: steps, workspace: w)
+        if segments.rows == 0 { return 0 }
+        forward(segments: segments, workspace: w, training: false)
+        return SoftmaxCrossEntropy.forwardBackward(
+            hidden: w.output.pointer, targets: w.targets, rows: segments.rows, channels: configuration.hiddenSize,
+            weight: parameters.value("item_emb.weight"), bias: nil, vocabulary: configuration.vocabulary,
+            logits: w.logits.pointer, chunkRows: w.chunkRows)
+    }
+
+    /// Backpropagates dLoss/dOutput (the final norm's output) to every parameter.
+    func backward(segments: CausalSelfAttention.Segments, outputGradient: UnsafeMutablePointer<Float>, workspace w: Workspace) {
+        let c = configuration
+        let d = c.hiddenSize, p = segments.rows, count = p * d
+        func value(_ name: String) -> UnsafeMutablePointer<Float> { parameters.value(name) }
+        func gradient(_ name: String) -> UnsafeMutablePointer<Float> { parameters.gradient(name) }
+        // dX: the gradient of the current block's output, carried down the stack.
+        let dX = w.gradient.pointer
+        dX.update(repeating: 0, count: count)
+        LayerNorm.backward(inputGradient: dX, weightGradient: gradient("last_ln.weight"), biasGradient: gradient("last_ln.bias"),
+                           outputGradient: outputGradient, input: w.finalInput.pointer, weight: value("last_ln.weight"),
+                           mean: w.outputMean.pointer, inverseStd: w.outputInverseStd.pointer, rows: p, channels: d)
+        let dA = w.scratchA.pointer, dB = w.scratchB.pointer, dC = w.scratchC.pointer, dD = w.scratchD.pointer
+        for b in stride(from: c.blocks - 1, through: 0, by: -1) {
+            let a = w.blocks[b]
+            // out = f + drop₂(r · W₂ᵀ + b₂): df = dX, dInner₂ = dX ⊙ mask₂.
+            let dOuter = dA
+            for i in 0..<count { dOuter[i] = dX[i] * a.outerMask.pointer[i] }
+            let dF = dX  // df accumulates in place: it starts as dX
+            let dActivated = dB
+            Linear.backward(inputGradient: dActivated, weightGradient: gradient("ffn.\(b).3.weight"), biasGradient: gradient("ffn.\(b).3.bias"),
+                            outputGradient: dOuter, input: a.activated.pointer, weight: value("ffn.\(b).3.weight"), rows: p, inputs: d, outputs: d)
+            // activated = drop₁(relu(inner)).
+            for i in 0..<count { dActivated[i] = a.inner.pointer[i] > 0 ? dActivated[i] * a.innerMask.pointer[i] : 0 }
+            Linear.backward(inputGradient: dF, weightGradient: gradient("ffn.\(b).0.weight"), biasGradient: gradient("ffn.\(b).0.bias"),
+                            outputGradient: dActivated, input: a.ffnNorm.pointer, weight: value("ffn.\(b).0.weight"),
+                            rows: p, inputs: d, outputs: d, accumulateInput: true)
+            // f = LN(residual).
+            let dResidual = dC
+            dResidual.update(repeating: 0, count: count)
+            LayerNorm.backward(inputGradient: dResidual, weightGradient: gradient("ffn_ln.\(b).weight"), biasGradient: gradient("ffn_ln.\(b).bias"),
+                               outputGradient: dF, input: a.residual.pointer, weight: value("ffn_ln.\(b).weight"),
+                               mean: a.ffnMean.pointer, inverseStd: a.ffnInverseStd.pointer, rows: p, channels: d)
+            // residual = q + attended · W_oᵀ + b_o: dq = dResidual.
+            let dAttended = dA
+            Linear.backward(inputGradient: dAttended, weightGradient: gradient("attn.\(b).out_proj.weight"), biasGradient: gradient("attn.\(b).out_proj.bias"),
+                            outputGradient: dResidual, input: a.attended.pointer, weight: value("attn.\(b).out_proj.weight"), rows: p, inputs: d, outputs: d)
+            let dQuery = dB, dKey = dD, dValue = dX  // dX (= dF) is spent
+            CausalSelfAttention.backward(outputGradient: dAttended, query: a.query.pointer, key: a.key.pointer, value: a.value.pointer,
+                                         probabilities: a.probabilities.pointer, mask: c.dropout > 0 ? a.attentionMask.pointer : nil,
+                                         queryGradient: dQuery, keyGradient: dKey, valueGradient: dValue,
+                                         segments: segments, channels: d, threads: BLAS.processThreads)
+            let inWeight = value("attn.\(b).in_proj.weight"), inBias = gradient("attn.\(b).in_proj.bias")
+            let inGradient = gradient("attn.\(b).in_proj.weight")
+            // Q = q W_qᵀ + b_q: dq (dResidual) += dQ · W_q.
+            Linear.backward(inputGradient: dResidual, weightGradient: inGradient, biasGradient: inBias, outputGradient: dQuery,
+                            input: a.attentionNorm.pointer, weight: inWeight, rows: p, inputs: d, outputs: d, accumulateInput: true)
+            // K and V from the block input x: dx = dK · W_k + dV · W_v (into dA, then the norm adds its part).
+            let dInput = dA
+            Linear.backward(inputGradient: dInput, weightGradient: inGradient + d * d, biasGradient: inBias + d, outputGradient: dKey,
+                            input: a.input.pointer, weight: inWeight + d * d, rows: p, inputs: d, outputs: d)
+            Linear.backward(inputGradient: dInput, weightGradient: inGradient + 2 * d * d, biasGradient: inBias + 2 * d, outputGradient: dValue,
+                            input: a.input.pointer, weight: inWeight + 2 * d * d, rows: p, inputs: d, outputs: d, accumulateInput: true)
+            // q = LN(x).
+            LayerNorm.backward(inputGradient: dInput, weightGradient: gradient("attn_ln.\(b).weight"), biasGradient: gradient("attn_ln.\(b).bias"),
+                               outputGradient: dResidual, input: a.input.pointer, weight: value("attn_ln.\(b).weight"),
+                               mean: a.attentionMean.pointer, inverseStd: a.attentionInverseStd.pointer, rows: p, channels: d)
+            dX.update(from: dInput, count: count)
+        }
+        // x₀ = drop(E[id] · √d + P[pos]).
+        let scale = Float(d).squareRoot()
+        let dItems = gradient("item_emb.weight"), dPositions = gradient("pos_emb.weight")
+        for row in 0..<p {
+            let g = dX + row * d, m = w.embeddingMask.pointer + row * d
+            let item = dItems + Int(w.ids[row]) * d, position = dPositions + Int(w.positions[row]) * d
+            for j in 0..<d {
+                let value = g[j] * m[j]
+                item[j] += value * scale
+                position[j] += value
+            }
+        }
+    }
+}

@@ -1,0 +1,97 @@
+import Core
+import Engine
+import Foundation
+import Testing
+import TestSupport
+@testable import Models
+
+@Suite struct SASRecTests {
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures").path
+    // Three left-padded windows of 4 steps; targets are the next items.
+    static let inputs: [Int32] = [0, 0, 3, 5, 1, 2, 3, 4, 0, 6, 6, 2]
+    static let targets: [Int32] = [0, 0, 5, 1, 2, 3, 4, 6, 0, 6, 2, 1]
+
+    static func relativeError(_ a: [Float], _ b: [Float]) -> Float {
+        zip(a, b).map { abs($0 - $1) / max(1e-3, abs($1)) }.max() ?? 0
+    }
+
+    /// The whole model's gradient against finite differences of its loss (no dropout), one and two heads.
+    @Test(arguments: [1, 2]) func wholeModelGradientCheck(heads: Int) {
+        var configuration = SASRec.Configuration(vocabulary: 7, maxLength: 4, hiddenSize: 4, blocks: 2, heads: heads, dropout: 0)
+        configuration.layerNormEpsilon = 1e-5
+        let model = SASRec(configuration: configuration, seed: 2)
+        // Move the norms and biases away from 1 and 0, where mistakes hide.
+        var random = SeededRandom(seed: 5)
+        for tensor in model.parameters.tensors where tensor.shape.count == 1 {
+            for i in 0..<tensor.count { model.parameters.value(tensor.name)[i] += Float(random.unit() - 0.5) * 0.4 }
+        }
+        let workspace = model.makeWorkspace(rows: 3, steps: 4)
+        func loss() -> Double {
+            Self.inputs.withUnsafeBufferPointer { i in
+                Self.targets.withUnsafeBufferPointer { t in model.loss(inputs: i.baseAddress!, targets: t.baseAddress!, rows: 3, steps: 4, workspace: workspace) }
+            }
+        }
+        model.parameters.zeroGradients()
+        let result = Self.inputs.withUnsafeBufferPointer { i in
+            Self.targets.withUnsafeBufferPointer { t in
+                model.trainStep(inputs: i.baseAddress!, targets: t.baseAddress!, rows: 3, steps: 4, workspace: workspace, gradientScale: { _ in 1 })
+            }
+        }
+        #expect(result.targets == 9)
+        #expect(abs(result.loss - loss()) < 1e-4)
+        for tensor in model.parameters.tensors {
+            let analytic = Array(UnsafeBufferPointer(start: model.parameters.gradients.pointer + tensor.offset, count: tensor.count))
+            // Padding rows of the input tables are never looked up (the item table still learns through the output).
+            let skip = tensor.name == "pos_emb.weight" ? 4 : 0
+            let worst = GradientCheck.worstError(values: model.parameters.values.pointer + tensor.offset + skip, count: tensor.count - skip,
+                                                 analytic: Array(analytic[skip...]), step: 1e-2, loss: loss)
+            #expect(worst < 2e-2, "\(tensor.name): \(worst)")
+        }
+    }
+
+    /// Loss, every gradient and the last position's logits equal the reference module's
+    /// (scripts/make_sasrec_fixtures.py runs ../shared/peer/pytorch/sasrec_ref.py's SASRec).
+    @Test func lossGradientsAndLogitsMatchPyTorch() throws {
+        let (tensors, _) = try Safetensors.read(path: Self.fixtures + "/sasrec_parity.safetensors")
+        let items = try #require(tensors["param.item_emb.weight"])
+        let positions = try #require(tensors["param.pos_emb.weight"])
+        let inputsTensor = try #require(tensors["inputs"])
+        let (rows, steps) = (inputsTensor.shape[0], inputsTensor.shape[1])
+        let configuration = SASRec.Configuration(vocabulary: items.shape[0], maxLength: positions.shape[0] - 1, hiddenSize: items.shape[1],
+                                                 blocks: 2, heads: 2, dropout: 0)
+        let model = SASRec(configuration: configuration, seed: 0)
+        #expect(Set(model.parameters.tensors.map { "param." + $0.name }) == Set(tensors.keys.filter { $0.hasPrefix("param.") }))
+        for spec in model.parameters.tensors {
+            let values = try #require(tensors["param." + spec.name])
+            #expect(values.shape == spec.shape)
+            values.values.withUnsafeBufferPointer { model.parameters.value(spec.name).update(from: $0.baseAddress!, count: spec.count) }
+        }
+        let inputs = inputsTensor.values.map { Int32($0) }
+        let targets = try #require(tensors["targets"]).values.map { Int32($0) }
+        let workspace = model.makeWorkspace(rows: rows, steps: steps)
+        model.parameters.zeroGradients()
+        let result = inputs.withUnsafeBufferPointer { i in
+            targets.withUnsafeBufferPointer { t in
+                model.trainStep(inputs: i.baseAddress!, targets: t.baseAddress!, rows: rows, steps: steps, workspace: workspace,
+                                gradientScale: { 1 / Float($0) })
+            }
+        }
+        let expectedLoss = try #require(tensors["loss"]).values[0]
+        #expect(abs(Float(result.loss) / Float(result.targets) - expectedLoss) / expectedLoss < 1e-5)
+        for spec in model.parameters.tensors {
+            let expected = try #require(tensors["grad." + spec.name]).values
+            let actual = Array(UnsafeBufferPointer(start: model.parameters.gradient(spec.name), count: spec.count))
+            let scale = expected.map { abs($0) }.max() ?? 1
+            let worst = zip(actual, expected).map { abs($0 - $1) / max(scale, 1e-12) }.max() ?? 0
+            #expect(worst < 1e-4, "\(spec.name): \(worst)")
+        }
+        var scores = [Float](repeating: 0, count: rows * configuration.vocabulary)
+        inputs.withUnsafeBufferPointer { model.score(histories: $0.baseAddress!, rows: rows, steps: steps, scores: &scores) }
+        #expect(Self.relativeError(scores, try #require(tensors["last_logits"]).values) < 1e-4)
+        // A request without padding scores as its padded row does (positions count from the end).
+        let history: [Int32] = [12, 1]
+        var single = [Float](repeating: 0, count: configuration.vocabulary)
+        history.withUnsafeBufferPointer { model.score(histories: $0.baseAddress!, rows: 1, steps: 2, scores: &single) }
+        #expect(Self.relativeError(single, Array(scores[(2 * configuration.vocabulary)...])) < 1e-4)
+    }
+}
