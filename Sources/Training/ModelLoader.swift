@@ -18,8 +18,10 @@ public enum ModelLoader {
             if let lstm = configuration.lstm { return (LSTMRecommender(configuration: lstm, seed: seed), LSTMRecommender.checkpointAliases) }
         case "sasrec":
             if let sasrec = configuration.sasrec { return (SASRec(configuration: sasrec, seed: seed), SASRec.checkpointAliases) }
+        case "gru4rec":
+            if let gru4rec = configuration.gru4rec { return (GRU4Rec(configuration: gru4rec, seed: seed), GRU4Rec.checkpointAliases) }
         default:
-            throw TrainingError.run(path: "config.json", reason: "model '\(configuration.model)' is not supported by this build (lstm, sasrec)")
+            throw TrainingError.run(path: "config.json", reason: "model '\(configuration.model)' is not supported by this build (lstm, sasrec, gru4rec)")
         }
         throw TrainingError.run(path: "config.json", reason: "model '\(configuration.model)' has no '\(configuration.model)' settings")
     }
@@ -43,7 +45,8 @@ public enum ModelLoader {
     }
 
     /// A model from a bare checkpoint, its kind and shape read from the tensors: the seed LSTM
-    /// (`embedding.weight`, `lstm.weight_hh_l0`, …) or SASRec (`item_emb.weight`, `attn.0.in_proj.weight`, …).
+    /// (`embedding.weight`, `lstm.weight_hh_l0`, …), SASRec (`item_emb.weight`, `pos_emb.weight`, …)
+    /// or GRU4Rec (`item_embedding.weight`, `gru_layers.weight_hh_l0`, …).
     public static func load(checkpoint path: String, dataset: Dataset, maxLength: Int = 200) throws -> any TrainableModel {
         let tensors: [String: Safetensors.Tensor]
         do { tensors = try Safetensors.read(path: path).tensors } catch let error as Safetensors.FormatError {
@@ -56,13 +59,20 @@ public enum ModelLoader {
             let configuration = SASRec.Configuration(vocabulary: items.shape[0], maxLength: positions.shape[0] - 1,
                                                      hiddenSize: items.shape[1], blocks: blocks)
             (model, aliases) = (SASRec(configuration: configuration, seed: 0), SASRec.checkpointAliases)
+        } else if let items = tensors["item_embedding.weight"], items.shape.count == 2, let recurrent = tensors["gru_layers.weight_hh_l0"],
+                  recurrent.shape.count == 2 {
+            var layers = 0
+            while tensors["gru_layers.weight_hh_l\(layers)"] != nil { layers += 1 }
+            let configuration = GRU4Rec.Configuration(vocabulary: items.shape[0], embeddingSize: items.shape[1],
+                                                      hiddenSize: recurrent.shape[1], layers: layers)
+            (model, aliases) = (GRU4Rec(configuration: configuration, seed: 0), GRU4Rec.checkpointAliases)
         } else {
             func tensor(_ name: String) -> Safetensors.Tensor? {
                 tensors[name] ?? LSTMRecommender.checkpointAliases.first { $0.value == name }.flatMap { tensors[$0.key] }
             }
             guard let embedding = tensor("embedding.weight"), embedding.shape.count == 2,
                   let recurrent = tensor("lstm.weight_hh_l0"), recurrent.shape.count == 2 else {
-                throw TrainingError.checkpoint(path: path, reason: "not a checkpoint of a known model (the seed LSTM needs embedding.weight and lstm.weight_hh_l0; SASRec needs item_emb.weight and pos_emb.weight)")
+                throw TrainingError.checkpoint(path: path, reason: "not a checkpoint of a known model (the seed LSTM needs embedding.weight and lstm.weight_hh_l0; SASRec needs item_emb.weight and pos_emb.weight; GRU4Rec item_embedding.weight and gru_layers.weight_hh_l0)")
             }
             var layers = 0
             while tensors["lstm.weight_hh_l\(layers)"] != nil { layers += 1 }

@@ -10,6 +10,7 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
     public var model: String
     public var lstm: LSTMRecommender.Configuration?
     public var sasrec: SASRec.Configuration?
+    public var gru4rec: GRU4Rec.Configuration?
     public var training: TrainingOptions
     public var dataset: DatasetReference
     public var created: String

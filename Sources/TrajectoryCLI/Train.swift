@@ -24,6 +24,8 @@ struct Train: ParsableCommand {
           sasrec   SASRec: self-attention over the history (d 64, 2 blocks, 1 head, dropout 0.2,
                    learned positions, output tied to the item embeddings), full-softmax
                    cross-entropy at every position. Tensor names are the reference's.
+          gru4rec  GRU4Rec as RecBole builds it: Embedding(V,64) → dropout 0.3 → GRU(64→128, no
+                   biases) → Linear(128,64) → logits against the item embeddings, full softmax.
 
         Examples:
           trajectory train data/ml1m --out runs/lstm
@@ -39,10 +41,10 @@ struct Train: ParsableCommand {
     @Option(name: .shortAndLong, help: "The run directory to write.")
     var out: String
 
-    @Option(help: "Model to train: lstm, sasrec.")
+    @Option(help: "Model to train: lstm, sasrec, gru4rec.")
     var model = "lstm"
 
-    @Option(help: "Maximum passes over the training data (default: lstm 30, sasrec 200).")
+    @Option(help: "Maximum passes over the training data (default: lstm 30, sasrec and gru4rec 200).")
     var epochs: Int?
 
     @Option(help: "Sequences per optimizer step.")
@@ -72,7 +74,7 @@ struct Train: ParsableCommand {
     @Option(help: "Split each batch into N micro-batches and accumulate gradients: 1/N the activation memory, same result.")
     var accumulate = 1
 
-    @Option(help: "Stop after this many epochs without a better validation NDCG@10 (default: lstm 3, sasrec 10).")
+    @Option(help: "Stop after this many epochs without a better validation NDCG@10 (default: lstm 3, sasrec and gru4rec 10).")
     var patience: Int?
 
     @Flag(help: "Select the best epoch on seen-item-filtered validation NDCG@10.")
@@ -84,14 +86,14 @@ struct Train: ParsableCommand {
     @Option(help: "Threads for matrix products.")
     var threads = availableCoresForHelp()
 
-    @Option(help: "Embedding size (lstm; default 128).")
-    var embeddingSize = 128
+    @Option(help: "Embedding size (default: lstm 128, gru4rec 64; sasrec uses --hidden-size).")
+    var embeddingSize: Int?
 
-    @Option(help: "Hidden size (default: lstm 256, sasrec 64).")
+    @Option(help: "Hidden size (default: lstm 256, sasrec 64, gru4rec 128).")
     var hiddenSize: Int?
 
-    @Option(help: "Recurrent layers (lstm; default 2).")
-    var layers = 2
+    @Option(help: "Recurrent layers (default: lstm 2, gru4rec 1).")
+    var layers: Int?
 
     @Option(help: "Transformer blocks (sasrec; default 2).")
     var blocks = 2
@@ -99,8 +101,8 @@ struct Train: ParsableCommand {
     @Option(help: "Attention heads (sasrec; default 1).")
     var heads = 1
 
-    @Option(help: "Dropout probability (sasrec; default 0.2).")
-    var dropout: Float = 0.2
+    @Option(help: "Dropout probability (default: sasrec 0.2, gru4rec 0.3; lstm has none).")
+    var dropout: Float?
 
     @Flag(help: "Continue the run in --out from its last checkpoint.")
     var resume = false
@@ -109,11 +111,13 @@ struct Train: ParsableCommand {
     var force = false
 
     func validate() throws {
-        guard ["lstm", "sasrec"].contains(model) else { throw ValidationError("--model \(model) is not available; this build trains: lstm, sasrec") }
+        guard ["lstm", "sasrec", "gru4rec"].contains(model) else { throw ValidationError("--model \(model) is not available; this build trains: lstm, sasrec, gru4rec") }
         guard batchSize > 0, maxLength > 0, (epochs ?? 1) > 0 else { throw ValidationError("--batch-size, --max-length and --epochs must be positive") }
         if let hiddenSize, hiddenSize < 1 { throw ValidationError("--hidden-size must be positive") }
         if model == "sasrec" && (hiddenSize ?? 64) % heads != 0 { throw ValidationError("--hidden-size must be a multiple of --heads") }
-        guard dropout >= 0 && dropout < 1 else { throw ValidationError("--dropout must be in [0, 1)") }
+        if let dropout, !(dropout >= 0 && dropout < 1) { throw ValidationError("--dropout must be in [0, 1)") }
+        if let layers, layers < 1 { throw ValidationError("--layers must be positive") }
+        if let embeddingSize, embeddingSize < 1 { throw ValidationError("--embedding-size must be positive") }
         guard accumulate >= 1, batchSize % accumulate == 0 else { throw ValidationError("--batch-size must be a multiple of --accumulate") }
         if let slidingStride, slidingStride < 1 { throw ValidationError("--sliding-stride must be positive") }
         if resume && force { throw ValidationError("--resume and --force contradict each other") }
@@ -146,14 +150,18 @@ struct Train: ParsableCommand {
             switch model {
             case "sasrec":
                 configuration.sasrec = SASRec.Configuration(vocabulary: data.itemCount + 1, maxLength: maxLength, hiddenSize: hiddenSize ?? 64,
-                                                            blocks: blocks, heads: heads, dropout: dropout)
+                                                            blocks: blocks, heads: heads, dropout: dropout ?? 0.2)
+            case "gru4rec":
+                configuration.gru4rec = GRU4Rec.Configuration(vocabulary: data.itemCount + 1, embeddingSize: embeddingSize ?? 64,
+                                                              hiddenSize: hiddenSize ?? 128, layers: layers ?? 1, dropout: dropout ?? 0.3)
             default:
-                configuration.lstm = LSTMRecommender.Configuration(vocabulary: data.itemCount + 1, embeddingSize: embeddingSize,
-                                                                   hiddenSize: hiddenSize ?? 256, layers: layers)
+                configuration.lstm = LSTMRecommender.Configuration(vocabulary: data.itemCount + 1, embeddingSize: embeddingSize ?? 128,
+                                                                   hiddenSize: hiddenSize ?? 256, layers: layers ?? 2)
             }
             if resume {
                 let saved = try run.readConfiguration()
                 guard saved.model == configuration.model, saved.lstm == configuration.lstm, saved.sasrec == configuration.sasrec,
+                      saved.gru4rec == configuration.gru4rec,
                       saved.training == options else {
                     throw TrainingError.run(path: out, reason: "--resume needs the same model and training options as the run (see its config.json)")
                 }

@@ -78,6 +78,38 @@ import TestSupport
         #expect(GradientCheck.worstError(values: bhh.pointer, count: bhh.count, analytic: grads.3.array, loss: loss) < 5e-3)
     }
 
+    @Test func gruThroughTimeWithRaggedLengthsAndBiases() {
+        // H = 10 exercises the 8-lane path and the scalar tail.
+        let (inputs, hidden) = (3, 10)
+        let layout = PackedLayout(lengths: [2, 4, 1], steps: 4)
+        let p = layout.total
+        let layer = GRULayer(inputSize: inputs, hiddenSize: hidden)
+        let x = FloatBuffer(GradientCheck.random(p * inputs, seed: 27))
+        let wih = FloatBuffer(GradientCheck.random(3 * hidden * inputs, seed: 28, scale: 0.5))
+        let whh = FloatBuffer(GradientCheck.random(3 * hidden * hidden, seed: 29, scale: 0.5))
+        let bih = FloatBuffer(GradientCheck.random(3 * hidden, seed: 30, scale: 0.5))
+        let bhh = FloatBuffer(GradientCheck.random(3 * hidden, seed: 31, scale: 0.5))
+        let weights = GRULayer.Weights(inputHidden: wih.pointer, hiddenHidden: whh.pointer, inputBias: bih.pointer, hiddenBias: bhh.pointer)
+        let inputGates = FloatBuffer(count: p * 3 * hidden), hiddenGates = FloatBuffer(count: p * 3 * hidden), h = FloatBuffer(count: p * hidden)
+        let activations = GRULayer.Activations(inputGates: inputGates.pointer, hiddenGates: hiddenGates.pointer, hidden: h.pointer)
+        let r = GradientCheck.random(p * hidden, seed: 32)
+        func loss() -> Double {
+            layer.forward(layout: layout, input: x.pointer, weights: weights, activations: activations)
+            return GradientCheck.dot(h.pointer, r)
+        }
+        _ = loss()
+        let grads = (FloatBuffer(count: 3 * hidden * inputs), FloatBuffer(count: 3 * hidden * hidden), FloatBuffer(count: 3 * hidden), FloatBuffer(count: 3 * hidden))
+        let gradientWeights = GRULayer.Weights(inputHidden: grads.0.pointer, hiddenHidden: grads.1.pointer, inputBias: grads.2.pointer, hiddenBias: grads.3.pointer)
+        let dh = FloatBuffer(r), dx = FloatBuffer(count: p * inputs), scratch = FloatBuffer(count: 3 * hidden)
+        layer.backward(layout: layout, input: x.pointer, weights: weights, gradients: gradientWeights, activations: activations,
+                       hiddenGradient: dh.pointer, inputGradient: dx.pointer, recurrentScratch: scratch.pointer)
+        #expect(GradientCheck.worstError(values: x.pointer, count: p * inputs, analytic: dx.array, loss: loss) < 5e-3)
+        #expect(GradientCheck.worstError(values: wih.pointer, count: wih.count, analytic: grads.0.array, loss: loss) < 5e-3)
+        #expect(GradientCheck.worstError(values: whh.pointer, count: whh.count, analytic: grads.1.array, loss: loss) < 5e-3)
+        #expect(GradientCheck.worstError(values: bih.pointer, count: bih.count, analytic: grads.2.array, loss: loss) < 5e-3)
+        #expect(GradientCheck.worstError(values: bhh.pointer, count: bhh.count, analytic: grads.3.array, loss: loss) < 5e-3)
+    }
+
     @Test func softmaxCrossEntropyIsChunkInvariantAndCorrect() {
         let (n, c, v) = (5, 4, 7)
         let hidden = FloatBuffer(GradientCheck.random(n * c, seed: 13))
