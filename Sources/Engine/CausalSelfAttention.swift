@@ -149,6 +149,28 @@ public enum CausalSelfAttention {
         }
     }
 
+    /// Attention of each sequence's last position only (scoring): `query` row s is sequence
+    /// s's last query; `output` row s receives its attention output. `scratch` needs as many
+    /// floats as the longest sequence × heads.
+    public static func lastQueryForward(query: UnsafePointer<Float>, key: UnsafePointer<Float>, value: UnsafePointer<Float>,
+                                        output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
+                                        segments: Segments, channels d: Int) {
+        let heads = segments.heads, dh = d / heads
+        let scale = 1 / Float(dh).squareRoot()
+        for s in segments.lengths.indices {
+            let n = segments.lengths[s], o = segments.starts[s]
+            guard n > 0 else { (output + s * d).update(repeating: 0, count: d); continue }
+            for head in 0..<heads {
+                let column = head * dh
+                let weights = scratch
+                // Scores against every key, one matrix-vector product: K (n × dₕ) · q.
+                BLAS.gemv(m: n, n: dh, alpha: scale, a: key + o * d + column, lda: d, x: query + s * d + column, beta: 0, y: weights)
+                causalSoftmax(weights, length: n, width: n)
+                BLAS.gemv(transpose: true, m: n, n: dh, a: value + o * d + column, lda: d, x: weights, beta: 0, y: output + s * d + column)
+            }
+        }
+    }
+
     /// Softmax of row[0..<length] in place; row[length..<width] becomes 0 (masked keys).
     @inline(__always)
     static func causalSoftmax(_ row: UnsafeMutablePointer<Float>, length: Int, width: Int) {

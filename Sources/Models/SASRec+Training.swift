@@ -16,11 +16,34 @@ extension SASRec: TrainableModel {
         let c = configuration
         let d = c.hiddenSize
         let dOutput = w.scratchB.pointer
-        let loss = SoftmaxCrossEntropy.forwardBackward(
-            hidden: w.output.pointer, targets: w.targets, rows: p, channels: d,
-            weight: parameters.value("item_emb.weight"), bias: nil, vocabulary: c.vocabulary,
-            logits: w.logits.pointer, chunkRows: w.chunkRows, gradientScale: gradientScale(p),
-            weightGradient: parameters.gradient("item_emb.weight"), biasGradient: nil, hiddenGradient: dOutput)
+        let items = parameters.value("item_emb.weight"), itemGradient = parameters.gradient("item_emb.weight")
+        var random = SeededRandom(seed: stepSeed ^ 0x5DEE_CE66_D1CE_5EED)
+        let loss: Double
+        switch c.loss {
+        case .fullSoftmax:
+            loss = SoftmaxCrossEntropy.forwardBackward(
+                hidden: w.output.pointer, targets: w.targets, rows: p, channels: d, weight: items, bias: nil, vocabulary: c.vocabulary,
+                logits: w.logits.pointer, chunkRows: w.chunkRows, gradientScale: gradientScale(p),
+                weightGradient: itemGradient, biasGradient: nil, hiddenGradient: dOutput)
+        case .sampledSoftmax:
+            let k = c.negatives, sampler = self.sampler
+            let negatives = (0..<k).map { _ in sampler.draw(&random) }
+            loss = SampledLosses.sampledSoftmax(
+                hidden: w.output.pointer, targets: w.targets, rows: p, channels: d, weight: items, negatives: negatives,
+                logExpectedCounts: negatives.map { sampler.logExpectedCount($0, sampleSize: k) },
+                targetLogExpectedCount: { sampler.logExpectedCount($0, sampleSize: k) },
+                scale: gradientScale(p), hiddenGradient: dOutput, weightGradient: itemGradient,
+                logits: w.logits.pointer, chunkRows: max(1, w.logits.count / max(1, k)))
+        case .binaryCrossEntropy:
+            for row in 0..<p {
+                var negative = sampler.draw(&random)
+                while negative == w.targets[row] && c.vocabulary > 2 { negative = sampler.draw(&random) }
+                w.negatives[row] = negative
+            }
+            loss = SampledLosses.binaryCrossEntropy(
+                hidden: w.output.pointer, targets: w.targets, negatives: w.negatives, rows: p, channels: d, weight: items,
+                scale: gradientScale(p), hiddenGradient: dOutput, weightGradient: itemGradient)
+        }
         backward(segments: segments, outputGradient: dOutput, workspace: w)
         return (loss, p)
     }

@@ -21,6 +21,40 @@ public final class SASRec: NextItemScorer, @unchecked Sendable {
         public var dropout: Float = 0.2
         /// Layer norm epsilon (the reference uses 1e-8).
         public var layerNormEpsilon: Float = 1e-8
+        /// The training loss.
+        public var loss = Loss.fullSoftmax
+        /// Items sampled per batch by the sampled softmax.
+        public var negatives = 256
+        /// How the sampled losses draw items.
+        public var sampler = NegativeSampler.Kind.uniform
+
+        public enum Loss: String, Codable, Sendable, CaseIterable {
+            /// Cross-entropy over the whole catalogue at every position (the default: best quality).
+            case fullSoftmax = "full"
+            /// Cross-entropy over the target and `negatives` sampled items, logQ-corrected (large catalogues).
+            case sampledSoftmax = "sampled"
+            /// Binary cross-entropy against one sampled negative per position (the original paper's loss).
+            case binaryCrossEntropy = "bce"
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case vocabulary, maxLength, hiddenSize, blocks, heads, dropout, layerNormEpsilon, loss, negatives, sampler
+        }
+
+        public init(from decoder: any Decoder) throws {
+            // Runs written before the sampled losses existed have no loss settings: they used the full softmax.
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            vocabulary = try container.decode(Int.self, forKey: .vocabulary)
+            maxLength = try container.decode(Int.self, forKey: .maxLength)
+            hiddenSize = try container.decode(Int.self, forKey: .hiddenSize)
+            blocks = try container.decode(Int.self, forKey: .blocks)
+            heads = try container.decode(Int.self, forKey: .heads)
+            dropout = try container.decode(Float.self, forKey: .dropout)
+            layerNormEpsilon = try container.decode(Float.self, forKey: .layerNormEpsilon)
+            loss = try container.decodeIfPresent(Loss.self, forKey: .loss) ?? .fullSoftmax
+            negatives = try container.decodeIfPresent(Int.self, forKey: .negatives) ?? 256
+            sampler = try container.decodeIfPresent(NegativeSampler.Kind.self, forKey: .sampler) ?? .uniform
+        }
 
         public init(vocabulary: Int, maxLength: Int = 200, hiddenSize: Int = 64, blocks: Int = 2, heads: Int = 1, dropout: Float = 0.2) {
             self.vocabulary = vocabulary
@@ -36,7 +70,9 @@ public final class SASRec: NextItemScorer, @unchecked Sendable {
     public let parameters: ParameterSet
     public var vocabulary: Int { configuration.vocabulary }
     /// Dropout draws for the next training step (set by the trainer, so runs are reproducible).
-    private var stepSeed: UInt64 = 0
+    var stepSeed: UInt64 = 0
+    /// Draws the sampled losses' items; popularity sampling needs the training counts (`useSampler`).
+    public private(set) var sampler: NegativeSampler
 
     /// The `state_dict()` names and shapes of the reference module, in its order.
     public static func parameterSpecs(_ c: Configuration) -> [(name: String, shape: [Int])] {
@@ -62,6 +98,7 @@ public final class SASRec: NextItemScorer, @unchecked Sendable {
         precondition(configuration.hiddenSize % configuration.heads == 0, "the hidden size must be a multiple of the heads")
         self.configuration = configuration
         parameters = ParameterSet(Self.parameterSpecs(configuration))
+        sampler = NegativeSampler(uniformOver: configuration.vocabulary)
         var random = SeededRandom(seed: seed)
         let d = configuration.hiddenSize
         for tensor in parameters.tensors {
@@ -79,6 +116,12 @@ public final class SASRec: NextItemScorer, @unchecked Sendable {
         }
         parameters.value("item_emb.weight").update(repeating: 0, count: d)
         parameters.value("pos_emb.weight").update(repeating: 0, count: d)
+    }
+
+    /// Uses `sampler` for the sampled losses (e.g. popularity counts of the training data).
+    public func useSampler(_ sampler: NegativeSampler) {
+        precondition(sampler.vocabulary == configuration.vocabulary)
+        self.sampler = sampler
     }
 
     /// Sets the seed of the next training step's dropout.
@@ -113,6 +156,8 @@ public final class SASRec: NextItemScorer, @unchecked Sendable {
         let ids: UnsafeMutablePointer<Int32>
         let targets: UnsafeMutablePointer<Int32>
         let positions: UnsafeMutablePointer<Int32>
+        /// One sampled item per position (binary cross-entropy).
+        let negatives: UnsafeMutablePointer<Int32>
         let embeddingMask: FloatBuffer
         /// The last block's output (the final norm's input).
         let finalInput: FloatBuffer
@@ -130,6 +175,7 @@ public final class SASRec: NextItemScorer, @unchecked Sendable {
             ids = .allocate(capacity: max(1, p))
             targets = .allocate(capacity: max(1, p))
             positions = .allocate(capacity: max(1, p))
+            negatives = .allocate(capacity: max(1, p))
             finalInput = FloatBuffer(count: p * d)
             embeddingMask = FloatBuffer(count: training ? p * d : 0)
             let probabilityCount = c.heads * rows * steps * steps
@@ -144,14 +190,17 @@ public final class SASRec: NextItemScorer, @unchecked Sendable {
             let scratch = training ? p * d : 0
             gradient = FloatBuffer(count: scratch); scratchA = FloatBuffer(count: scratch); scratchB = FloatBuffer(count: scratch)
             scratchC = FloatBuffer(count: scratch); scratchD = FloatBuffer(count: scratch)
+            // The full softmax's logits chunk, or the sampled softmax's (at most 4M floats).
             chunkRows = SoftmaxCrossEntropy.chunkRows(vocabulary: c.vocabulary)
-            logits = FloatBuffer(count: training ? chunkRows * c.vocabulary : 0)
+            let logitCount = c.loss == .fullSoftmax ? chunkRows * c.vocabulary : min(p, max(1, (1 << 22) / max(1, c.negatives))) * c.negatives
+            logits = FloatBuffer(count: training ? logitCount : 0)
         }
 
         deinit {
             ids.deallocate()
             targets.deallocate()
             positions.deallocate()
+            negatives.deallocate()
         }
 
         /// Block b's input (b = blocks: the final norm's input).
@@ -200,7 +249,9 @@ public final class SASRec: NextItemScorer, @unchecked Sendable {
     }
 
     /// Embedding, blocks and the final layer norm over packed positions; the result is in `w.output`.
-    func forward(segments: CausalSelfAttention.Segments, workspace w: Workspace, training: Bool) {
+    /// With `lastRowsOnly` (scoring), the last block computes only each sequence's last
+    /// position, whose state alone is scored, and `w.output` holds one row per sequence.
+    func forward(segments: CausalSelfAttention.Segments, workspace w: Workspace, training: Bool, lastRowsOnly: Bool = false) {
         let c = configuration
         let d = c.hiddenSize, p = segments.rows
         let dropout = training ? c.dropout : 0
@@ -214,6 +265,10 @@ public final class SASRec: NextItemScorer, @unchecked Sendable {
         }
         if training { Dropout.forward(values: embedded, mask: w.embeddingMask.pointer, count: p * d, probability: dropout, random: &random) }
         for (b, a) in w.blocks.enumerated() {
+            if lastRowsOnly && b == c.blocks - 1 {
+                lastRowsBlock(b, segments: segments, workspace: w)
+                return
+            }
             func value(_ name: String) -> UnsafeMutablePointer<Float> { parameters.value(name) }
             LayerNorm.forward(output: a.attentionNorm.pointer, mean: a.attentionMean.pointer, inverseStd: a.attentionInverseStd.pointer,
                               input: a.input.pointer, weight: value("attn_ln.\(b).weight"), bias: value("attn_ln.\(b).bias"),

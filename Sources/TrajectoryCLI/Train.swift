@@ -6,6 +6,8 @@ import Models
 import Training
 
 extension TrainingOptions.Schedule: ExpressibleByArgument {}
+extension SASRec.Configuration.Loss: ExpressibleByArgument {}
+extension NegativeSampler.Kind: ExpressibleByArgument {}
 
 /// `trajectory train`: fit a next-item model on a dataset.
 struct Train: ParsableCommand {
@@ -101,6 +103,15 @@ struct Train: ParsableCommand {
     @Option(help: "Attention heads (sasrec; default 1).")
     var heads = 1
 
+    @Option(help: "Training loss (sasrec): full (softmax over every item; best quality), sampled (softmax over --negatives sampled items, logQ-corrected; for large catalogues), bce (one sampled negative per position, as in the SASRec paper).")
+    var loss: SASRec.Configuration.Loss = .fullSoftmax
+
+    @Option(help: "Items sampled per batch by --loss sampled.")
+    var negatives = 256
+
+    @Option(help: "How sampled losses draw items: uniform, or popularity (in proportion to training counts).")
+    var sampler: NegativeSampler.Kind = .uniform
+
     @Option(help: "Dropout probability (default: sasrec 0.2, gru4rec 0.3; lstm has none).")
     var dropout: Float?
 
@@ -117,6 +128,8 @@ struct Train: ParsableCommand {
         if model == "sasrec" && (hiddenSize ?? 64) % heads != 0 { throw ValidationError("--hidden-size must be a multiple of --heads") }
         if let dropout, !(dropout >= 0 && dropout < 1) { throw ValidationError("--dropout must be in [0, 1)") }
         if let layers, layers < 1 { throw ValidationError("--layers must be positive") }
+        if negatives < 1 { throw ValidationError("--negatives must be positive") }
+        if model != "sasrec" && loss != .fullSoftmax { throw ValidationError("--loss \(loss.rawValue) is available for --model sasrec; lstm and gru4rec train with the full softmax") }
         if let embeddingSize, embeddingSize < 1 { throw ValidationError("--embedding-size must be positive") }
         guard accumulate >= 1, batchSize % accumulate == 0 else { throw ValidationError("--batch-size must be a multiple of --accumulate") }
         if let slidingStride, slidingStride < 1 { throw ValidationError("--sliding-stride must be positive") }
@@ -149,8 +162,12 @@ struct Train: ParsableCommand {
             var configuration = RunConfiguration(model: model, training: options, dataset: data)
             switch model {
             case "sasrec":
-                configuration.sasrec = SASRec.Configuration(vocabulary: data.itemCount + 1, maxLength: maxLength, hiddenSize: hiddenSize ?? 64,
-                                                            blocks: blocks, heads: heads, dropout: dropout ?? 0.2)
+                var sasrec = SASRec.Configuration(vocabulary: data.itemCount + 1, maxLength: maxLength, hiddenSize: hiddenSize ?? 64,
+                                                  blocks: blocks, heads: heads, dropout: dropout ?? 0.2)
+                sasrec.loss = loss
+                sasrec.negatives = negatives
+                sasrec.sampler = sampler
+                configuration.sasrec = sasrec
             case "gru4rec":
                 configuration.gru4rec = GRU4Rec.Configuration(vocabulary: data.itemCount + 1, embeddingSize: embeddingSize ?? 64,
                                                               hiddenSize: hiddenSize ?? 128, layers: layers ?? 1, dropout: dropout ?? 0.3)
@@ -171,9 +188,20 @@ struct Train: ParsableCommand {
             }
             let split = DatasetSplit.leaveOneOut(data)
             let network = try ModelLoader.makeModel(configuration, seed: seed).model
+            if let sasrec = network as? SASRec, sasrec.configuration.loss != .fullSoftmax, sasrec.configuration.sampler == .popularity {
+                sasrec.useSampler(NegativeSampler(counts: Self.itemCounts(data, spans: split.training)))
+            }
             try fit(network, data: data, split: split, options: options, run: run)
             print("run saved in \(out)")
         }
+    }
+
+    /// How often each item occurs in the training spans (index = item id).
+    static func itemCounts(_ data: Dataset, spans: [TrainingSpan]) -> [Int] {
+        var counts = [Int](repeating: 0, count: data.itemCount + 1)
+        let items = data.items
+        for span in spans { for index in span.range { counts[Int(items[index])] += 1 } }
+        return counts
     }
 
     private func fit<Model: TrainableModel>(_ network: Model, data: Dataset, split: DatasetSplit, options: TrainingOptions, run: RunDirectory) throws {

@@ -15,7 +15,7 @@ public struct TrajectoryCommand: ParsableCommand {
           trajectory predict runs/lstm --history 12,7,301 --k 10
         """,
         version: trajectoryVersion,
-        subcommands: [Prepare.self, Info.self, Synth.self, Train.self, Evaluate.self, Predict.self, Bench.self]
+        subcommands: [Prepare.self, Info.self, Synth.self, Train.self, Evaluate.self, Compare.self, Predict.self, Bench.self]
     )
 
     public init() {}

@@ -72,6 +72,48 @@ import Testing
         print("learning test: LSTM HR@10 \(lstm.hitRate10), Markov \(markov.hitRate10), popularity \(popularity.hitRate10), ceiling \(ceiling)")
     }
 
+    /// Trains `model` on the learning-test data and returns its test metrics beside Markov's.
+    static func learn<Model: TrainableModel>(_ makeModel: (Dataset) -> Model, learningRate: Float = 1e-2) throws -> (model: RankingMetrics, markov: RankingMetrics, ceiling: Double) {
+        let dir = Self.scratch()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (dataset, ceiling) = try Self.smallDataset(in: dir, users: 2000)
+        let split = DatasetSplit.leaveOneOut(dataset)
+        var options = Self.options(epochs: 40)
+        options.slidingStride = options.maxLength
+        options.patience = 4
+        options.learningRate = learningRate
+        let run = RunDirectory(path: dir + "/run")
+        try run.create()
+        _ = try Trainer(model: makeModel(dataset), dataset: dataset, split: split, options: options, run: run).train()
+        let model = makeModel(dataset)
+        try Checkpoint.load(into: model.parameters, from: run.bestPath)
+        let evaluator = Evaluator(maxLength: 20)
+        return (evaluator.evaluate(model, dataset: dataset, cases: split.test),
+                evaluator.evaluate(MarkovModel(dataset: dataset, training: split.training), dataset: dataset, cases: split.test), ceiling)
+    }
+
+    @Test(arguments: [SASRec.Configuration.Loss.fullSoftmax, .sampledSoftmax, .binaryCrossEntropy])
+    func sasrecLearnsBeyondMarkov(loss: SASRec.Configuration.Loss) throws {
+        let result = try Self.learn({ dataset in
+            var configuration = SASRec.Configuration(vocabulary: dataset.itemCount + 1, maxLength: 20, hiddenSize: 32, blocks: 2, heads: 1, dropout: 0.1)
+            configuration.loss = loss
+            configuration.negatives = 16
+            return SASRec(configuration: configuration, seed: 1)
+        }, learningRate: 5e-3)
+        // The sampled losses learn less from each step; all must still beat a first-order chain.
+        let margin = loss == .fullSoftmax ? 0.03 : 0.0
+        #expect(result.model.hitRate10 > result.markov.hitRate10 + margin, "SASRec (\(loss)) \(result.model.hitRate10) vs Markov \(result.markov.hitRate10)")
+        print("learning test: SASRec (\(loss)) HR@10 \(result.model.hitRate10), Markov \(result.markov.hitRate10), ceiling \(result.ceiling)")
+    }
+
+    @Test func gru4recLearnsBeyondMarkov() throws {
+        let result = try Self.learn { dataset in
+            GRU4Rec(configuration: .init(vocabulary: dataset.itemCount + 1, embeddingSize: 32, hiddenSize: 64, layers: 1, dropout: 0.1), seed: 1)
+        }
+        #expect(result.model.hitRate10 > result.markov.hitRate10 + 0.03, "GRU4Rec \(result.model.hitRate10) vs Markov \(result.markov.hitRate10)")
+        print("learning test: GRU4Rec HR@10 \(result.model.hitRate10), Markov \(result.markov.hitRate10), ceiling \(result.ceiling)")
+    }
+
     @Test func resumingGivesTheSameResultAsAnUninterruptedRun() throws {
         let dir = Self.scratch()
         defer { try? FileManager.default.removeItem(atPath: dir) }
