@@ -7,7 +7,7 @@ RELEASE    := .build/release/trajectory
 SHARED     ?= $(abspath ../shared)
 DEMO_DIR   := demo-output
 
-.PHONY: setup build release test demo check-data bench bench-etl bench-lstm clean
+.PHONY: setup build release test demo check-data bench bench-etl bench-lstm bench-sasrec bench-large bench-beauty clean
 
 ## setup: install missing Debian packages (zlib headers, OpenBLAS)
 setup:
@@ -50,11 +50,23 @@ check-data: setup
 	TRAJECTORY_DATA=$(SHARED)/data $(SWIFT) test --skip-build --filter RealDataTests
 
 ## bench: every benchmark
-bench: bench-etl bench-lstm
+bench: bench-etl bench-lstm bench-sasrec
 
 ## bench-lstm: the seed LSTM vs the PyTorch peer on ML-1M (epoch time, evaluation, latency, memory)
 bench-lstm: release
-	bash bench/lstm.sh
+	bash bench/speed.sh lstm
+
+## bench-sasrec: SASRec vs the PyTorch peer on ML-1M (epoch time, evaluation, latency, memory)
+bench-sasrec: release
+	bash bench/speed.sh sasrec
+
+## bench-beauty: every model and both baselines on Amazon Beauty
+bench-beauty: release
+	NAME=beauty DATA=../shared/data/amazon-beauty/Beauty.txt bash bench/zoo.sh
+
+## bench-large: SASRec with the sampled softmax on 1M items × 100k users (peak RSS, full ranking)
+bench-large: release
+	bash bench/large.sh
 
 ## bench-etl: prepare vs the pandas ETL peer on a 1M-line log (and a 20M-line scaling run)
 bench-etl: release

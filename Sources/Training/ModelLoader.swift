@@ -11,6 +11,9 @@ public enum ModelLoader {
         case best, last
     }
 
+    /// The safetensors metadata key under which Trajectory's checkpoints carry their run's configuration.
+    public static let configurationKey = "trajectory.run_config"
+
     /// A fresh (untrained) model of the kind and shape `configuration` describes.
     public static func makeModel(_ configuration: RunConfiguration, seed: UInt64 = 0) throws -> (model: any TrainableModel, aliases: [String: String]) {
         switch configuration.model {
@@ -48,12 +51,15 @@ public enum ModelLoader {
     /// (`embedding.weight`, `lstm.weight_hh_l0`, …), SASRec (`item_emb.weight`, `pos_emb.weight`, …)
     /// or GRU4Rec (`item_embedding.weight`, `gru_layers.weight_hh_l0`, …).
     public static func load(checkpoint path: String, dataset: Dataset, maxLength: Int = 200) throws -> any TrainableModel {
-        let tensors: [String: Safetensors.Tensor]
-        do { tensors = try Safetensors.read(path: path).tensors } catch let error as Safetensors.FormatError {
+        let tensors: [String: Safetensors.Tensor], metadata: [String: String]
+        do { (tensors, metadata) = try Safetensors.read(path: path) } catch let error as Safetensors.FormatError {
             throw TrainingError.checkpoint(path: path, reason: error.description)
         }
         let model: any TrainableModel, aliases: [String: String]
-        if let items = tensors["item_emb.weight"], items.shape.count == 2, let positions = tensors["pos_emb.weight"], positions.shape.count == 2 {
+        if let text = metadata[Self.configurationKey], let configuration = try? JSONDecoder().decode(RunConfiguration.self, from: Data(text.utf8)) {
+            // Written by Trajectory: the exact model, settings a tensor shape cannot tell included (heads, dropout, loss).
+            (model, aliases) = try makeModel(configuration)
+        } else if let items = tensors["item_emb.weight"], items.shape.count == 2, let positions = tensors["pos_emb.weight"], positions.shape.count == 2 {
             var blocks = 0
             while tensors["attn.\(blocks).in_proj.weight"] != nil { blocks += 1 }
             let configuration = SASRec.Configuration(vocabulary: items.shape[0], maxLength: positions.shape[0] - 1,

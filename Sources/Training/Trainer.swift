@@ -132,7 +132,7 @@ public final class Trainer<Model: TrainableModel> {
                 progress.bestEpoch = epoch
                 progress.bestValidation = validation
                 progress.sinceImprovement = 0
-                try Checkpoint.save(parameters, to: run.bestPath, metadata: ["epoch": String(epoch)])
+                try Checkpoint.save(parameters, to: run.bestPath, metadata: checkpointMetadata(epoch: epoch))
             } else {
                 progress.sinceImprovement += 1
             }
@@ -153,9 +153,19 @@ public final class Trainer<Model: TrainableModel> {
         try JSONSerialization.jsonObject(with: JSONEncoder().encode(metrics))
     }
 
+    /// The epoch, and the run's configuration, so a checkpoint copied out of its run still
+    /// says what model it is (`ModelLoader.load(checkpoint:)` reads it).
+    private func checkpointMetadata(epoch: Int) -> [String: String] {
+        var metadata = ["epoch": String(epoch)]
+        if let configuration = try? run.readConfiguration(), let data = try? JSONEncoder().encode(configuration) {
+            metadata[ModelLoader.configurationKey] = String(decoding: data, as: UTF8.self)
+        }
+        return metadata
+    }
+
     /// Writes the last weights, then the optimizer state that refers to them.
     private func save(_ progress: Progress) throws {
-        try Checkpoint.save(model.parameters, to: run.modelPath, metadata: ["epoch": String(progress.epoch)])
+        try Checkpoint.save(model.parameters, to: run.modelPath, metadata: checkpointMetadata(epoch: progress.epoch))
         let count = optimizer.firstMoment.count
         let metadata = ["step": String(optimizer.step), "epoch": String(progress.epoch), "best_epoch": String(progress.bestEpoch),
                         "best_score": String(progress.bestScore), "since_improvement": String(progress.sinceImprovement),

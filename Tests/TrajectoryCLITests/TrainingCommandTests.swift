@@ -41,6 +41,35 @@ import Testing
         _ = scratch
     }
 
+    /// Every model kind trains, evaluates, predicts (also from its bare checkpoint) and shows up in `compare`.
+    @Test func everyModelKindEndToEndAndCompared() throws {
+        let scratch = CLI.Scratch()
+        let data = scratch.path + "/data"
+        #expect(try CLI.run(["synth", "--out", data, "--users", "120", "--items", "40", "--median-length", "12", "--min-length", "4"]).status == 0)
+        var runs: [String] = []
+        for (model, extra) in [("sasrec", ["--hidden-size", "8", "--heads", "2", "--loss", "sampled", "--negatives", "8", "--sampler", "popularity"]),
+                               ("gru4rec", ["--embedding-size", "8", "--hidden-size", "8"])] {
+            let run = scratch.path + "/" + model
+            let train = try CLI.run(["train", data, "--model", model, "--out", run, "--epochs", "2", "--max-length", "10", "--batch-size", "32"] + extra)
+            #expect(train.status == 0, "\(model): \(train.stderr)")
+            #expect(try CLI.run(["evaluate", run, "--filter-seen"]).status == 0)
+            let predict = try CLI.run(["predict", run, "--history", "3,7", "--k", "5", "--json"])
+            #expect(predict.status == 0, "\(model): \(predict.stderr)")
+            let bare = try CLI.run(["predict", run + "/best.safetensors", "--dataset", data, "--history", "3,7", "--k", "5", "--json"])
+            #expect(bare.status == 0 && bare.stdout == predict.stdout, "\(model): \(bare.stderr)")
+            runs.append(run)
+        }
+        let compare = try CLI.run(["compare"] + runs + ["--test"])
+        #expect(compare.status == 0, "\(compare.stderr)")
+        #expect(compare.stdout.contains("| sasrec |") && compare.stdout.contains("| gru4rec |") && compare.stdout.contains("filtered NDCG@10"))
+        let json = try CLI.run(["compare"] + runs + ["--json"])
+        let lines = json.stdout.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect(lines.count == 2 && lines.allSatisfy { ($0["epochs"] as? Int) == 2 })
+        // A loss the model does not have is refused before anything is written.
+        let refused = try CLI.run(["train", data, "--model", "lstm", "--loss", "bce", "--out", scratch.path + "/refused"])
+        #expect(refused.status == 64 && refused.stderr.contains("--loss"))
+    }
+
     @Test func badRunsAndCheckpointsAreClearErrors() throws {
         let (scratch, data, run) = try Self.trainedRun()
         // An existing run is not overwritten by accident.

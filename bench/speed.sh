@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
-# Seed LSTM benchmark: Trajectory vs the PyTorch peer (../shared/peer/pytorch/lstm_ref.py),
+# Speed benchmark of one model against its PyTorch peer (../shared/peer/pytorch/MODEL_ref.py):
 # same data (ML-1M, ml-1m.txt), same protocol (128 x 200 batches, 2 threads, leave-one-out,
-# full ranking), same number of epochs, same run. Results: bench/lstm-results.md.
+# full ranking), same number of epochs, same run. Usage: bench/speed.sh lstm|sasrec.
+# Results: bench/MODEL-results.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+MODEL=${1:-lstm}
 BIN=.build/release/trajectory
 DATA=${DATA:-../shared/data/ml-1m/ml-1m.txt}
 PEER_DIR=${PEER_DIR:-../shared/peer/pytorch}
 EPOCHS=${EPOCHS:-3}
 OUT=bench/out
 mkdir -p "$OUT"
-RESULTS=$OUT/lstm.jsonl
+RESULTS=$OUT/$MODEL.jsonl
 : > "$RESULTS"
 [ -f "$DATA" ] || { echo "skipped: $DATA not found (the real data set lives in ../shared/data)"; exit 0; }
 
@@ -20,8 +22,8 @@ if [ ! -x .venv-peer/bin/python ] || ! .venv-peer/bin/python -c "import torch" 2
 fi
 
 $BIN prepare "$DATA" --out "$OUT/ml1m" --force > /dev/null
-RUN=$OUT/run-lstm
-python3 bench/measure.py 1 trajectory-train -- $BIN train "$OUT/ml1m" --out "$RUN" --epochs "$EPOCHS" --patience 1000 --threads 2 --force | tee -a "$RESULTS"
+RUN=$OUT/run-$MODEL
+python3 bench/measure.py 1 trajectory-train -- $BIN train "$OUT/ml1m" --model "$MODEL" --out "$RUN" --epochs "$EPOCHS" --patience 1000 --threads 2 --force | tee -a "$RESULTS"
 python3 - "$RUN/metrics.jsonl" <<'PY' | tee -a "$RESULTS"
 import json, statistics, sys
 epochs = [json.loads(l) for l in open(sys.argv[1])]
@@ -35,8 +37,8 @@ for L in 50 200; do
 done
 $BIN bench gemm --threads 2 | python3 -c 'import json,sys; [print(json.dumps({**json.loads(l), "label": "trajectory-gemm"})) for l in sys.stdin]' | tee -a "$RESULTS"
 
-.venv-peer/bin/python "$PEER_DIR/lstm_ref.py" --data "$DATA" --epochs "$EPOCHS" --threads 2 2> "$OUT/lstm-peer.log" \
+.venv-peer/bin/python "$PEER_DIR/${MODEL}_ref.py" --data "$DATA" --epochs "$EPOCHS" --threads 2 2> "$OUT/$MODEL-peer.log" \
   | python3 -c 'import json,sys; d=json.loads(sys.stdin.readline()); d["label"]="pytorch"; print(json.dumps(d))' | tee -a "$RESULTS"
 
-python3 bench/lstm_report.py "$RESULTS" > bench/lstm-results.md
-cat bench/lstm-results.md
+python3 bench/speed_report.py "$RESULTS" "$MODEL" > "bench/$MODEL-results.md"
+cat "bench/$MODEL-results.md"
