@@ -12,14 +12,16 @@ public enum SoftmaxCrossEntropy {
 
     /// Sums the cross-entropy of `rows` targets. With gradients requested, adds
     /// `gradientScale` × dLoss/dW (and /db) and writes `gradientScale` × dLoss/dHidden.
-    /// `logits` needs chunkRows × V floats.
+    /// `logits` needs chunkRows × V floats. `exclude(row, logits)` may set logits of items
+    /// that row's softmax should leave out to −∞ (never the target's); they get no gradient.
     @discardableResult
     public static func forwardBackward(hidden: UnsafePointer<Float>, targets: UnsafePointer<Int32>, rows n: Int, channels c: Int,
                                        weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, vocabulary v: Int,
                                        logits: UnsafeMutablePointer<Float>, chunkRows: Int,
                                        gradientScale: Float = 1,
                                        weightGradient: UnsafeMutablePointer<Float>? = nil, biasGradient: UnsafeMutablePointer<Float>? = nil,
-                                       hiddenGradient: UnsafeMutablePointer<Float>? = nil) -> Double {
+                                       hiddenGradient: UnsafeMutablePointer<Float>? = nil,
+                                       exclude: ((_ row: Int, _ logits: UnsafeMutablePointer<Float>) -> Void)? = nil) -> Double {
         var total = 0.0
         var start = 0
         let wantsGradients = weightGradient != nil
@@ -27,6 +29,7 @@ public enum SoftmaxCrossEntropy {
             let count = min(chunkRows, n - start)
             // The bias is added in the softmax's first pass rather than copied into every row first.
             Linear.forward(output: logits, input: hidden + start * c, weight: weight, bias: nil, rows: count, inputs: c, outputs: v)
+            if let exclude { for r in 0..<count { exclude(start + r, logits + r * v) } }
             total += softmaxInPlace(logits: logits, bias: bias, targets: targets + start, rows: count, vocabulary: v,
                                     gradientScale: wantsGradients ? gradientScale : nil)
             if let weightGradient {

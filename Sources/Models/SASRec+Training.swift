@@ -21,10 +21,21 @@ extension SASRec: TrainableModel {
         let loss: Double
         switch c.loss {
         case .fullSoftmax:
+            var exclude: ((Int, UnsafeMutablePointer<Float>) -> Void)?
+            if c.excludeSeenFromLoss {
+                // Row r of sequence s saw the window's items from the sequence's first row through r.
+                var firstRow = [Int32](repeating: 0, count: p)
+                for s in segments.lengths.indices { for r in segments.starts[s]..<(segments.starts[s] + segments.lengths[s]) { firstRow[r] = Int32(segments.starts[s]) } }
+                let ids = w.ids, targets = w.targets
+                exclude = { row, logits in
+                    let target = targets[row]
+                    for q in Int(firstRow[row])...row where ids[q] != target { logits[Int(ids[q])] = -.infinity }
+                }
+            }
             loss = SoftmaxCrossEntropy.forwardBackward(
                 hidden: w.output.pointer, targets: w.targets, rows: p, channels: d, weight: items, bias: nil, vocabulary: c.vocabulary,
                 logits: w.logits.pointer, chunkRows: w.chunkRows, gradientScale: gradientScale(p),
-                weightGradient: itemGradient, biasGradient: nil, hiddenGradient: dOutput)
+                weightGradient: itemGradient, biasGradient: nil, hiddenGradient: dOutput, exclude: exclude)
         case .sampledSoftmax:
             let k = c.negatives, sampler = self.sampler
             let negatives = (0..<k).map { _ in sampler.draw(&random) }

@@ -27,6 +27,11 @@ public final class SASRec: NextItemScorer, @unchecked Sendable {
         public var negatives = 256
         /// How the sampled losses draw items.
         public var sampler = NegativeSampler.Kind.uniform
+        /// Leave the items already in the window out of each position's softmax (the full
+        /// softmax only; a position's own target always stays): train to rank what the user
+        /// has not interacted with yet, which is what seen-filtered evaluation and serving with
+        /// `exclude_seen` ask for. Off by default: with it, seen items are never pushed down.
+        public var excludeSeenFromLoss = false
 
         public enum Loss: String, Codable, Sendable, CaseIterable {
             /// Cross-entropy over the whole catalogue at every position (the default: best quality).
@@ -38,7 +43,7 @@ public final class SASRec: NextItemScorer, @unchecked Sendable {
         }
 
         enum CodingKeys: String, CodingKey {
-            case vocabulary, maxLength, hiddenSize, blocks, heads, dropout, layerNormEpsilon, loss, negatives, sampler
+            case vocabulary, maxLength, hiddenSize, blocks, heads, dropout, layerNormEpsilon, loss, negatives, sampler, excludeSeenFromLoss
         }
 
         public init(from decoder: any Decoder) throws {
@@ -54,6 +59,7 @@ public final class SASRec: NextItemScorer, @unchecked Sendable {
             loss = try container.decodeIfPresent(Loss.self, forKey: .loss) ?? .fullSoftmax
             negatives = try container.decodeIfPresent(Int.self, forKey: .negatives) ?? 256
             sampler = try container.decodeIfPresent(NegativeSampler.Kind.self, forKey: .sampler) ?? .uniform
+            excludeSeenFromLoss = try container.decodeIfPresent(Bool.self, forKey: .excludeSeenFromLoss) ?? false
         }
 
         public init(vocabulary: Int, maxLength: Int = 200, hiddenSize: Int = 64, blocks: Int = 2, heads: Int = 1, dropout: Float = 0.2) {

@@ -110,6 +110,35 @@ import TestSupport
         #expect(GradientCheck.worstError(values: bhh.pointer, count: bhh.count, analytic: grads.3.array, loss: loss) < 5e-3)
     }
 
+    /// Excluded items leave the softmax: the loss is the cross-entropy over the other items,
+    /// and the excluded logits get no gradient.
+    @Test func softmaxCrossEntropyWithExclusions() {
+        let (n, c, v) = (4, 3, 8)
+        let hidden = FloatBuffer(GradientCheck.random(n * c, seed: 33)), w = FloatBuffer(GradientCheck.random(v * c, seed: 34))
+        let targets: [Int32] = [2, 5, 7, 1]
+        let excluded: [[Int]] = [[1, 3], [], [0, 2, 6], [4]]
+        let logits = FloatBuffer(count: 2 * v)
+        func loss(_ dh: UnsafeMutablePointer<Float>? = nil, _ dw: UnsafeMutablePointer<Float>? = nil) -> Double {
+            targets.withUnsafeBufferPointer {
+                SoftmaxCrossEntropy.forwardBackward(hidden: hidden.pointer, targets: $0.baseAddress!, rows: n, channels: c, weight: w.pointer,
+                                                    bias: nil, vocabulary: v, logits: logits.pointer, chunkRows: 2,
+                                                    weightGradient: dw, hiddenGradient: dh,
+                                                    exclude: { row, logits in for item in excluded[row] { logits[item] = -.infinity } })
+            }
+        }
+        var reference = 0.0
+        for row in 0..<n {
+            let kept = (0..<v).filter { !excluded[row].contains($0) }
+            let z = kept.map { k in (0..<c).reduce(0.0) { $0 + Double(hidden.pointer[row * c + $1]) * Double(w.pointer[k * c + $1]) } }
+            let target = kept.firstIndex(of: Int(targets[row]))!
+            reference += log(z.map { exp($0) }.reduce(0, +)) - z[target]
+        }
+        let dh = FloatBuffer(count: n * c), dw = FloatBuffer(count: v * c)
+        #expect(abs(loss(dh.pointer, dw.pointer) - reference) < 1e-4)
+        #expect(GradientCheck.worstError(values: hidden.pointer, count: n * c, analytic: dh.array, loss: { loss() }) < 2e-3)
+        #expect(GradientCheck.worstError(values: w.pointer, count: v * c, analytic: dw.array, loss: { loss() }) < 2e-3)
+    }
+
     @Test func softmaxCrossEntropyIsChunkInvariantAndCorrect() {
         let (n, c, v) = (5, 4, 7)
         let hidden = FloatBuffer(GradientCheck.random(n * c, seed: 13))

@@ -49,6 +49,26 @@ import TestSupport
         }
     }
 
+    /// Leaving seen items out of the softmax removes competitors (lower loss) but never the
+    /// target, even when the target was seen before (finite loss).
+    @Test func excludingSeenItemsFromTheLoss() {
+        var configuration = SASRec.Configuration(vocabulary: 9, maxLength: 5, hiddenSize: 4, blocks: 1, heads: 1, dropout: 0)
+        let inputs: [Int32] = [1, 2, 3, 4, 2], targets: [Int32] = [2, 3, 4, 2, 8]
+        func trainLoss() -> Double {
+            let model = SASRec(configuration: configuration, seed: 3)
+            let workspace = model.makeWorkspace(rows: 1, steps: 5)
+            return inputs.withUnsafeBufferPointer { i in
+                targets.withUnsafeBufferPointer { t in
+                    model.trainStep(inputs: i.baseAddress!, targets: t.baseAddress!, rows: 1, steps: 5, workspace: workspace, gradientScale: { _ in 1 }).loss
+                }
+            }
+        }
+        let plain = trainLoss()
+        configuration.excludeSeenFromLoss = true
+        let excluded = trainLoss()
+        #expect(excluded.isFinite && excluded < plain - 0.1, "\(excluded) vs \(plain)")
+    }
+
     /// Loss, every gradient and the last position's logits equal the reference module's
     /// (scripts/make_sasrec_fixtures.py runs ../shared/peer/pytorch/sasrec_ref.py's SASRec).
     @Test func lossGradientsAndLogitsMatchPyTorch() throws {
