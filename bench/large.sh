@@ -15,7 +15,7 @@ RESULTS=$OUT/large.jsonl
 : > "$RESULTS"
 DATA=$OUT/synth-1m-items
 python3 bench/measure.py 1 synth -- $BIN synth --out "$DATA" --users "$USERS" --items "$ITEMS" --median-length 30 --min-length 5 \
-    --max-length 400 --clusters 50 --force | tee -a "$RESULTS"
+    --max-length 400 --clusters 50 --no-ceiling --force | tee -a "$RESULTS"
 $BIN info "$DATA" --json | python3 -c 'import json,sys; d=json.load(sys.stdin); print(json.dumps({"label": "dataset", **{k: d[k] for k in ("users", "items", "events") if k in d}}))' | tee -a "$RESULTS"
 RUN=$OUT/run-large
 python3 bench/measure.py 1 train -- $BIN train "$DATA" --model sasrec --loss sampled --negatives 1024 --sampler popularity \

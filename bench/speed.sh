@@ -6,6 +6,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MODEL=${1:-lstm}
+# The peer trains on each user's latest window with a constant lr 1e-3 and the plain softmax:
+# match it, so an epoch is the same work on both sides.
+case $MODEL in
+  sasrec) SAME_AS_PEER="--sliding-stride 0 --exclude-seen-from-loss off --lr 0.001 --warmup 0 --schedule constant" ;;
+  *) SAME_AS_PEER="" ;;
+esac
 BIN=.build/release/trajectory
 DATA=${DATA:-../shared/data/ml-1m/ml-1m.txt}
 PEER_DIR=${PEER_DIR:-../shared/peer/pytorch}
@@ -23,7 +29,7 @@ fi
 
 $BIN prepare "$DATA" --out "$OUT/ml1m" --force > /dev/null
 RUN=$OUT/run-$MODEL
-python3 bench/measure.py 1 trajectory-train -- $BIN train "$OUT/ml1m" --model "$MODEL" --out "$RUN" --epochs "$EPOCHS" --patience 1000 --threads 2 --force | tee -a "$RESULTS"
+python3 bench/measure.py 1 trajectory-train -- $BIN train "$OUT/ml1m" --model "$MODEL" --out "$RUN" --epochs "$EPOCHS" --patience 1000 --threads 2 --force $SAME_AS_PEER | tee -a "$RESULTS"
 python3 - "$RUN/metrics.jsonl" <<'PY' | tee -a "$RESULTS"
 import json, statistics, sys
 epochs = [json.loads(l) for l in open(sys.argv[1])]

@@ -81,9 +81,7 @@ public struct Evaluator: Sendable {
                     }
                     let targetScore = s[target]
                     if targetScore.isNaN { ranks[row] = v; continue }
-                    var higher = 0
-                    for j in 1..<v where s[j] > targetScore { higher += 1 }
-                    ranks[row] = higher
+                    ranks[row] = Self.countAbove(targetScore, in: s + 1, count: v - 1)
                 }
             }
             for row in 0..<count { metrics.add(rank: ranks[row]) }
@@ -91,6 +89,27 @@ public struct Evaluator: Sendable {
         }
         metrics.normalise()
         return metrics
+    }
+}
+
+extension Evaluator {
+    /// How many of `count` scores are strictly above `threshold`, eight lanes at a time
+    /// (a million-item catalogue is a million comparisons per case).
+    static func countAbove(_ threshold: Float, in scores: UnsafePointer<Float>, count: Int) -> Int {
+        let limit = SIMD8<Float>(repeating: threshold)
+        var lanes = SIMD8<Int32>()
+        var j = 0
+        while j + 8 <= count {
+            let values = UnsafeRawPointer(scores + j).loadUnaligned(as: SIMD8<Float>.self)
+            lanes &-= unsafeBitCast(values .> limit, to: SIMD8<Int32>.self)  // a true lane is all ones: −1
+            j += 8
+        }
+        var higher = Int(lanes[0]) + Int(lanes[1]) + Int(lanes[2]) + Int(lanes[3]) + Int(lanes[4]) + Int(lanes[5]) + Int(lanes[6]) + Int(lanes[7])
+        while j < count {
+            if scores[j] > threshold { higher += 1 }
+            j += 1
+        }
+        return higher
     }
 }
 

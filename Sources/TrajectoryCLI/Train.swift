@@ -26,7 +26,7 @@ struct Train: ParsableCommand {
           sasrec   SASRec: self-attention over the history (d 64, 2 blocks, 1 head, dropout 0.2,
                    learned positions, output tied to the item embeddings), full-softmax
                    cross-entropy at every position. Tensor names are the reference's.
-                   Trains 50 epochs on every window of long histories, lr 0.002 with 200
+                   Trains 45 epochs on every window of long histories, lr 0.002 with 200
                    warm-up steps and cosine decay (each of these is a flag).
           gru4rec  GRU4Rec as RecBole builds it: Embedding(V,64) → dropout 0.3 → GRU(64→128, no
                    biases) → Linear(128,64) → logits against the item embeddings, full softmax.
@@ -48,7 +48,7 @@ struct Train: ParsableCommand {
     @Option(help: "Model to train: lstm, sasrec, gru4rec.")
     var model = "lstm"
 
-    @Option(help: "Maximum passes over the training data (default: lstm 30, sasrec 50, gru4rec 200).")
+    @Option(help: "Maximum passes over the training data (default: lstm 30, sasrec 45, gru4rec 200).")
     var epochs: Int?
 
     @Option(help: "Sequences per optimizer step.")
@@ -78,7 +78,7 @@ struct Train: ParsableCommand {
     @Option(help: "Split each batch into N micro-batches and accumulate gradients: 1/N the activation memory, same result.")
     var accumulate = 1
 
-    @Option(help: "Stop after this many epochs without a better validation NDCG@10 (default: lstm 3, sasrec 50 (it decays its learning rate to 0 over the epochs), gru4rec 10).")
+    @Option(help: "Stop after this many epochs without a better validation NDCG@10 (default: lstm 3, sasrec 45 (it decays its learning rate to 0 over the epochs), gru4rec 10).")
     var patience: Int?
 
     @Flag(help: "Select the best epoch on seen-item-filtered validation NDCG@10.")
@@ -114,8 +114,12 @@ struct Train: ParsableCommand {
     @Option(help: "How sampled losses draw items: uniform, or popularity (in proportion to training counts).")
     var sampler: NegativeSampler.Kind = .uniform
 
-    @Flag(help: "sasrec, full softmax: leave the items already in a window out of each position's softmax (train to rank unseen items, as seen-filtered evaluation and serving with exclude_seen do).")
-    var excludeSeenFromLoss = false
+    @Option(help: "sasrec, full softmax: leave the items already in a window out of each position's softmax, training it to rank what the user has not interacted with yet (as seen-filtered evaluation and serving with exclude_seen do): on, off, or auto = on when under 1% of training targets repeat an earlier item of their history (e.g. ratings, reviews), off otherwise (e.g. re-purchases, plays).")
+    var excludeSeenFromLoss: Switch = .auto
+
+    enum Switch: String, ExpressibleByArgument, CaseIterable {
+        case on, off, auto
+    }
 
     @Option(help: "Dropout probability (default: sasrec 0.2, gru4rec 0.3; lstm has none).")
     var dropout: Float?
@@ -151,10 +155,10 @@ struct Train: ParsableCommand {
             }
             if force { try? FileManager.default.removeItem(atPath: out) }
             var options = TrainingOptions()
-            // Per-model defaults: SASRec's reach its quality in a fixed budget (cosine decay over
-            // 50 epochs, every window of long histories); the recurrent models stop early.
+            // Per-model defaults: SASRec reaches its quality in a fixed budget (cosine decay over
+            // 45 epochs, every window of long histories); the recurrent models stop early.
             let isSASRec = model == "sasrec"
-            options.epochs = epochs ?? (model == "lstm" ? 30 : isSASRec ? 50 : 200)
+            options.epochs = epochs ?? (model == "lstm" ? 30 : isSASRec ? 45 : 200)
             options.batchSize = batchSize
             options.maxLength = maxLength
             let stride = slidingStride ?? (isSASRec ? maxLength : 0)
@@ -176,7 +180,11 @@ struct Train: ParsableCommand {
                 sasrec.loss = loss
                 sasrec.negatives = negatives
                 sasrec.sampler = sampler
-                sasrec.excludeSeenFromLoss = excludeSeenFromLoss
+                switch excludeSeenFromLoss {
+                case .on: sasrec.excludeSeenFromLoss = true
+                case .off: sasrec.excludeSeenFromLoss = false
+                case .auto: sasrec.excludeSeenFromLoss = loss == .fullSoftmax && Self.repeatFraction(data, spans: DatasetSplit.leaveOneOut(data).training) < 0.01
+                }
                 configuration.sasrec = sasrec
             case "gru4rec":
                 configuration.gru4rec = GRU4Rec.Configuration(vocabulary: data.itemCount + 1, embeddingSize: embeddingSize ?? 64,
@@ -204,6 +212,24 @@ struct Train: ParsableCommand {
             try fit(network, data: data, split: split, options: options, run: run)
             print("run saved in \(out)")
         }
+    }
+
+    /// The fraction of training targets that repeat an item earlier in their span.
+    static func repeatFraction(_ data: Dataset, spans: [TrainingSpan]) -> Double {
+        let items = data.items
+        var repeats = 0, targets = 0
+        var seen = Set<UInt32>()
+        for span in spans {
+            seen.removeAll(keepingCapacity: true)
+            for index in span.range {
+                if index > span.range.lowerBound {
+                    targets += 1
+                    if seen.contains(items[index]) { repeats += 1 }
+                }
+                seen.insert(items[index])
+            }
+        }
+        return targets == 0 ? 0 : Double(repeats) / Double(targets)
     }
 
     /// How often each item occurs in the training spans (index = item id).

@@ -1,3 +1,4 @@
+import Core
 import Datasets
 import Foundation
 import Testing
@@ -86,5 +87,18 @@ import Testing
         options.schedule = .cosine
         #expect(abs(options.learningRate(step: 60, totalSteps: 110) - 0.5) < 1e-6)
         #expect(options.learningRate(step: 110, totalSteps: 110) < 1e-6)
+    }
+}
+
+@Suite struct RankCountTests {
+    /// The vectorised count equals a plain loop, ties and tails included.
+    @Test func countAboveMatchesAPlainLoop() {
+        var random = SeededRandom(seed: 11)
+        let scores = (0..<1003).map { _ in Float(Int(random.next() % 50)) / 7 }
+        for threshold in [Float(-1), 0, 3, 3.5, 7, 100] {
+            let expected = scores.filter { $0 > threshold }.count
+            let counted = scores.withUnsafeBufferPointer { Evaluator.countAbove(threshold, in: $0.baseAddress!, count: $0.count) }
+            #expect(counted == expected)
+        }
     }
 }
