@@ -78,7 +78,7 @@ struct Train: ParsableCommand {
     @Option(help: "Split each batch into N micro-batches and accumulate gradients: 1/N the activation memory, same result.")
     var accumulate = 1
 
-    @Option(help: "Stop after this many epochs without a better validation NDCG@10 (default: lstm 3, sasrec 45 (it decays its learning rate to 0 over the epochs), gru4rec 10).")
+    @Option(help: "Stop after this many epochs without a better validation NDCG@10 (default: lstm 3, sasrec and gru4rec 10).")
     var patience: Int?
 
     @Flag(help: "Select the best epoch on seen-item-filtered validation NDCG@10.")
@@ -169,7 +169,7 @@ struct Train: ParsableCommand {
             options.schedule = schedule ?? (isSASRec ? .cosine : .constant)
             options.clipNorm = clip
             options.accumulate = accumulate
-            options.patience = patience ?? (model == "lstm" ? 3 : isSASRec ? options.epochs : 10)
+            options.patience = patience ?? (model == "lstm" ? 3 : 10)
             options.filterSeen = filterSeen
             options.seed = seed
             var configuration = RunConfiguration(model: model, training: options, dataset: data)
