@@ -136,12 +136,7 @@ public struct GRULayer: Sendable {
         let total = layout.total
         // dW_hh = Σ dGhᵀ · h_{t-1}, lining each row up with the state it read (zero at a sequence's start).
         let previousHidden = hiddenGradient
-        for t in 0..<layout.steps {
-            let rows = layout.active[t], here = layout.offsets[t]
-            let previousRows = t > 0 ? layout.active[t - 1] : 0
-            if previousRows > 0 { (previousHidden + here * h).update(from: a.hidden + layout.offsets[t - 1] * h, count: previousRows * h) }
-            (previousHidden + (here + previousRows) * h).update(repeating: 0, count: (rows - previousRows) * h)
-        }
+        layout.previousStates(a.hidden, width: h, into: previousHidden)
         BLAS.gemm(transposeA: true, m: g3, n: h, k: total, a: a.hiddenGates, lda: g3, b: previousHidden, ldb: h,
                   beta: 1, c: gradients.hiddenHidden, ldc: h)
         if let inputGradient {

@@ -171,12 +171,7 @@ public struct LSTMLayer: Sendable {
         // dW_hh = Σ_t dGates_tᵀ · h_{t-1} as one product: line up each packed row with the hidden state
         // it was computed from (zero for a sequence's first item), reusing `hiddenGradient`, which is spent.
         let previousHidden = hiddenGradient
-        for t in 0..<layout.steps {
-            let rows = layout.active[t], here = layout.offsets[t]
-            let previousRows = t > 0 ? layout.active[t - 1] : 0
-            if previousRows > 0 { (previousHidden + here * h).update(from: a.hidden + layout.offsets[t - 1] * h, count: previousRows * h) }
-            (previousHidden + (here + previousRows) * h).update(repeating: 0, count: (rows - previousRows) * h)
-        }
+        layout.previousStates(a.hidden, width: h, into: previousHidden)
         BLAS.gemm(transposeA: true, m: g4, n: h, k: total, a: a.gates, lda: g4, b: previousHidden, ldb: h,
                   beta: 1, c: gradients.hiddenHidden, ldc: h)
         if let input {

@@ -44,6 +44,18 @@ public struct PackedLayout: Sendable, Equatable {
         self.init(lengths: lengths, steps: steps)
     }
 
+    /// Writes, for every packed row, the recurrent state it was computed from: the previous
+    /// step's row of `states` ([total, width]), or zeros for a sequence's first item. With it a
+    /// recurrent layer's weight gradient Σ_t dGates_tᵀ · h_{t-1} is one product over all rows.
+    public func previousStates(_ states: UnsafePointer<Float>, width: Int, into aligned: UnsafeMutablePointer<Float>) {
+        for t in 0..<steps {
+            let rows = active[t], here = offsets[t]
+            let previousRows = t > 0 ? active[t - 1] : 0
+            if previousRows > 0 { (aligned + here * width).update(from: states + offsets[t - 1] * width, count: previousRows * width) }
+            (aligned + (here + previousRows) * width).update(repeating: 0, count: (rows - previousRows) * width)
+        }
+    }
+
     /// Copies `padded` (B × T values, row-major) into packed order (`total` values).
     public func pack(_ padded: UnsafePointer<Int32>, into packed: UnsafeMutablePointer<Int32>) {
         for t in 0..<steps {

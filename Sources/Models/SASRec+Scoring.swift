@@ -63,8 +63,7 @@ extension SASRec {
         residual.update(from: norm, count: count * d)
         BLAS.gemm(transposeB: true, m: count, n: d, k: d, a: attended, lda: d, b: value("attn.\(b).out_proj.weight"), ldb: d,
                   beta: 1, c: residual, ldc: d)
-        let outBias = value("attn.\(b).out_proj.bias")
-        for s in 0..<count { for j in 0..<d { residual[s * d + j] += outBias[j] } }
+        addBias(value("attn.\(b).out_proj.bias"), to: residual, rows: count, channels: d)
         let f = a.ffnNorm.pointer
         LayerNorm.forward(output: f, mean: a.ffnMean.pointer, inverseStd: a.ffnInverseStd.pointer, input: residual,
                           weight: value("ffn_ln.\(b).weight"), bias: value("ffn_ln.\(b).bias"), rows: count, channels: d, epsilon: c.layerNormEpsilon)

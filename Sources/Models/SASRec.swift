@@ -317,7 +317,7 @@ public final class SASRec: NextItemScorer, @unchecked Sendable {
                           rows: p, channels: d, epsilon: c.layerNormEpsilon)
     }
 
-    private func addBias(_ bias: UnsafePointer<Float>, to values: UnsafeMutablePointer<Float>, rows: Int, channels d: Int) {
+    func addBias(_ bias: UnsafePointer<Float>, to values: UnsafeMutablePointer<Float>, rows: Int, channels d: Int) {
         for r in 0..<rows {
             let row = values + r * d
             for j in 0..<d { row[j] += bias[j] }

@@ -36,6 +36,8 @@ public final class Trainer<Model: TrainableModel> {
     private let optimizer: AdamOptimizer
     private var batcher: TrainingBatcher
     private let microBatch: Int
+    /// The run's config.json as JSON text (nil when the run has none), read once for every checkpoint.
+    private let runConfiguration: String?
 
     public init(model: Model, dataset: Dataset, split: DatasetSplit, options: TrainingOptions, run: RunDirectory) {
         precondition(options.batchSize % options.accumulate == 0, "the batch size must be a multiple of --accumulate")
@@ -45,6 +47,7 @@ public final class Trainer<Model: TrainableModel> {
         self.options = options
         self.run = run
         microBatch = options.batchSize / options.accumulate
+        runConfiguration = (try? run.readConfiguration()).flatMap { try? JSONEncoder().encode($0) }.map { String(decoding: $0, as: UTF8.self) }
         optimizer = AdamOptimizer(parameterCount: model.parameters.values.count, learningRate: options.learningRate,
                                   weightDecay: options.weightDecay)
         batcher = TrainingBatcher(dataset: dataset, spans: split.training, batchSize: microBatch, maxLength: options.maxLength,
@@ -157,9 +160,7 @@ public final class Trainer<Model: TrainableModel> {
     /// says what model it is (`ModelLoader.load(checkpoint:)` reads it).
     private func checkpointMetadata(epoch: Int) -> [String: String] {
         var metadata = ["epoch": String(epoch)]
-        if let configuration = try? run.readConfiguration(), let data = try? JSONEncoder().encode(configuration) {
-            metadata[ModelLoader.configurationKey] = String(decoding: data, as: UTF8.self)
-        }
+        if let runConfiguration { metadata[ModelLoader.configurationKey] = runConfiguration }
         return metadata
     }
 

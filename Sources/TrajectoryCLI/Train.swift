@@ -172,6 +172,7 @@ struct Train: ParsableCommand {
             options.patience = patience ?? (model == "lstm" ? 3 : 10)
             options.filterSeen = filterSeen
             options.seed = seed
+            let split = DatasetSplit.leaveOneOut(data)
             var configuration = RunConfiguration(model: model, training: options, dataset: data)
             switch model {
             case "sasrec":
@@ -183,7 +184,7 @@ struct Train: ParsableCommand {
                 switch excludeSeenFromLoss {
                 case .on: sasrec.excludeSeenFromLoss = true
                 case .off: sasrec.excludeSeenFromLoss = false
-                case .auto: sasrec.excludeSeenFromLoss = loss == .fullSoftmax && Self.repeatFraction(data, spans: DatasetSplit.leaveOneOut(data).training) < 0.01
+                case .auto: sasrec.excludeSeenFromLoss = loss == .fullSoftmax && Self.repeatFraction(data, spans: split.training) < 0.01
                 }
                 configuration.sasrec = sasrec
             case "gru4rec":
@@ -204,7 +205,6 @@ struct Train: ParsableCommand {
                 try run.create()
                 try run.writeConfiguration(configuration)
             }
-            let split = DatasetSplit.leaveOneOut(data)
             let network = try ModelLoader.makeModel(configuration, seed: seed).model
             if let sasrec = network as? SASRec, sasrec.configuration.loss != .fullSoftmax, sasrec.configuration.sampler == .popularity {
                 sasrec.useSampler(NegativeSampler(counts: Self.itemCounts(data, spans: split.training)))
