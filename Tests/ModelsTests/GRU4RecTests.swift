@@ -65,13 +65,12 @@ import TestSupport
         for spec in model.parameters.tensors {
             let expected = try #require(tensors["grad." + spec.name]).values
             let actual = Array(UnsafeBufferPointer(start: model.parameters.gradient(spec.name), count: spec.count))
-            let scale = expected.map { abs($0) }.max() ?? 1
-            let worst = zip(actual, expected).map { abs($0 - $1) / max(scale, 1e-12) }.max() ?? 0
+            let worst = GradientCheck.errorRelativeToLargest(actual, expected)
             #expect(worst < 1e-4, "\(spec.name): \(worst)")
         }
         var scores = [Float](repeating: 0, count: rows * model.vocabulary)
         inputs.withUnsafeBufferPointer { model.score(histories: $0.baseAddress!, rows: rows, steps: steps, scores: &scores) }
         let expected = try #require(tensors["last_logits"]).values
-        #expect(zip(scores, expected).map { abs($0 - $1) / max(1e-3, abs($1)) }.max()! < 1e-4)
+        #expect(GradientCheck.relativeError(scores, expected) < 1e-4)
     }
 }

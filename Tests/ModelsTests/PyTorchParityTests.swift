@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import TestSupport
 import Testing
 @testable import Models
 @testable import Training
@@ -8,12 +9,6 @@ import Testing
 @Suite struct PyTorchParityTests {
     static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures").path
 
-    static func relativeError(_ a: [Float], _ b: [Float]) -> Float {
-        precondition(a.count == b.count)
-        var worst: Float = 0
-        for (x, y) in zip(a, b) { worst = max(worst, abs(x - y) / max(1e-3, abs(y))) }
-        return worst
-    }
 
     @Test func lossGradientsAndLogitsMatchPyTorch() throws {
         let (tensors, _) = try Safetensors.read(path: Self.fixtures + "/lstm_parity.safetensors")
@@ -45,13 +40,12 @@ import Testing
             let expected = try #require(tensors["grad." + spec.name]).values
             let actual = Array(UnsafeBufferPointer(start: model.parameters.gradient(spec.name), count: spec.count))
             // Compare gradients relative to the tensor's largest gradient (tiny entries carry rounding noise).
-            let scale = expected.map { abs($0) }.max() ?? 1
-            let worst = zip(actual, expected).map { abs($0 - $1) / scale }.max() ?? 0
+            let worst = GradientCheck.errorRelativeToLargest(actual, expected)
             #expect(worst < 1e-4, "\(spec.name): \(worst)")
         }
         var scores = [Float](repeating: 0, count: rows * configuration.vocabulary)
         inputs.withUnsafeBufferPointer { model.score(histories: $0.baseAddress!, rows: rows, steps: steps, scores: &scores) }
-        #expect(Self.relativeError(scores, try #require(tensors["last_logits"]).values) < 1e-4)
+        #expect(GradientCheck.relativeError(scores, try #require(tensors["last_logits"]).values) < 1e-4)
     }
 
     /// A state_dict saved with safetensors in PyTorch predicts PyTorch's top-10.
@@ -66,6 +60,6 @@ import Testing
         history.withUnsafeBufferPointer { model.score(histories: $0.baseAddress!, rows: 1, steps: history.count, scores: &scores) }
         scores[0] = -.infinity
         #expect(TopK.select(scores, k: 10) == (try #require(expected["top10"])).values.map { Int($0) })
-        #expect(Self.relativeError(Array(scores[1...]), try #require(expected["scores"]).values) < 1e-4)
+        #expect(GradientCheck.relativeError(Array(scores[1...]), try #require(expected["scores"]).values) < 1e-4)
     }
 }

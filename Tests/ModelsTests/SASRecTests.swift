@@ -11,9 +11,6 @@ import TestSupport
     static let inputs: [Int32] = [0, 0, 3, 5, 1, 2, 3, 4, 0, 6, 6, 2]
     static let targets: [Int32] = [0, 0, 5, 1, 2, 3, 4, 6, 0, 6, 2, 1]
 
-    static func relativeError(_ a: [Float], _ b: [Float]) -> Float {
-        zip(a, b).map { abs($0 - $1) / max(1e-3, abs($1)) }.max() ?? 0
-    }
 
     /// The whole model's gradient against finite differences of its loss (no dropout), one and two heads.
     @Test(arguments: [1, 2]) func wholeModelGradientCheck(heads: Int) {
@@ -101,17 +98,16 @@ import TestSupport
         for spec in model.parameters.tensors {
             let expected = try #require(tensors["grad." + spec.name]).values
             let actual = Array(UnsafeBufferPointer(start: model.parameters.gradient(spec.name), count: spec.count))
-            let scale = expected.map { abs($0) }.max() ?? 1
-            let worst = zip(actual, expected).map { abs($0 - $1) / max(scale, 1e-12) }.max() ?? 0
+            let worst = GradientCheck.errorRelativeToLargest(actual, expected)
             #expect(worst < 1e-4, "\(spec.name): \(worst)")
         }
         var scores = [Float](repeating: 0, count: rows * configuration.vocabulary)
         inputs.withUnsafeBufferPointer { model.score(histories: $0.baseAddress!, rows: rows, steps: steps, scores: &scores) }
-        #expect(Self.relativeError(scores, try #require(tensors["last_logits"]).values) < 1e-4)
+        #expect(GradientCheck.relativeError(scores, try #require(tensors["last_logits"]).values) < 1e-4)
         // A request without padding scores as its padded row does (positions count from the end).
         let history: [Int32] = [12, 1]
         var single = [Float](repeating: 0, count: configuration.vocabulary)
         history.withUnsafeBufferPointer { model.score(histories: $0.baseAddress!, rows: 1, steps: 2, scores: &single) }
-        #expect(Self.relativeError(single, Array(scores[(2 * configuration.vocabulary)...])) < 1e-4)
+        #expect(GradientCheck.relativeError(single, Array(scores[(2 * configuration.vocabulary)...])) < 1e-4)
     }
 }

@@ -37,4 +37,18 @@ public enum GradientCheck {
         for i in b.indices { sum += Double(a[i]) * Double(b[i]) }
         return sum
     }
+
+    /// Largest |a − b| / max(10⁻³, |b|): outputs (logits) against a reference.
+    public static func relativeError(_ a: [Float], _ b: [Float]) -> Float {
+        precondition(a.count == b.count)
+        return zip(a, b).map { abs($0 - $1) / max(1e-3, abs($1)) }.max() ?? 0
+    }
+
+    /// Largest |actual − expected| relative to the largest |expected| of the tensor: gradients
+    /// against a reference, where tiny entries carry only rounding noise.
+    public static func errorRelativeToLargest(_ actual: [Float], _ expected: [Float]) -> Float {
+        precondition(actual.count == expected.count)
+        let scale = expected.map { abs($0) }.max() ?? 1
+        return zip(actual, expected).map { abs($0 - $1) / max(scale, 1e-12) }.max() ?? 0
+    }
 }
