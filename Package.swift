@@ -19,6 +19,13 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // zlib, for reading .gz logs directly (Debian: zlib1g-dev).
@@ -49,6 +56,26 @@ let package = Package(
         ),
         // Training loop, full-ranking evaluation, run directories.
         .target(name: "Training", dependencies: ["Core", "Engine", "Datasets", "Models"]),
+        // The prediction service: Hummingbird routes, auth, metrics, micro-batching, history stores.
+        .target(
+            name: "Serving",
+            dependencies: [
+                "Core",
+                "Datasets",
+                "Engine",
+                "Models",
+                "Training",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ]
+        ),
         .target(
             name: "TrajectoryCLI",
             dependencies: [
@@ -57,6 +84,7 @@ let package = Package(
                 "Engine",
                 "Models",
                 "Training",
+                "Serving",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -67,6 +95,13 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Core", "TestSupport"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Training", "Engine", "Datasets", "Core", "TestSupport"]),
         .testTarget(name: "TrajectoryCLITests", dependencies: ["TrajectoryCLI", "Datasets"]),
+        .testTarget(
+            name: "ServingTests",
+            dependencies: [
+                "Serving", "Training", "Models", "Datasets", "Core",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

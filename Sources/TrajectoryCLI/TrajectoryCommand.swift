@@ -1,7 +1,7 @@
 import ArgumentParser
 
 /// The `trajectory` command: raw behaviour logs in, next-item predictions out.
-public struct TrajectoryCommand: ParsableCommand {
+public struct TrajectoryCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "trajectory",
         abstract: "Learn from behaviour logs and predict what each user does next.",
@@ -13,9 +13,11 @@ public struct TrajectoryCommand: ParsableCommand {
           trajectory train data/synth --out runs/lstm
           trajectory evaluate runs/lstm --filter-seen
           trajectory predict runs/lstm --history 12,7,301 --k 10
+          trajectory keys create --run runs/lstm --name web     # prints a key once
+          trajectory serve runs/lstm --port 8080                # HTTP API, web page, /metrics
         """,
         version: trajectoryVersion,
-        subcommands: [Prepare.self, Info.self, Synth.self, Train.self, Evaluate.self, Compare.self, Predict.self, Bench.self]
+        subcommands: [Prepare.self, Info.self, Synth.self, Train.self, Evaluate.self, Compare.self, Predict.self, Serve.self, Keys.self, Bench.self]
     )
 
     public init() {}

@@ -1,0 +1,41 @@
+import Foundation
+import Logging
+import Synchronization
+
+/// The model being served, swapped atomically on reload. Requests take the current model once
+/// and finish with it, so a reload never fails a request in flight.
+public final class ModelHolder: Sendable {
+    /// The run directory models are loaded from.
+    public let runPath: String
+    private let state: Mutex<ServingModel>
+    private let reloading = Mutex(false)
+
+    public init(run runPath: String) throws {
+        self.runPath = runPath
+        state = Mutex(try ServingModel(run: runPath))
+    }
+
+    /// The model to use for the next request.
+    public var current: ServingModel { state.withLock { $0 } }
+
+    /// Loads the run's best checkpoint again and swaps it in. Returns the previous and new model ids.
+    /// A load that fails leaves the current model serving and throws.
+    @discardableResult
+    public func reload() async throws -> (previous: String, current: String) {
+        let path = runPath
+        let fresh = try await Task.detached(priority: .utility) { try ServingModel(run: path) }.value
+        let previous = state.withLock { model -> ServingModel in
+            let old = model
+            model = fresh
+            return old
+        }
+        return (previous.card.id, fresh.card.id)
+    }
+
+    /// Modification time of the checkpoint a reload would load, to notice new ones.
+    public func checkpointStamp() -> Date? {
+        let run = runPath + "/best.safetensors"
+        let path = FileManager.default.fileExists(atPath: run) ? run : runPath + "/model.safetensors"
+        return try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date
+    }
+}

@@ -1,0 +1,52 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import UnixSignals
+
+/// Swaps in a new model when the run directory gets a new best checkpoint (polled), or when the
+/// process receives SIGHUP. A failed load keeps the current model serving and is logged.
+public struct ModelWatcher: Service {
+    let service: PredictionService
+    let interval: Duration
+    let logger: Logger
+
+    public init(service: PredictionService, interval: Duration = .seconds(2), logger: Logger) {
+        self.service = service
+        self.interval = interval
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        let signals = await UnixSignalsSequence(trapping: .sighup)
+        try await cancelWhenGracefulShutdown {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    for await _ in signals { await reload(because: "SIGHUP") }
+                }
+                group.addTask {
+                    var seen = service.models.checkpointStamp()
+                    while !Task.isCancelled {
+                        try await Task.sleep(for: interval)
+                        let stamp = service.models.checkpointStamp()
+                        if let stamp, stamp != seen {
+                            seen = stamp
+                            await reload(because: "a new checkpoint in \(service.models.runPath)")
+                        }
+                    }
+                }
+                try await group.next()
+                group.cancelAll()
+            }
+        }
+    }
+
+    func reload(because reason: String) async {
+        do {
+            let (previous, current) = try await service.models.reload()
+            service.metrics.recordModel(service.models.current.card, reload: true)
+            logger.info("model reloaded", metadata: ["reason": "\(reason)", "previous": "\(previous)", "model": "\(current)"])
+        } catch {
+            logger.error("reload failed; still serving the previous model", metadata: ["reason": "\(reason)", "error": "\(error)"])
+        }
+    }
+}

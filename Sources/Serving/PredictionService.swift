@@ -1,0 +1,111 @@
+import Foundation
+import Hummingbird
+
+/// The service's logic without HTTP: checks a request, maps original ids, sends the history
+/// through the micro-batcher, and reads and writes users' histories.
+public final class PredictionService: Sendable {
+    /// Largest `k` a request may ask for.
+    public static let maxK = 1000
+    /// Most requests in one `/v1/predict/batch` call.
+    public static let maxBatchRequests = 256
+    /// Most events in one `/v1/users/{id}/events` call.
+    public static let maxEventsPerCall = 1000
+    /// Longest user id accepted.
+    public static let maxUserIdLength = 256
+    /// Stored events read back for one user (exclusion of seen items looks this far back).
+    public static let userHistoryLimit = 10_000
+
+    public let models: ModelHolder
+    public let store: any HistoryStore
+    public let batcher: PredictionBatcher
+    public let metrics: ServiceMetrics
+    /// Requests queued beyond this are answered 503 instead of waiting ever longer.
+    public let maxQueue: Int
+    public let started = Date()
+
+    public init(models: ModelHolder, store: any HistoryStore, batcher: PredictionBatcher, metrics: ServiceMetrics, maxQueue: Int = 4096) {
+        self.models = models
+        self.store = store
+        self.batcher = batcher
+        self.metrics = metrics
+        self.maxQueue = maxQueue
+    }
+
+    /// Top-k for one history of original ids.
+    public func predict(_ request: PredictRequest) async throws -> PredictResponse {
+        let k = request.k ?? 10
+        guard (1...Self.maxK).contains(k) else {
+            throw HTTPError(.badRequest, message: "k must be between 1 and \(Self.maxK), got \(k)")
+        }
+        return try await predict(history: request.history, k: k, excludeSeen: request.excludeSeen ?? false)
+    }
+
+    /// Top-k for several histories, answered in order (they join the same micro-batches).
+    public func predict(batch: BatchPredictRequest) async throws -> BatchPredictResponse {
+        guard !batch.requests.isEmpty, batch.requests.count <= Self.maxBatchRequests else {
+            throw HTTPError(.badRequest, message: "requests must hold 1 to \(Self.maxBatchRequests) predictions, got \(batch.requests.count)")
+        }
+        for (index, request) in batch.requests.enumerated() {
+            if let k = request.k, !(1...Self.maxK).contains(k) {
+                throw HTTPError(.badRequest, message: "requests[\(index)].k must be between 1 and \(Self.maxK), got \(k)")
+            }
+        }
+        let results = try await withThrowingTaskGroup(of: (Int, PredictResponse).self) { group in
+            for (index, request) in batch.requests.enumerated() {
+                group.addTask { (index, try await self.predict(request)) }
+            }
+            var results = [PredictResponse?](repeating: nil, count: batch.requests.count)
+            for try await (index, response) in group { results[index] = response }
+            return results.map { $0! }
+        }
+        return BatchPredictResponse(results: results)
+    }
+
+    func predict(history: [String], k: Int, excludeSeen: Bool) async throws -> PredictResponse {
+        let model = models.current
+        let (ids, unknown) = model.resolve(history)
+        guard !ids.isEmpty else {
+            return PredictResponse(items: model.popular(k: k, excluding: []), model: model.card.id,
+                                   unknown: unknown, historyUsed: 0, source: "popularity")
+        }
+        guard batcher.queued < maxQueue else {
+            throw HTTPError(.serviceUnavailable, headers: [.retryAfter: "1"], message: "overloaded: \(maxQueue) predictions are already queued")
+        }
+        let items = await batcher.rank(PredictionQuery(ids: ids, k: k, excludeSeen: excludeSeen), with: model)
+        return PredictResponse(items: items, model: model.card.id, unknown: unknown,
+                               historyUsed: min(ids.count, model.maxLength), source: "model")
+    }
+
+    /// Stores events for `user`; they are durable when this returns.
+    public func record(user: String, events request: UserEventsRequest) async throws -> UserEventsResponse {
+        try Self.check(user: user)
+        guard !request.events.isEmpty, request.events.count <= Self.maxEventsPerCall else {
+            throw HTTPError(.badRequest, message: "events must hold 1 to \(Self.maxEventsPerCall) events, got \(request.events.count)")
+        }
+        let now = Int64(Date().timeIntervalSince1970)
+        for (index, event) in request.events.enumerated() where event.item.isEmpty || event.item.utf8.count > 256 {
+            throw HTTPError(.badRequest, message: "events[\(index)].item must be 1 to 256 bytes")
+        }
+        let events = request.events.map { StoredEvent(item: $0.item, timestamp: $0.timestamp ?? now) }
+        let total = try await store.append(user: user, events: events)
+        let unknown = models.current.resolve(events.map(\.item)).unknown
+        return UserEventsResponse(user: user, accepted: events.count, historyLength: total, unknown: unknown)
+    }
+
+    /// Top-k after everything stored for `user` (popularity when nothing is).
+    public func recommendations(user: String, k: Int, excludeSeen: Bool) async throws -> UserRecommendationsResponse {
+        try Self.check(user: user)
+        guard (1...Self.maxK).contains(k) else {
+            throw HTTPError(.badRequest, message: "k must be between 1 and \(Self.maxK), got \(k)")
+        }
+        let (items, total) = try await store.recentItems(user: user, limit: Self.userHistoryLimit)
+        let prediction = try await predict(history: items, k: k, excludeSeen: excludeSeen)
+        return UserRecommendationsResponse(user: user, historyLength: total, prediction: prediction)
+    }
+
+    private static func check(user: String) throws {
+        guard !user.isEmpty, user.utf8.count <= maxUserIdLength else {
+            throw HTTPError(.badRequest, message: "a user id must be 1 to \(maxUserIdLength) bytes")
+        }
+    }
+}

@@ -1,0 +1,96 @@
+import Datasets
+import Foundation
+import Hummingbird
+
+/// The routes of DESIGN.md's API. Open: /, /healthz, /readyz, /metrics, /openapi.yaml.
+/// Behind API keys (unless the server runs with --no-auth on loopback): /v1/…, /admin/….
+public enum Routes {
+    public static func router(service: PredictionService, keys: APIKeyRing?) -> Router<ServingRequestContext> {
+        let router = Router(context: ServingRequestContext.self)
+        router.add(middleware: RequestMetricsMiddleware(metrics: service.metrics))
+
+        router.get("/") { _, _ in html(WebPage.html) }
+        router.get("/openapi.yaml") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.yaml)))
+        }
+        router.get("/healthz") { _, _ in HealthResponse(status: "ok", model: service.models.current.card.id) }
+        router.get("/readyz") { _, _ -> HealthResponse in
+            do {
+                _ = try await service.store.recentItems(user: "", limit: 1)
+            } catch {
+                throw HTTPError(.serviceUnavailable, message: "history store unavailable")
+            }
+            return HealthResponse(status: "ready", model: service.models.current.card.id)
+        }
+        router.get("/metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                     body: .init(byteBuffer: ByteBuffer(string: service.metrics.render())))
+        }
+
+        let v1 = router.group("v1")
+        let admin = router.group("admin")
+        if let keys {
+            v1.add(middleware: APIKeyAuthMiddleware(keys: keys))
+            admin.add(middleware: APIKeyAuthMiddleware(keys: keys))
+        }
+        v1.post("predict") { request, context in
+            try await service.predict(request.decode(as: PredictRequest.self, context: context))
+        }
+        v1.post("predict/batch") { request, context in
+            try await service.predict(batch: request.decode(as: BatchPredictRequest.self, context: context))
+        }
+        v1.post("users/{id}/events") { request, context in
+            let user = try context.parameters.require("id")
+            return try await service.record(user: user, events: request.decode(as: UserEventsRequest.self, context: context))
+        }
+        v1.get("users/{id}/recommendations") { request, context in
+            let user = try context.parameters.require("id")
+            let k = try integer(request, "k") ?? 10
+            let excludeSeen = try boolean(request, "exclude_seen") ?? false
+            return try await service.recommendations(user: user, k: k, excludeSeen: excludeSeen)
+        }
+        v1.get("model") { _, _ in service.models.current.card }
+        v1.get("items") { request, _ in
+            let limit = try integer(request, "limit") ?? 20
+            guard (1...200).contains(limit) else { throw HTTPError(.badRequest, message: "limit must be between 1 and 200, got \(limit)") }
+            return ItemSearchResponse(items: service.models.current.search(request.uri.queryParameters["q"].map(String.init) ?? "", limit: limit))
+        }
+        v1.get("stats") { _, _ in
+            let totals = service.metrics.totalsSnapshot
+            return StatsResponse(requests: totals.requests, errors: totals.errors, predictions: totals.predictions,
+                                 queued: service.batcher.queued, uptimeSeconds: Date().timeIntervalSince(service.started),
+                                 residentBytes: MemoryUsage.residentBytes()?.current ?? 0)
+        }
+        admin.post("reload") { _, _ -> ReloadResponse in
+            do {
+                let (previous, current) = try await service.models.reload()
+                service.metrics.recordModel(service.models.current.card, reload: true)
+                return ReloadResponse(previous: previous, model: current, reloaded: previous != current)
+            } catch {
+                throw HTTPError(.internalServerError, message: "reload failed, still serving \(service.models.current.card.id): \(error)")
+            }
+        }
+        return router
+    }
+
+    private static func html(_ text: String) -> Response {
+        Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    /// An integer query parameter, or nil when absent; 400 when it is not an integer.
+    private static func integer(_ request: Request, _ name: String) throws -> Int? {
+        guard let text = request.uri.queryParameters[Substring(name)] else { return nil }
+        guard let value = Int(text) else { throw HTTPError(.badRequest, message: "query parameter \(name) must be an integer, got '\(text)'") }
+        return value
+    }
+
+    /// A boolean query parameter (true/false/1/0), or nil when absent.
+    private static func boolean(_ request: Request, _ name: String) throws -> Bool? {
+        guard let text = request.uri.queryParameters[Substring(name)] else { return nil }
+        switch text.lowercased() {
+        case "true", "1": return true
+        case "false", "0": return false
+        default: throw HTTPError(.badRequest, message: "query parameter \(name) must be true or false, got '\(text)'")
+        }
+    }
+}

@@ -1,0 +1,156 @@
+import Datasets
+import Foundation
+import Models
+import Training
+
+/// A trained model ready to answer predictions: the network, its item vocabulary (original ids
+/// and titles), the popularity ranking used for empty histories, and what the model card shows.
+///
+/// Lookups (`resolve`, `items`) are read-only and safe from any thread; `rank` runs the network
+/// and must only be called from one thread at a time (the `PredictionBatcher`'s worker).
+public final class ServingModel: @unchecked Sendable {
+    /// What `GET /v1/model` reports.
+    public let card: ModelCard
+    /// Most recent history items the network sees; longer histories are cut to their tail.
+    public let maxLength: Int
+    /// Items + 1 (id 0 is padding).
+    public let vocabulary: Int
+    /// Original item id and title per internal id (index id - 1).
+    public let originals: [String]
+    public let titles: [String]
+    /// Internal ids by original id.
+    private let idByOriginal: [String: Int32]
+    /// Internal ids, most popular first (the answer to an empty history).
+    private let popularOrder: [Int32]
+    private let popularityCounts: [Float]
+    private let network: any NextItemScorer
+    private var historyBuffer: [Int32] = []
+    private var scoreBuffer: [Float] = []
+
+    /// Loads the best checkpoint of the run directory at `runPath`.
+    public init(run runPath: String, weights: ModelLoader.Weights = .best) throws {
+        let (network, dataset, configuration) = try ModelLoader.load(run: runPath, weights: weights)
+        let run = RunDirectory(path: runPath)
+        let checkpoint = weights == .best && FileManager.default.fileExists(atPath: run.bestPath) ? run.bestPath : run.modelPath
+        let summary = try? RunSummary(run: runPath)
+        let modified = (try? FileManager.default.attributesOfItem(atPath: checkpoint)[.modificationDate] as? Date) ?? Date()
+        let (originals, titles) = try dataset.itemTable()
+        var counts = [Float](repeating: 0, count: dataset.itemCount + 1)
+        for item in dataset.items { counts[Int(item)] += 1 }
+        self.network = network
+        self.maxLength = configuration.training.maxLength
+        self.vocabulary = network.vocabulary
+        self.originals = originals
+        self.titles = titles
+        var idByOriginal: [String: Int32] = [:]
+        idByOriginal.reserveCapacity(originals.count)
+        for (index, original) in originals.enumerated() { idByOriginal[original] = Int32(index + 1) }
+        self.idByOriginal = idByOriginal
+        popularityCounts = counts
+        popularOrder = (1..<counts.count).sorted { counts[$0] > counts[$1] || (counts[$0] == counts[$1] && $0 < $1) }.map { Int32($0) }
+        card = ModelCard(
+            id: "\(configuration.model)-\(Int(modified.timeIntervalSince1970))",
+            kind: configuration.model,
+            run: runPath,
+            checkpoint: checkpoint,
+            checkpointModified: ISO8601DateFormatter().string(from: modified),
+            loadedAt: ISO8601DateFormatter().string(from: Date()),
+            settings: summary?.modelSettings ?? "",
+            training: summary?.trainingSettings ?? "",
+            trainedEpochs: summary?.epochs ?? 0,
+            bestEpoch: summary?.bestEpoch ?? 0,
+            trainingSeconds: summary?.trainingSeconds ?? 0,
+            validation: summary?.bestValidation,
+            dataset: .init(path: configuration.dataset.path, users: configuration.dataset.users,
+                           items: configuration.dataset.items, events: configuration.dataset.events),
+            maxLength: configuration.training.maxLength,
+            created: configuration.created
+        )
+    }
+
+    /// Internal ids of the known items of `history` (original ids, oldest first), and the unknown ones.
+    public func resolve(_ history: [String]) -> (ids: [Int32], unknown: [String]) {
+        var ids: [Int32] = [], unknown: [String] = []
+        ids.reserveCapacity(history.count)
+        for original in history {
+            if let id = idByOriginal[original] { ids.append(id) } else { unknown.append(original) }
+        }
+        return (ids, unknown)
+    }
+
+    /// Items whose original id or title contains `text` (case-insensitive), most popular first.
+    public func search(_ text: String, limit: Int) -> [RecommendedItem] {
+        let needle = text.lowercased()
+        var found: [RecommendedItem] = []
+        for id in popularOrder where found.count < limit {
+            let index = Int(id) - 1
+            if needle.isEmpty || titles[index].lowercased().contains(needle) || originals[index].lowercased().contains(needle) {
+                found.append(RecommendedItem(item: originals[index], title: titles[index].isEmpty ? nil : titles[index],
+                                             score: Double(popularityCounts[Int(id)])))
+            }
+        }
+        return found
+    }
+
+    /// The top items for each query, scoring all non-empty histories in one forward pass.
+    /// Not reentrant: call from one thread at a time.
+    public func rank(_ queries: [PredictionQuery]) -> [[RecommendedItem]] {
+        var answers = [[RecommendedItem]](repeating: [], count: queries.count)
+        let neural = queries.indices.filter { !queries[$0].ids.isEmpty }
+        for index in queries.indices where queries[index].ids.isEmpty {
+            answers[index] = popular(k: queries[index].k, excluding: [])
+        }
+        guard !neural.isEmpty else { return answers }
+        let steps = min(maxLength, neural.map { queries[$0].ids.count }.max()!)
+        let rows = neural.count
+        if historyBuffer.count < rows * steps { historyBuffer = [Int32](repeating: 0, count: rows * steps) }
+        if scoreBuffer.count < rows * vocabulary { scoreBuffer = [Float](repeating: 0, count: rows * vocabulary) }
+        for (row, index) in neural.enumerated() {
+            let window = queries[index].ids.suffix(steps)
+            let start = row * steps
+            for t in 0..<(steps - window.count) { historyBuffer[start + t] = 0 }
+            for (offset, id) in window.enumerated() { historyBuffer[start + steps - window.count + offset] = id }
+        }
+        historyBuffer.withUnsafeBufferPointer { histories in
+            scoreBuffer.withUnsafeMutableBufferPointer { scores in
+                network.score(histories: histories.baseAddress!, rows: rows, steps: steps, scores: scores.baseAddress!)
+            }
+        }
+        for (row, index) in neural.enumerated() {
+            let query = queries[index]
+            let base = row * vocabulary
+            scoreBuffer[base] = -.infinity
+            if query.excludeSeen { for id in query.ids { scoreBuffer[base + Int(id)] = -.infinity } }
+            let top = TopK.select(scoreBuffer, range: base..<(base + vocabulary), k: min(query.k, vocabulary - 1))
+            answers[index] = top.map { id in
+                RecommendedItem(item: originals[id - 1], title: titles[id - 1].isEmpty ? nil : titles[id - 1],
+                                score: Double(scoreBuffer[base + id]))
+            }
+        }
+        return answers
+    }
+
+    /// The `k` most popular items, leaving out `excluding`; scores are event counts.
+    public func popular(k: Int, excluding: Set<Int32>) -> [RecommendedItem] {
+        var items: [RecommendedItem] = []
+        for id in popularOrder where items.count < k && !excluding.contains(id) {
+            let index = Int(id) - 1
+            items.append(RecommendedItem(item: originals[index], title: titles[index].isEmpty ? nil : titles[index],
+                                         score: Double(popularityCounts[Int(id)])))
+        }
+        return items
+    }
+}
+
+/// One history to rank for: internal ids (oldest first), how many items, whether to drop seen ones.
+public struct PredictionQuery: Sendable {
+    public var ids: [Int32]
+    public var k: Int
+    public var excludeSeen: Bool
+
+    public init(ids: [Int32], k: Int, excludeSeen: Bool) {
+        self.ids = ids
+        self.k = k
+        self.excludeSeen = excludeSeen
+    }
+}

@@ -1,0 +1,93 @@
+import ArgumentParser
+import Datasets
+import Engine
+import Foundation
+import Logging
+import Serving
+import Training
+
+/// `trajectory serve`: the prediction service over HTTP.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve a trained run over HTTP: predictions, user histories, a web page and Prometheus metrics.",
+        discussion: """
+        Routes (docs/openapi.yaml has them all):
+          POST /v1/predict                      {"history": ["1193", "661"], "k": 10, "exclude_seen": true}
+          POST /v1/predict/batch                {"requests": [ … up to 256 … ]}
+          POST /v1/users/{id}/events            {"events": [{"item": "1193", "timestamp": 978300760}]}
+          GET  /v1/users/{id}/recommendations?k=10&exclude_seen=true
+          GET  /v1/model, /v1/items?q=matrix, /v1/stats
+          POST /admin/reload                    (also: SIGHUP, or a new best checkpoint in RUN)
+          GET  /  /healthz  /readyz  /metrics  /openapi.yaml   (no key needed)
+
+        /v1 and /admin need `Authorization: Bearer <key>`; make keys with `trajectory keys create`.
+        Histories longer than the model's max length are cut to their most recent items.
+        Concurrent predictions are coalesced into one forward pass (--max-batch, --max-wait-ms).
+        SIGTERM or Ctrl-C finish the requests in flight, then stop.
+
+        Examples:
+          trajectory keys create --run runs/sasrec --name web
+          trajectory serve runs/sasrec --port 8080
+          trajectory serve runs/sasrec --db postgres://trajectory:secret@db:5432/trajectory --host 0.0.0.0
+          trajectory serve runs/sasrec --no-auth          # loopback only
+        """
+    )
+
+    @Argument(help: "The run directory to serve (its best checkpoint).")
+    var run: String
+
+    @Option(help: "Address to bind. Use 0.0.0.0 to accept connections from other machines.")
+    var host = "127.0.0.1"
+
+    @Option(help: "Port to listen on (0: any free port).")
+    var port = 8080
+
+    @Option(help: "History store: an SQLite file path or a postgres://user:password@host:port/database URL. Default: RUN/history.sqlite.")
+    var db: String?
+
+    @Flag(help: "Serve /v1 and /admin without API keys (refused unless --host is loopback).")
+    var noAuth = false
+
+    @Option(help: "Most predictions coalesced into one forward pass.")
+    var maxBatch = 64
+
+    @Option(help: "Longest a prediction waits for its batch to fill, in milliseconds (only under load).")
+    var maxWaitMs = 2.0
+
+    @Option(help: "Seconds between checks of RUN for a new best checkpoint (0: never; SIGHUP and /admin/reload still work).")
+    var watchSeconds = 2.0
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error or critical.")
+    var logLevel = "info"
+
+    @Option(help: "Threads for the model's forward pass (default: all cores).")
+    var threads: Int?
+
+    func run() async throws {
+        guard let level = Logger.Level(rawValue: logLevel) else { throw ValidationError("--log-level: unknown level '\(logLevel)'") }
+        var configuration = ServerConfiguration(run: run)
+        configuration.host = host
+        configuration.port = port
+        configuration.database = db
+        configuration.requireKeys = !noAuth
+        configuration.maxBatch = maxBatch
+        configuration.maxWait = .microseconds(Int64(maxWaitMs * 1000))
+        configuration.watchInterval = watchSeconds > 0 ? .milliseconds(Int64(watchSeconds * 1000)) : nil
+        configuration.logLevel = level
+        if let threads { BLAS.setThreads(threads) }
+        var logger = Logger(label: "trajectory.serve")
+        logger.logLevel = level
+        do {
+            try await TrajectoryServer.run(configuration, logger: logger)
+        } catch let error as ServingError {
+            printError("error: \(error)")
+            throw ExitCode(ExitStatus.usage)
+        } catch let error as TrainingError {
+            printError("error: \(error)")
+            throw ExitCode(ExitStatus.dataError)
+        } catch let error as DatasetError {
+            printError("error: \(error)")
+            throw ExitCode(exitStatus(for: error))
+        }
+    }
+}

@@ -1,0 +1,9 @@
+import TrajectoryCLI
+
+/// The `trajectory` executable: parses the command line and runs the (possibly async) subcommand.
+@main
+enum Entry {
+    static func main() async {
+        await TrajectoryCommand.main()
+    }
+}

@@ -1,3 +1,0 @@
-import TrajectoryCLI
-
-TrajectoryCommand.main()

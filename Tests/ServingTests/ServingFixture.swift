@@ -1,0 +1,80 @@
+import Datasets
+import Foundation
+import Models
+import Serving
+import Training
+
+/// A small trained run to serve: a generated dataset with titles ("Item N"), a tiny SASRec
+/// trained for two epochs, and an SQLite history store holding one API key.
+struct ServingFixture {
+    let directory: String
+    let run: String
+    let database: String
+    /// An active API key.
+    let key: String
+    /// Original ids of a few items the model knows.
+    let knownItems: [String]
+
+    static func make(model: String = "sasrec") async throws -> ServingFixture {
+        let directory = NSTemporaryDirectory() + "serving-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var parameters = SyntheticGenerator.Parameters()
+        parameters.users = 200
+        parameters.items = 40
+        parameters.medianLength = 20
+        parameters.minLength = 8
+        parameters.maxLength = 40
+        let histories = SyntheticGenerator(parameters: parameters).generate()
+        let titles = (0...parameters.items).map { "\($0)::Item \($0) (2000)::Drama" }.joined(separator: "\n")
+        try titles.write(toFile: directory + "/movies.dat", atomically: true, encoding: .utf8)
+        var preparer = Preparer()
+        preparer.force = true
+        preparer.itemMeta = directory + "/movies.dat"
+        _ = try preparer.write(SyntheticGenerator.eventLog(histories), output: directory + "/data")
+        let dataset = try Dataset(directory: directory + "/data")
+
+        var options = TrainingOptions()
+        options.epochs = 2
+        options.batchSize = 32
+        options.maxLength = 16
+        options.learningRate = 1e-2
+        var configuration = RunConfiguration(model: model, training: options, dataset: dataset)
+        switch model {
+        case "lstm":
+            configuration.lstm = .init(vocabulary: dataset.itemCount + 1, embeddingSize: 8, hiddenSize: 16, layers: 2)
+        default:
+            configuration.sasrec = .init(vocabulary: dataset.itemCount + 1, maxLength: 16, hiddenSize: 16, blocks: 1)
+        }
+        let run = RunDirectory(path: directory + "/run")
+        try run.create()
+        try run.writeConfiguration(configuration)
+        let network = try ModelLoader.makeModel(configuration, seed: 3).model
+        try Self.train(network, dataset: dataset, options: options, run: run)
+
+        let database = directory + "/history.sqlite"
+        let store = try SQLiteStore(path: database)
+        let (key, record) = APIKeys.make(name: "tests")
+        try await store.insertKey(record)
+        try await store.close()
+        let known = Array(try dataset.itemTable().originals.prefix(5))
+        return ServingFixture(directory: directory, run: run.path, database: database, key: key, knownItems: known)
+    }
+
+    private static func train<Model: TrainableModel>(_ model: Model, dataset: Dataset, options: TrainingOptions, run: RunDirectory) throws {
+        _ = try Trainer(model: model, dataset: dataset, split: DatasetSplit.leaveOneOut(dataset), options: options, run: run).train()
+    }
+
+    /// A server configuration for this fixture (keys required, no checkpoint polling).
+    func configuration(requireKeys: Bool = true) -> ServerConfiguration {
+        var configuration = ServerConfiguration(run: run)
+        configuration.database = database
+        configuration.requireKeys = requireKeys
+        configuration.watchInterval = nil
+        configuration.port = 0
+        return configuration
+    }
+
+    func remove() {
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+}
