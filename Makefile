@@ -2,7 +2,7 @@
 # Both install what they need (Debian packages) on a fresh machine with Swift.
 
 SWIFT      ?= swift
-APT_PKGS   := zlib1g-dev libopenblas-dev
+APT_PKGS   := zlib1g-dev libopenblas-dev libsqlite3-dev
 RELEASE    := .build/release/trajectory
 SHARED     ?= $(abspath ../shared)
 DEMO_DIR   := demo-output
@@ -26,10 +26,10 @@ build: setup
 release: setup
 	$(SWIFT) build -c release --product trajectory
 
-## test: build and run every test (Swift Testing)
+## test: build and run every test (Swift Testing); starts a local PostgreSQL for the store tests
 test: setup
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	TRAJECTORY_POSTGRES_URL="$${TRAJECTORY_POSTGRES_URL:-$$(bash scripts/postgres.sh || echo)}" $(SWIFT) test --skip-build
 
 ## demo: synth -> raw MovieLens-format log -> prepare (5-core) -> info -> train the seed LSTM
 ##       -> evaluate (vs the Markov baseline) -> predict; a few minutes on 2 cores

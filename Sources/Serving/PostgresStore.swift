@@ -10,8 +10,13 @@ public final class PostgresStore: HistoryStore {
     private let logger: Logger
 
     /// Connects to `url` (`postgres://user:password@host:port/database`; TLS is not used) and
-    /// creates the tables when missing.
-    public init(url: String, logger: Logger = Logger(label: "trajectory.postgres")) async throws {
+    /// creates the tables when missing; gives up after `connectTimeout`.
+    public init(url: String, connectTimeout: Duration = .seconds(10), logger: Logger? = nil) async throws {
+        let logger = logger ?? {
+            var logger = Logger(label: "trajectory.postgres")
+            logger.logLevel = .warning  // the pool's retries are noise; failures surface as errors
+            return logger
+        }()
         guard let components = URLComponents(string: url), let host = components.host, !host.isEmpty else {
             throw ServingError.store("--db \(url): not a postgres://user:password@host:port/database URL")
         }
@@ -25,6 +30,28 @@ public final class PostgresStore: HistoryStore {
         let client = client
         runner = Task { await client.run() }
         do {
+            try await Self.withDeadline(connectTimeout) { try await Self.createTables(client, logger: logger) }
+        } catch {
+            runner.cancel()
+            throw ServingError.store("\(Self.redacted(url)): \(error is CancellationError ? "no answer within \(connectTimeout)" : String(reflecting: error))")
+        }
+    }
+
+    /// Runs `body`, cancelling it (CancellationError) when it takes longer than `limit`.
+    static func withDeadline<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await body() }
+            group.addTask {
+                try await Task.sleep(for: limit)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let value = first else { throw CancellationError() }
+            return value
+        }
+    }
+
+    private static func createTables(_ client: PostgresClient, logger: Logger) async throws {
             try await client.query("""
                 CREATE TABLE IF NOT EXISTS trajectory_events (
                     id BIGSERIAL PRIMARY KEY,
@@ -43,10 +70,6 @@ public final class PostgresStore: HistoryStore {
                     revoked BIGINT
                 )
                 """, logger: logger)
-        } catch {
-            runner.cancel()
-            throw ServingError.store("\(Self.redacted(url)): \(String(reflecting: error))")
-        }
     }
 
     /// The URL without its password, for messages.
@@ -60,17 +83,19 @@ public final class PostgresStore: HistoryStore {
         let users = [String](repeating: user, count: events.count)
         let items = events.map(\.item)
         let times = events.map(\.timestamp)
-        // One statement: the events land together or not at all.
-        let rows = try await client.query("""
-            WITH inserted AS (
+        let logger = logger
+        // One transaction holding the user's advisory lock: a call's events land together, in
+        // order, with consecutive ids, even when several replicas write for the same user.
+        return try await client.withTransaction(logger: logger) { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(hashtext(\(user)))", logger: logger)
+            try await connection.query("""
                 INSERT INTO trajectory_events (user_id, item, ts)
                 SELECT * FROM unnest(\(users)::text[], \(items)::text[], \(times)::bigint[])
-                RETURNING 1
-            )
-            SELECT (SELECT COUNT(*) FROM trajectory_events WHERE user_id = \(user)) + (SELECT COUNT(*) FROM inserted)
-            """, logger: logger)
-        for try await count in rows.decode(Int64.self) { return Int(count) }
-        return 0
+                """, logger: logger)
+            let rows = try await connection.query("SELECT COUNT(*) FROM trajectory_events WHERE user_id = \(user)", logger: logger)
+            for try await count in rows.decode(Int64.self) { return Int(count) }
+            return 0
+        }
     }
 
     public func recentItems(user: String, limit: Int) async throws -> (items: [String], total: Int) {

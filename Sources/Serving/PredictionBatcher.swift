@@ -29,6 +29,8 @@ public final class PredictionBatcher: @unchecked Sendable {
     private let condition = NSCondition()
     private var queue: [Pending] = []
     private var stopped = false
+    /// While true the worker leaves the queue alone (tests use it to build a known backlog).
+    private var held = false
     private var thread: Thread?
     private let onBatch: @Sendable (BatchReport) -> Void
 
@@ -67,6 +69,21 @@ public final class PredictionBatcher: @unchecked Sendable {
         return queue.count
     }
 
+    /// Keeps the worker from taking requests until `release()`.
+    func hold() {
+        condition.lock()
+        held = true
+        condition.unlock()
+    }
+
+    /// Lets the worker take requests again.
+    func release() {
+        condition.lock()
+        held = false
+        condition.broadcast()
+        condition.unlock()
+    }
+
     /// Finishes the queued requests, then ends the worker thread.
     public func stop() {
         condition.lock()
@@ -80,7 +97,7 @@ public final class PredictionBatcher: @unchecked Sendable {
         let waitNanoseconds = UInt64(maxWait.components.seconds) * 1_000_000_000 + UInt64(maxWait.components.attoseconds / 1_000_000_000)
         while true {
             condition.lock()
-            while queue.isEmpty && !stopped { condition.wait() }
+            while (queue.isEmpty || held) && !stopped { condition.wait() }
             if queue.isEmpty && stopped {
                 condition.unlock()
                 return
