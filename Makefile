@@ -3,15 +3,23 @@
 
 SWIFT      ?= swift
 APT_PKGS   := zlib1g-dev libopenblas-dev libsqlite3-dev
+TEST_APT_PKGS := postgresql chromium
 RELEASE    := .build/release/trajectory
 SHARED     ?= $(abspath ../shared)
 DEMO_DIR   := demo-output
 
-.PHONY: setup build release test demo check-data bench bench-etl bench-lstm bench-sasrec bench-large bench-beauty clean
+.PHONY: setup setup-test apt-install build release test demo check-data bench bench-serve bench-etl bench-lstm bench-sasrec bench-large bench-beauty clean
 
-## setup: install missing Debian packages (zlib headers, OpenBLAS)
+## setup: install missing Debian packages (zlib, OpenBLAS, SQLite headers)
 setup:
-	@missing=""; for p in $(APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	@$(MAKE) --no-print-directory apt-install PKGS="$(APT_PKGS)"
+
+## setup-test: also what the tests drive: PostgreSQL (scripts/postgres.sh starts it), Chromium
+setup-test: setup
+	@$(MAKE) --no-print-directory apt-install PKGS="$(TEST_APT_PKGS)"
+
+apt-install:
+	@missing=""; for p in $(PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
@@ -27,7 +35,7 @@ release: setup
 	$(SWIFT) build -c release --product trajectory
 
 ## test: build and run every test (Swift Testing); starts a local PostgreSQL for the store tests
-test: setup
+test: setup-test
 	$(SWIFT) build --build-tests
 	TRAJECTORY_POSTGRES_URL="$${TRAJECTORY_POSTGRES_URL:-$$(bash scripts/postgres.sh || echo)}" $(SWIFT) test --skip-build
 
@@ -51,6 +59,10 @@ check-data: setup
 
 ## bench: every benchmark
 bench: bench-etl bench-lstm bench-sasrec
+
+## bench-serve: wrk against `trajectory serve` (SASRec on ML-1M) at 1, 16 and 64 connections, hot reload mid-run
+bench-serve: release
+	bash bench/serve.sh
 
 ## bench-lstm: the seed LSTM vs the PyTorch peer on ML-1M (epoch time, evaluation, latency, memory)
 bench-lstm: release

@@ -51,7 +51,10 @@ import Testing
             }
             try await client.execute(uri: "/openapi.yaml", method: .get) { response in
                 #expect(response.status == .ok)
-                #expect(String(buffer: response.body).hasPrefix("openapi: 3"))
+                let docs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../docs/openapi.yaml")
+                let file = try String(contentsOf: docs, encoding: .utf8)
+                #expect(String(buffer: response.body).trimmingCharacters(in: .newlines) == file.trimmingCharacters(in: .newlines),
+                        "docs/openapi.yaml changed: run scripts/embed_openapi.sh")
             }
             try await client.execute(uri: "/metrics", method: .get) { response in
                 #expect(response.status == .ok)

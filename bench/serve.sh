@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Serving benchmark: wrk on loopback against `trajectory serve` (a SASRec run on ML-1M),
+# POST /v1/predict with histories of 50 real ML-1M items, k = 10, API key on, at 1, 16 and 64
+# connections; in the middle of the 64-connection run the model is hot-reloaded
+# (POST /admin/reload). Results: bench/serve-results.md.
+# RUN=dir reuses a trained run (default bench/out/run-ml1m-sasrec, trained for EPOCHS if missing).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=.build/release/trajectory
+DATA=${DATA:-../shared/data/ml-1m/ml-1m.txt}
+OUT=bench/out
+RUN=${RUN:-$OUT/run-ml1m-sasrec}
+DURATION=${DURATION:-15}
+EPOCHS=${EPOCHS:-10}
+mkdir -p "$OUT"
+[ -f "$DATA" ] || { echo "skipped: $DATA not found (the real data set lives in ../shared/data)"; exit 0; }
+command -v wrk >/dev/null || { SUDO=$( [ "$(id -u)" = 0 ] || echo sudo ); $SUDO apt-get update -qq; $SUDO apt-get install -y -qq wrk; }
+
+if [ ! -f "$RUN/config.json" ]; then
+  $BIN prepare "$DATA" --out "$OUT/ml1m" --force > /dev/null
+  $BIN train "$OUT/ml1m" --model sasrec --out "$RUN" --epochs "$EPOCHS" --filter-seen --force
+fi
+
+WORK=$(mktemp -d)
+SERVER=""
+trap '[ -n "$SERVER" ] && kill $SERVER 2>/dev/null; rm -rf "$WORK"' EXIT
+export KEY BODIES=$WORK/bodies.jsonl
+KEY=$($BIN keys create --db "$WORK/history.sqlite" --name bench --quiet)
+python3 bench/serve_bodies.py "$DATA" 500 50 > "$BODIES"
+PORT=${PORT:-18181}
+$BIN serve "$RUN" --db "$WORK/history.sqlite" --port "$PORT" --watch-seconds 0 --log-level warning &
+SERVER=$!
+for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/healthz" > /dev/null && break; sleep 0.1; done
+URL=http://127.0.0.1:$PORT/v1/predict
+wrk -t1 -c4 -d3s -s bench/serve.lua "$URL" > /dev/null   # warm-up
+
+RESULTS=$OUT/serve.jsonl
+: > "$RESULTS"
+for C in 1 16 64; do
+  RELOAD=""
+  if [ "$C" = 64 ]; then
+    ( sleep $((DURATION / 2)); curl -s -XPOST -H "Authorization: Bearer $KEY" "http://127.0.0.1:$PORT/admin/reload" > "$WORK/reload.json" ) &
+    RELOAD=$!
+  fi
+  wrk -t1 -c"$C" -d"${DURATION}s" --latency --timeout 5s -s bench/serve.lua "$URL" > "$WORK/wrk-$C.txt"
+  [ -n "$RELOAD" ] && wait "$RELOAD"
+  python3 bench/serve_report.py parse "$WORK/wrk-$C.txt" "$C" "${RELOAD:+$WORK/reload.json}" | tee -a "$RESULTS"
+done
+curl -s "http://127.0.0.1:$PORT/metrics" | grep -E '^trajectory_batch_size_(sum|count)|^trajectory_model_reloads_total' > "$WORK/metrics.txt" || true
+python3 bench/serve_report.py report "$RESULTS" "$WORK/metrics.txt" "$(nproc)" > bench/serve-results.md
+cat bench/serve-results.md
