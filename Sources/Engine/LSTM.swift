@@ -263,5 +263,6 @@ func store(_ v: SIMD8<Float>, _ pointer: UnsafeMutablePointer<Float>) {
 @inline(__always)
 func parallelRows(_ rows: Int, work: Int, _ body: (Range<Int>) -> Void) {
     if work < 32_768 || rows < 2 { body(0..<rows); return }
-    parallelStripes(rows, body)
+    // As many stripes as the process gave BLAS: a server that keeps cores for HTTP sets 1.
+    parallelStripes(rows, stripes: min(availableCores(), BLAS.processThreads), body)
 }

@@ -16,9 +16,16 @@ public enum APIKeys {
         return (key, APIKeyRecord(id: id, name: name, hash: hash(key), created: now))
     }
 
-    /// Lowercase hex SHA-256.
+    /// Lowercase hex SHA-256 (runs on every authenticated request: no Foundation formatting).
     public static func hash(_ key: String) -> String {
-        SHA256.hash(data: Data(key.utf8)).map { String(format: "%02x", $0) }.joined()
+        let digits = Array("0123456789abcdef".utf8)
+        var hex: [UInt8] = []
+        hex.reserveCapacity(64)
+        for byte in SHA256.hash(data: Array(key.utf8)) {
+            hex.append(digits[Int(byte >> 4)])
+            hex.append(digits[Int(byte & 15)])
+        }
+        return String(decoding: hex, as: UTF8.self)
     }
 
     /// Compares two equal-length strings in time independent of where they differ.

@@ -38,7 +38,7 @@ public struct PredictRequest: Codable, Sendable {
 }
 
 /// `POST /v1/predict` answer.
-public struct PredictResponse: Codable, Sendable, ResponseEncodable {
+public struct PredictResponse: Codable, Sendable {
     public var items: [RecommendedItem]
     /// The model that answered (`GET /v1/model`'s id).
     public var model: String
@@ -62,7 +62,7 @@ public struct BatchPredictRequest: Codable, Sendable {
 }
 
 /// `POST /v1/predict/batch` answer.
-public struct BatchPredictResponse: Codable, Sendable, ResponseEncodable {
+public struct BatchPredictResponse: Codable, Sendable {
     public var results: [PredictResponse]
 }
 
@@ -112,7 +112,7 @@ public struct UserEventsResponse: Codable, Sendable, ResponseEncodable {
 }
 
 /// `GET /v1/users/{id}/recommendations` answer.
-public struct UserRecommendationsResponse: Codable, Sendable, ResponseEncodable {
+public struct UserRecommendationsResponse: Codable, Sendable {
     public var user: String
     public var historyLength: Int
     public var prediction: PredictResponse

@@ -4,7 +4,9 @@ import Foundation
 ///
 /// Requests queue up while the worker thread is busy; when it is free it takes up to `maxBatch`
 /// of them and ranks them together. A lone request is never held back: the worker only waits
-/// (up to `maxWait`) for a batch to fill when the previous batch had company, i.e. under load.
+/// (up to `maxWait`, default 0) for a batch to fill when the previous batch had company, i.e.
+/// under load. On CPU the wait only adds latency (ML-1M SASRec, 16 connections: 10.5k/s without,
+/// 7.9k/s with 0.5 ms), so it is off unless asked for.
 /// The network runs on this one dedicated thread, never on Swift's cooperative pool, so a long
 /// forward pass cannot starve the HTTP event loops.
 public final class PredictionBatcher: @unchecked Sendable {
@@ -38,7 +40,7 @@ public final class PredictionBatcher: @unchecked Sendable {
     ///   - maxBatch: most requests in one forward pass.
     ///   - maxWait: longest a request waits for a batch to fill, under load.
     ///   - onBatch: called on the worker thread after each batch (metrics).
-    public init(maxBatch: Int = 64, maxWait: Duration = .milliseconds(2), onBatch: @escaping @Sendable (BatchReport) -> Void = { _ in }) {
+    public init(maxBatch: Int = 64, maxWait: Duration = .zero, onBatch: @escaping @Sendable (BatchReport) -> Void = { _ in }) {
         precondition(maxBatch >= 1)
         self.maxBatch = maxBatch
         self.maxWait = maxWait

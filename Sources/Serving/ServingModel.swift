@@ -101,7 +101,9 @@ public final class ServingModel: @unchecked Sendable {
             answers[index] = popular(k: queries[index].k, excluding: [])
         }
         guard !neural.isEmpty else { return answers }
-        let steps = min(maxLength, neural.map { queries[$0].ids.count }.max()!)
+        // Always the full window: the models skip padding, and one shape keeps their scoring
+        // workspaces allocated once instead of per batch.
+        let steps = maxLength
         let rows = neural.count
         if historyBuffer.count < rows * steps { historyBuffer = [Int32](repeating: 0, count: rows * steps) }
         if scoreBuffer.count < rows * vocabulary { scoreBuffer = [Float](repeating: 0, count: rows * vocabulary) }

@@ -14,7 +14,9 @@ public struct ServerConfiguration: Sendable {
     /// Require API keys on /v1 and /admin (only loopback servers may turn this off).
     public var requireKeys = true
     public var maxBatch = 64
-    public var maxWait: Duration = .milliseconds(2)
+    /// Longest a request waits for its batch to fill (under load only); 0: requests that arrive
+    /// during a forward pass simply join the next one, which measured best on CPU (bench/serve-results.md).
+    public var maxWait: Duration = .zero
     /// How often the run directory is checked for a new best checkpoint; nil: never.
     public var watchInterval: Duration? = .seconds(2)
     public var logLevel: Logger.Level = .info

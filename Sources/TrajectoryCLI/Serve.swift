@@ -22,7 +22,8 @@ struct Serve: AsyncParsableCommand {
 
         /v1 and /admin need `Authorization: Bearer <key>`; make keys with `trajectory keys create`.
         Histories longer than the model's max length are cut to their most recent items.
-        Concurrent predictions are coalesced into one forward pass (--max-batch, --max-wait-ms).
+        Concurrent predictions are coalesced into one forward pass (--max-batch, --max-wait-ms):
+        those that arrive while a pass runs share the next one.
         SIGTERM or Ctrl-C finish the requests in flight, then stop.
 
         Examples:
@@ -51,8 +52,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Most predictions coalesced into one forward pass.")
     var maxBatch = 64
 
-    @Option(help: "Longest a prediction waits for its batch to fill, in milliseconds (only under load).")
-    var maxWaitMs = 2.0
+    @Option(help: ArgumentHelp("Longest a prediction waits for its batch to fill, in milliseconds (only under load).",
+                               discussion: "0 (default): predictions that arrive during a forward pass join the next one, which measured fastest on CPU; a wait pays off only where a pass has a large fixed cost."))
+    var maxWaitMs = 0.0
 
     @Option(help: "Seconds between checks of RUN for a new best checkpoint (0: never; SIGHUP and /admin/reload still work).")
     var watchSeconds = 2.0
@@ -60,7 +62,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error or critical.")
     var logLevel = "info"
 
-    @Option(help: "Threads for the model's forward pass (default: all cores).")
+    @Option(help: "Threads for the model's forward pass (default: half the cores; the rest serve HTTP).")
     var threads: Int?
 
     func run() async throws {
@@ -74,7 +76,7 @@ struct Serve: AsyncParsableCommand {
         configuration.maxWait = .microseconds(Int64(maxWaitMs * 1000))
         configuration.watchInterval = watchSeconds > 0 ? .milliseconds(Int64(watchSeconds * 1000)) : nil
         configuration.logLevel = level
-        if let threads { BLAS.setThreads(threads) }
+        BLAS.setThreads(threads ?? max(1, ProcessInfo.processInfo.activeProcessorCount / 2))
         var logger = Logger(label: "trajectory.serve")
         logger.logLevel = level
         do {
