@@ -8,7 +8,7 @@ RELEASE    := .build/release/trajectory
 SHARED     ?= $(abspath ../shared)
 DEMO_DIR   := demo-output
 
-.PHONY: setup setup-test apt-install build release test demo check-data bench bench-serve bench-etl bench-lstm bench-sasrec bench-large bench-beauty clean
+.PHONY: setup setup-test apt-install build release test demo check-data check-api bench bench-serve bench-etl bench-lstm bench-sasrec bench-large bench-beauty clean
 
 ## setup: install missing Debian packages (zlib, OpenBLAS, SQLite headers)
 setup:
@@ -59,6 +59,10 @@ check-data: setup
 
 ## bench: every benchmark
 bench: bench-etl bench-lstm bench-sasrec
+
+## check-api: schemathesis against a live server, driven by docs/openapi.yaml
+check-api: release
+	bash scripts/check-api.sh
 
 ## bench-serve: wrk against `trajectory serve` (SASRec on ML-1M) at 1, 16 and 64 connections, hot reload mid-run
 bench-serve: release

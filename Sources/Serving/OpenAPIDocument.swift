@@ -92,8 +92,8 @@ paths:
                     type: object
                     required: [item]
                     properties:
-                      item: { $ref: "#/components/schemas/ItemId" }
-                      timestamp: { type: integer, format: int64, description: "Unix seconds; the server's clock when absent." }
+                      item: { $ref: "#/components/schemas/StoredItemId" }
+                      timestamp: { type: integer, format: int64, nullable: true, description: "Unix seconds; the server's clock when absent or null." }
       responses:
         "200":
           description: Stored.
@@ -246,7 +246,7 @@ paths:
           description: OpenAPI 3 YAML.
           content:
             application/yaml:
-              schema: { type: string }
+              schema: { type: object }
   /:
     get:
       summary: Web page (model card, live stats, playground)
@@ -272,7 +272,12 @@ components:
       schema: { type: string, minLength: 1, maxLength: 256 }
   schemas:
     ItemId:
-      description: An original item id; integers are accepted and read as their decimal text.
+      description: An original item id; integers are accepted and read as their decimal text. Ids the model does not know are skipped and reported.
+      oneOf:
+        - { type: string }
+        - { type: integer, format: int64 }
+    StoredItemId:
+      description: An original item id to store (at most 256 characters); integers are read as their decimal text.
       oneOf:
         - { type: string, minLength: 1, maxLength: 256 }
         - { type: integer, format: int64 }
@@ -284,8 +289,8 @@ components:
           type: array
           description: Original item ids, oldest first (empty → most popular items).
           items: { $ref: "#/components/schemas/ItemId" }
-        k: { type: integer, minimum: 1, maximum: 1000, default: 10 }
-        exclude_seen: { type: boolean, default: false, description: Leave out items already in the history. }
+        k: { type: integer, minimum: 1, maximum: 1000, default: 10, nullable: true, description: "null means the default." }
+        exclude_seen: { type: boolean, default: false, nullable: true, description: Leave out items already in the history (null means false). }
     Item:
       type: object
       required: [item, score]
@@ -348,6 +353,11 @@ components:
   responses:
     BadRequest:
       description: Malformed JSON, a wrong type or a value out of range; the message names it.
+      content:
+        application/json:
+          schema: { $ref: "#/components/schemas/Error" }
+    MethodNotAllowed:
+      description: The path exists but not with this method; the Allow header lists the methods.
       content:
         application/json:
           schema: { $ref: "#/components/schemas/Error" }

@@ -83,8 +83,9 @@ public final class PredictionService: Sendable {
             throw HTTPError(.badRequest, message: "events must hold 1 to \(Self.maxEventsPerCall) events, got \(request.events.count)")
         }
         let now = Int64(Date().timeIntervalSince1970)
-        for (index, event) in request.events.enumerated() where event.item.isEmpty || event.item.utf8.count > 256 {
-            throw HTTPError(.badRequest, message: "events[\(index)].item must be 1 to 256 bytes")
+        // Lengths in Unicode scalars, as JSON Schema's maxLength counts them.
+        for (index, event) in request.events.enumerated() where event.item.isEmpty || event.item.unicodeScalars.count > 256 {
+            throw HTTPError(.badRequest, message: "events[\(index)].item must be 1 to 256 characters")
         }
         let events = request.events.map { StoredEvent(item: $0.item, timestamp: $0.timestamp ?? now) }
         let total = try await store.append(user: user, events: events)
@@ -104,8 +105,8 @@ public final class PredictionService: Sendable {
     }
 
     private static func check(user: String) throws {
-        guard !user.isEmpty, user.utf8.count <= maxUserIdLength else {
-            throw HTTPError(.badRequest, message: "a user id must be 1 to \(maxUserIdLength) bytes")
+        guard !user.isEmpty, user.unicodeScalars.count <= maxUserIdLength else {
+            throw HTTPError(.badRequest, message: "a user id must be 1 to \(maxUserIdLength) characters")
         }
     }
 }

@@ -8,6 +8,7 @@ public enum Routes {
     public static func router(service: PredictionService, keys: APIKeyRing?) -> Router<ServingRequestContext> {
         let router = Router(context: ServingRequestContext.self)
         router.add(middleware: RequestMetricsMiddleware(metrics: service.metrics))
+        router.add(middleware: MethodNotAllowedMiddleware(routes: table))
 
         router.get("/") { _, _ in html(WebPage.html) }
         router.get("/openapi.yaml") { _, _ in
@@ -72,6 +73,14 @@ public enum Routes {
         }
         return router
     }
+
+    /// Every route and its methods (for 405 answers); the handlers below must match it.
+    static let table: [(path: String, methods: [HTTPRequest.Method])] = [
+        ("/", [.get]), ("/openapi.yaml", [.get]), ("/healthz", [.get]), ("/readyz", [.get]), ("/metrics", [.get]),
+        ("/v1/predict", [.post]), ("/v1/predict/batch", [.post]), ("/v1/users/{id}/events", [.post]),
+        ("/v1/users/{id}/recommendations", [.get]), ("/v1/model", [.get]), ("/v1/items", [.get]), ("/v1/stats", [.get]),
+        ("/admin/reload", [.post]),
+    ]
 
     private static func html(_ text: String) -> Response {
         Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: text)))

@@ -64,6 +64,21 @@ import Testing
                 #expect(text.contains("trajectory_process_resident_memory_bytes"))
             }
             try await client.execute(uri: "/nowhere", method: .get) { #expect($0.status == .notFound) }
+            try await client.execute(uri: "/v1/predict", method: .get) { response in
+                #expect(response.status == .methodNotAllowed)
+                #expect(response.headers[.allow] == "POST")
+            }
+            try await client.execute(uri: "/v1/users/someone/events", method: .delete) { #expect($0.status == .methodNotAllowed) }
+            // Every metric the Grafana dashboard queries is exported.
+            let dashboard = try String(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+                .appendingPathComponent("../../docs/grafana-dashboard.json"), encoding: .utf8)
+            let names = Set(dashboard.matches(of: /trajectory_[a-z_]+/).map { String($0.output)
+                .replacing(/_(bucket|sum|count)$/, with: "") })
+            #expect(names.count >= 7)
+            try await client.execute(uri: "/metrics", method: .get) { response in
+                let text = String(buffer: response.body)
+                for name in names { #expect(text.contains("# TYPE \(name) "), "\(name) is not exported") }
+            }
         }
     }
 
