@@ -7,10 +7,11 @@ import UnixSignals
 /// process receives SIGHUP. A failed load keeps the current model serving and is logged.
 public struct ModelWatcher: Service {
     let service: PredictionService
-    let interval: Duration
+    /// How often the checkpoint is checked; nil: only SIGHUP.
+    let interval: Duration?
     let logger: Logger
 
-    public init(service: PredictionService, interval: Duration = .seconds(2), logger: Logger) {
+    public init(service: PredictionService, interval: Duration? = .seconds(2), logger: Logger) {
         self.service = service
         self.interval = interval
         self.logger = logger
@@ -23,14 +24,16 @@ public struct ModelWatcher: Service {
                 group.addTask {
                     for await _ in signals { await reload(because: "SIGHUP") }
                 }
-                group.addTask {
-                    var seen = service.models.checkpointStamp()
-                    while !Task.isCancelled {
-                        try await Task.sleep(for: interval)
-                        let stamp = service.models.checkpointStamp()
-                        if let stamp, stamp != seen {
-                            seen = stamp
-                            await reload(because: "a new checkpoint in \(service.models.runPath)")
+                if let interval {
+                    group.addTask {
+                        var seen = service.models.checkpointStamp()
+                        while !Task.isCancelled {
+                            try await Task.sleep(for: interval)
+                            let stamp = service.models.checkpointStamp()
+                            if let stamp, stamp != seen {
+                                seen = stamp
+                                await reload(because: "a new checkpoint in \(service.models.runPath)")
+                            }
                         }
                     }
                 }

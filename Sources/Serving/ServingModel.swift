@@ -49,7 +49,7 @@ public final class ServingModel: @unchecked Sendable {
         popularityCounts = counts
         popularOrder = (1..<counts.count).sorted { counts[$0] > counts[$1] || (counts[$0] == counts[$1] && $0 < $1) }.map { Int32($0) }
         card = ModelCard(
-            id: "\(configuration.model)-\(Int(modified.timeIntervalSince1970))",
+            id: "\(configuration.model)-\(Int64(modified.timeIntervalSince1970 * 1000))",
             kind: configuration.model,
             run: runPath,
             checkpoint: checkpoint,

@@ -66,10 +66,8 @@ public enum TrajectoryServer {
     /// The Hummingbird application for `parts`, with the checkpoint watcher as a service.
     public static func makeApplication(_ parts: Parts, configuration: ServerConfiguration, logger: Logger,
                                        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
-        var services: [any Service] = []
-        if let interval = configuration.watchInterval {
-            services.append(ModelWatcher(service: parts.service, interval: interval, logger: logger))
-        }
+        // Always watching SIGHUP; polling the run directory only with a watch interval.
+        let services: [any Service] = [ModelWatcher(service: parts.service, interval: configuration.watchInterval, logger: logger)]
         return Application(
             router: parts.router,
             server: .http1(configuration: .init(idleTimeout: .seconds(60))),
