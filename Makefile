@@ -7,6 +7,7 @@ TEST_APT_PKGS := postgresql chromium
 RELEASE    := .build/release/trajectory
 SHARED     ?= $(abspath ../shared)
 DEMO_DIR   := demo-output
+DEMO_PORT  ?= 18088
 
 .PHONY: setup setup-test apt-install build release test demo check-data check-api bench bench-serve bench-etl bench-lstm bench-sasrec bench-large bench-beauty clean
 
@@ -43,7 +44,7 @@ test: setup-test
 	TRAJECTORY_POSTGRES_URL="$${TRAJECTORY_POSTGRES_URL:-$$(bash scripts/postgres.sh || echo)}" $(SWIFT) test --skip-build --filter ServingTests
 
 ## demo: synth -> raw MovieLens-format log -> prepare (5-core) -> info -> train the seed LSTM
-##       -> evaluate (vs the Markov baseline) -> predict; a few minutes on 2 cores
+##       -> evaluate (vs the Markov baseline) -> predict -> serve; a few minutes on 2 cores
 demo: release
 	@mkdir -p $(DEMO_DIR)
 	$(RELEASE) synth --out $(DEMO_DIR)/ratings.dat --format movielens --users 2000 --items 1000 --force
@@ -54,6 +55,11 @@ demo: release
 	$(RELEASE) evaluate $(DEMO_DIR)/dataset --baseline markov
 	$(RELEASE) evaluate $(DEMO_DIR)/dataset --baseline popularity
 	$(RELEASE) predict $(DEMO_DIR)/run --user 1 --k 10 --exclude-seen
+	@echo "--- serve: the same run over HTTP (loopback, no key), one prediction, then SIGTERM"
+	@$(RELEASE) serve $(DEMO_DIR)/run --port $(DEMO_PORT) --no-auth --log-level warning & pid=$$!; \
+	  for i in $$(seq 1 50); do curl -sf http://127.0.0.1:$(DEMO_PORT)/healthz > /dev/null && break; sleep 0.1; done; \
+	  curl -s http://127.0.0.1:$(DEMO_PORT)/v1/predict -d '{"history": ["1", "2", "3"], "k": 5, "exclude_seen": true}'; echo; \
+	  kill $$pid; wait $$pid
 
 ## check-data: heavy checks against the real data sets in ../shared/data
 check-data: setup
