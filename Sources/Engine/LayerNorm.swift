@@ -7,14 +7,30 @@ public enum LayerNorm {
         parallelRows(n, work: n * c) { range in
             for r in range {
                 let x = input + r * c
-                var sum: Float = 0
-                for j in 0..<c { sum += x[j] }
-                let m = sum / Float(c)
-                var variance: Float = 0
-                for j in 0..<c { let d = x[j] - m; variance += d * d }
-                let s = 1 / (variance / Float(c) + epsilon).squareRoot()
                 let y = output + r * c
-                for j in 0..<c { y[j] = (x[j] - m) * s * weight[j] + bias[j] }
+                // Eight lanes at a time where the width allows (every model here uses multiples
+                // of 8): scalar float sums do not vectorise, and this runs for every position.
+                let wide = c & ~7
+                var sum8 = SIMD8<Float>()
+                for j in stride(from: 0, to: wide, by: 8) { sum8 += UnsafeRawPointer(x + j).loadUnaligned(as: SIMD8<Float>.self) }
+                var sum = sum8.sum()
+                for j in wide..<c { sum += x[j] }
+                let m = sum / Float(c)
+                var variance8 = SIMD8<Float>()
+                for j in stride(from: 0, to: wide, by: 8) {
+                    let d = UnsafeRawPointer(x + j).loadUnaligned(as: SIMD8<Float>.self) - m
+                    variance8.addProduct(d, d)
+                }
+                var variance = variance8.sum()
+                for j in wide..<c { let d = x[j] - m; variance += d * d }
+                let s = 1 / (variance / Float(c) + epsilon).squareRoot()
+                for j in stride(from: 0, to: wide, by: 8) {
+                    let xv = UnsafeRawPointer(x + j).loadUnaligned(as: SIMD8<Float>.self)
+                    let w = UnsafeRawPointer(weight + j).loadUnaligned(as: SIMD8<Float>.self)
+                    let b = UnsafeRawPointer(bias + j).loadUnaligned(as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(y + j).storeBytes(of: (xv - m) * s * w + b, as: SIMD8<Float>.self)
+                }
+                for j in wide..<c { y[j] = (x[j] - m) * s * weight[j] + bias[j] }
                 mean[r] = m
                 inverseStd[r] = s
             }

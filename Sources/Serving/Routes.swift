@@ -7,6 +7,8 @@ import Hummingbird
 public enum Routes {
     public static func router(service: PredictionService, keys: APIKeyRing?) -> Router<ServingRequestContext> {
         let router = Router(context: ServingRequestContext.self)
+        // One structured log line per request at debug level (`serve --log-level debug`); keys never logged.
+        router.add(middleware: LogRequestsMiddleware(.debug, redactHeaders: [.authorization]))
         router.add(middleware: RequestMetricsMiddleware(metrics: service.metrics))
         router.add(middleware: MethodNotAllowedMiddleware(routes: table))
 
