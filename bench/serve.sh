@@ -2,7 +2,7 @@
 # Serving benchmark: wrk on loopback against `trajectory serve` (a SASRec run on ML-1M),
 # POST /v1/predict with histories of 50 real ML-1M items, k = 10, API key on, at 1, 16 and 64
 # connections; in the middle of the 64-connection run the model is hot-reloaded
-# (POST /admin/reload). Results: bench/serve-results.md.
+# (POST /admin/reload). Medians of ROUNDS rounds. Results: bench/serve-results.md.
 # RUN=dir reuses a trained run (default bench/out/run-ml1m-sasrec, trained for EPOCHS if missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +12,7 @@ OUT=bench/out
 RUN=${RUN:-$OUT/run-ml1m-sasrec}
 DURATION=${DURATION:-15}
 EPOCHS=${EPOCHS:-10}
+ROUNDS=${ROUNDS:-3}   # each connection count runs ROUNDS times; the report gives medians
 mkdir -p "$OUT"
 [ -f "$DATA" ] || { echo "skipped: $DATA not found (the real data set lives in ../shared/data)"; exit 0; }
 command -v wrk >/dev/null || { SUDO=$( [ "$(id -u)" = 0 ] || echo sudo ); $SUDO apt-get update -qq; $SUDO apt-get install -y -qq wrk; }
@@ -36,15 +37,19 @@ wrk -t1 -c4 -d3s -s bench/serve.lua "$URL" > /dev/null   # warm-up
 
 RESULTS=$OUT/serve.jsonl
 : > "$RESULTS"
-for C in 1 16 64; do
-  RELOAD=""
-  if [ "$C" = 64 ]; then
-    ( sleep $((DURATION / 2)); curl -s -XPOST -H "Authorization: Bearer $KEY" "http://127.0.0.1:$PORT/admin/reload" > "$WORK/reload.json" ) &
-    RELOAD=$!
-  fi
-  wrk -t1 -c"$C" -d"${DURATION}s" --latency --timeout 5s -s bench/serve.lua "$URL" > "$WORK/wrk-$C.txt"
-  [ -n "$RELOAD" ] && wait "$RELOAD"
-  python3 bench/serve_report.py parse "$WORK/wrk-$C.txt" "$C" "${RELOAD:+$WORK/reload.json}" | tee -a "$RESULTS"
+for ROUND in $(seq 1 "$ROUNDS"); do
+  for C in 1 16 64; do
+    RELOAD=""
+    if [ "$C" = 64 ]; then
+      # A new checkpoint time makes a new model id: the reload really swaps models mid-run.
+      ( sleep $((DURATION / 2)); touch "$RUN/best.safetensors"
+        curl -s -XPOST -H "Authorization: Bearer $KEY" "http://127.0.0.1:$PORT/admin/reload" > "$WORK/reload.json" ) &
+      RELOAD=$!
+    fi
+    wrk -t1 -c"$C" -d"${DURATION}s" --latency --timeout 5s -s bench/serve.lua "$URL" > "$WORK/wrk-$C.txt"
+    [ -n "$RELOAD" ] && wait "$RELOAD"
+    python3 bench/serve_report.py parse "$WORK/wrk-$C.txt" "$C" "${RELOAD:+$WORK/reload.json}" | tee -a "$RESULTS"
+  done
 done
 curl -s "http://127.0.0.1:$PORT/metrics" | grep -E '^trajectory_batch_size_(sum|count)|^trajectory_model_reloads_total' > "$WORK/metrics.txt" || true
 python3 bench/serve_report.py report "$RESULTS" "$WORK/metrics.txt" "$(nproc)" > bench/serve-results.md

@@ -37,7 +37,12 @@ public enum Routes {
             admin.add(middleware: APIKeyAuthMiddleware(keys: keys))
         }
         v1.post("predict") { request, context in
-            try await service.predict(request.decode(as: PredictRequest.self, context: context))
+            var request = request
+            let body = try await request.collectBody(upTo: context.maxUploadSize)
+            if let fast = body.withUnsafeReadableBytes({ PredictRequestScanner.scan($0) }) {
+                return try await service.predict(fast)
+            }
+            return try await service.predict(request.decode(as: PredictRequest.self, context: context))
         }
         v1.post("predict/batch") { request, context in
             try await service.predict(batch: request.decode(as: BatchPredictRequest.self, context: context))
