@@ -289,6 +289,34 @@ import Testing
         }
     }
 
+    @Test(arguments: ["lstm", "gru4rec"])
+    func everyModelKindServes(_ kind: String) async throws {
+        let fixture = try await ServingFixture.make(model: kind)
+        defer { fixture.remove() }
+        try await Self.withApp(fixture) { client, handles in
+            let headers = Self.auth(fixture.key)
+            let history = Array(fixture.knownItems.prefix(4))
+            try await client.execute(uri: "/v1/predict", method: .post, headers: headers, body: Self.json(["history": history, "k": 6])) { response in
+                #expect(response.status == .ok)
+                let items = (Self.object(response)["items"] as? [[String: Any]] ?? []).compactMap { $0["item"] as? String }
+                let model = handles.service.models.current
+                #expect(items == model.rank([.init(ids: model.resolve(history).ids, k: 6, excludeSeen: false)])[0].map(\.item))
+            }
+            try await client.execute(uri: "/v1/model", method: .get, headers: headers) { #expect(Self.object($0)["kind"] as? String == kind) }
+        }
+    }
+
+    @Test func readinessFailsWhenTheStoreIsGone() async throws {
+        let fixture = try await ServingFixture.make()
+        defer { fixture.remove() }
+        try await Self.withApp(fixture) { client, handles in
+            try await client.execute(uri: "/readyz", method: .get) { #expect($0.status == .ok) }
+            try await handles.service.store.close()
+            try await client.execute(uri: "/readyz", method: .get) { #expect($0.status == .serviceUnavailable) }
+            try await client.execute(uri: "/healthz", method: .get) { #expect($0.status == .ok, "alive, just not ready") }
+        }
+    }
+
     @Test func keylessServingOnlyOnLoopback() async throws {
         var configuration = ServerConfiguration(run: "unused")
         configuration.requireKeys = false

@@ -42,6 +42,8 @@ struct ServingFixture {
         switch model {
         case "lstm":
             configuration.lstm = .init(vocabulary: dataset.itemCount + 1, embeddingSize: 8, hiddenSize: 16, layers: 2)
+        case "gru4rec":
+            configuration.gru4rec = .init(vocabulary: dataset.itemCount + 1, embeddingSize: 8, hiddenSize: 16, layers: 1)
         default:
             configuration.sasrec = .init(vocabulary: dataset.itemCount + 1, maxLength: 16, hiddenSize: 16, blocks: 1)
         }
