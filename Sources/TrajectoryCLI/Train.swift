@@ -1,4 +1,5 @@
 import ArgumentParser
+import Core
 import Datasets
 import Engine
 import Foundation
@@ -210,7 +211,13 @@ struct Train: ParsableCommand {
                 sasrec.useSampler(NegativeSampler(counts: Self.itemCounts(data, spans: split.training)))
             }
             try fit(network, data: data, split: split, options: options, run: run)
-            print("run saved in \(out)")
+            // A report of the run beside its checkpoints; a failure here must not fail the training.
+            do {
+                try AtomicOutput.writeText(out + "/report.html", try RunReport(runs: [out]).html(dataset: data))
+            } catch {
+                printError("warning: report.html not written: \(error)")
+            }
+            print("run saved in \(out) (report: \(out)/report.html)")
         }
     }
 

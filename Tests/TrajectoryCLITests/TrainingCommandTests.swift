@@ -95,3 +95,51 @@ import Testing
         #expect(notARun.status == 65 && notARun.stderr.contains("config.json"))
     }
 }
+
+/// `trajectory report` and the report `train` writes: a self-contained page with every plot,
+/// opened in headless Chromium (screenshot: .build/screenshots/report.png).
+@Suite struct ReportCommandTests {
+    typealias CLI = CommandLineTests
+    static let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first { FileManager.default.isExecutableFile(atPath: $0) }
+
+    @Test func reportOfTwoRunsDrawsEveryPlot() throws {
+        let scratch = CLI.Scratch()
+        let data = scratch.path + "/data"
+        #expect(try CLI.run(["synth", "--out", data, "--users", "120", "--items", "40", "--median-length", "12", "--min-length", "4"]).status == 0)
+        var runs: [String] = []
+        for model in ["lstm", "gru4rec"] {
+            let run = scratch.path + "/" + model
+            let train = try CLI.run(["train", data, "--model", model, "--out", run, "--epochs", "3", "--max-length", "10", "--batch-size", "32",
+                                     "--embedding-size", "8", "--hidden-size", "8"])
+            #expect(train.status == 0, "\(train.stderr)")
+            #expect(FileManager.default.fileExists(atPath: run + "/report.html"), "train writes a report")
+            runs.append(run)
+        }
+        let out = scratch.path + "/report.html"
+        let report = try CLI.run(["report"] + runs + ["--test", "--out", out])
+        #expect(report.status == 0, "\(report.stderr)")
+        let html = try String(contentsOfFile: out, encoding: .utf8)
+        #expect(html.components(separatedBy: "<svg").count - 1 == 7, "five training plots and two data plots")
+        #expect(html.components(separatedBy: "<polyline").count - 1 >= 5 * 2, "a line per run in each training plot")
+        #expect(html.contains("<td>popularity</td>") && html.contains("<td>Markov</td>") && html.contains("<td>lstm</td>"))
+        #expect(!html.contains("http://") && !html.contains("https://") || !html.contains("src=\"http"), "nothing fetched")
+        #expect(!html.contains("no data"))
+
+        if let chromium = Self.chromium {
+            let screenshot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+                .appendingPathComponent("../../.build/screenshots/report.png").standardized.path
+            try FileManager.default.createDirectory(atPath: (screenshot as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try? FileManager.default.removeItem(atPath: screenshot)
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: chromium)
+            process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--hide-scrollbars",
+                                 "--user-data-dir=" + scratch.path + "/chromium", "--window-size=1240,1900", "--screenshot=" + screenshot, "file://" + out]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            process.waitUntilExit()
+            let size = (try? FileManager.default.attributesOfItem(atPath: screenshot)[.size] as? Int) ?? 0
+            #expect(size > 50_000, "Chromium rendered the report to \(screenshot)")
+        }
+    }
+}
