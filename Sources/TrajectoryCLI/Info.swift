@@ -1,12 +1,18 @@
 import ArgumentParser
+import Core
 import Datasets
 import Foundation
+import Training
 
 /// `trajectory info`: the shape of a dataset.
 struct Info: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show a dataset's size, sequence lengths, popularity skew and time span.",
-        discussion: "Example: trajectory info data/ml1m --json"
+        discussion: """
+        Examples:
+          trajectory info data/ml1m --json
+          trajectory info data/ml1m --html ml1m.html   # sequence-length and popularity plots, self-contained
+        """
     )
 
     @Argument(help: "A dataset directory written by `trajectory prepare` or `trajectory synth`.")
@@ -15,8 +21,18 @@ struct Info: ParsableCommand {
     @Flag(help: "Print JSON instead of a table.")
     var json = false
 
+    @Option(help: "Also write an HTML page with the dataset's plots (sequence lengths, item popularity) to this file.")
+    var html: String?
+
     func run() throws {
-        let statistics = try reportingErrors { DatasetStatistics(dataset: try Dataset(directory: dataset)) }
+        let data = try reportingErrors { try Dataset(directory: dataset) }
+        let statistics = DatasetStatistics(dataset: data)
+        if let html {
+            try reportingErrors {
+                let page = RunReport.page(title: "Dataset \(dataset)", body: "<h1>Dataset</h1>" + RunReport.datasetSection(data))
+                try AtomicOutput.writeText(html, page)
+            }
+        }
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

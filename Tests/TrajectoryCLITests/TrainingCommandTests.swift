@@ -124,6 +124,9 @@ import Testing
         #expect(html.contains("<td>popularity</td>") && html.contains("<td>Markov</td>") && html.contains("<td>lstm</td>"))
         #expect(!html.contains("http://") && !html.contains("https://") || !html.contains("src=\"http"), "nothing fetched")
         #expect(!html.contains("no data"))
+        let infoPage = scratch.path + "/data.html"
+        #expect(try CLI.run(["info", data, "--html", infoPage]).status == 0)
+        #expect(try String(contentsOfFile: infoPage, encoding: .utf8).components(separatedBy: "<svg").count - 1 == 2)
 
         if let chromium = Self.chromium {
             let screenshot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
