@@ -9,7 +9,7 @@ SHARED     ?= $(abspath ../shared)
 DEMO_DIR   := demo-output
 DEMO_PORT  ?= 18088
 
-.PHONY: setup setup-test apt-install build release test demo check-data check-api bench bench-serve bench-etl bench-lstm bench-sasrec bench-large bench-beauty clean
+.PHONY: setup setup-test apt-install build binary release check-release test demo check-data check-api bench bench-serve bench-etl bench-lstm bench-sasrec bench-large bench-beauty clean
 
 ## setup: install missing Debian packages (zlib, OpenBLAS, SQLite headers)
 setup:
@@ -31,8 +31,8 @@ apt-install:
 build: setup
 	$(SWIFT) build
 
-## release: optimised build of the trajectory command
-release: setup
+## binary: optimised build of the trajectory command (.build/release/trajectory)
+binary: setup
 	$(SWIFT) build -c release --product trajectory
 
 ## test: build and run every test (Swift Testing); starts a local PostgreSQL for the store tests
@@ -45,7 +45,7 @@ test: setup-test
 
 ## demo: synth -> raw MovieLens-format log -> prepare (5-core) -> info -> train the seed LSTM
 ##       -> evaluate (vs the Markov baseline) -> predict -> serve; a few minutes on 2 cores
-demo: release
+demo: binary
 	@mkdir -p $(DEMO_DIR)
 	$(RELEASE) synth --out $(DEMO_DIR)/ratings.dat --format movielens --users 2000 --items 1000 --force
 	$(RELEASE) prepare $(DEMO_DIR)/ratings.dat --out $(DEMO_DIR)/dataset --min-user-events 5 --min-item-events 5 --force
@@ -69,32 +69,41 @@ check-data: setup
 ## bench: every benchmark
 bench: bench-etl bench-lstm bench-sasrec
 
+## release: a portable static binary in dist/trajectory-VERSION-linux-x86_64.tar.gz (no Swift,
+##          OpenBLAS or SQLite needed where it runs)
+release: setup
+	bash scripts/static-release.sh
+
+## check-release: run the demo's steps with that binary inside a debootstrap'd Debian 12 (root)
+check-release: release
+	bash scripts/check-static.sh
+
 ## check-api: schemathesis against a live server, driven by docs/openapi.yaml
-check-api: release
+check-api: binary
 	bash scripts/check-api.sh
 
 ## bench-serve: wrk against `trajectory serve` (SASRec on ML-1M) at 1, 16 and 64 connections, hot reload mid-run
-bench-serve: release
+bench-serve: binary
 	bash bench/serve.sh
 
 ## bench-lstm: the seed LSTM vs the PyTorch peer on ML-1M (epoch time, evaluation, latency, memory)
-bench-lstm: release
+bench-lstm: binary
 	bash bench/speed.sh lstm
 
 ## bench-sasrec: SASRec vs the PyTorch peer on ML-1M (epoch time, evaluation, latency, memory)
-bench-sasrec: release
+bench-sasrec: binary
 	bash bench/speed.sh sasrec
 
 ## bench-beauty: every model and both baselines on Amazon Beauty
-bench-beauty: release
+bench-beauty: binary
 	NAME=beauty DATA=../shared/data/amazon-beauty/Beauty.txt bash bench/zoo.sh
 
 ## bench-large: SASRec with the sampled softmax on 1M items × 100k users (peak RSS, full ranking)
-bench-large: release
+bench-large: binary
 	bash bench/large.sh
 
 ## bench-etl: prepare vs the pandas ETL peer on a 1M-line log (and a 20M-line scaling run)
-bench-etl: release
+bench-etl: binary
 	bash bench/etl.sh
 
 clean:
