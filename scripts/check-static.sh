@@ -19,6 +19,7 @@ mountpoint -q "$ROOT/proc" || mount -t proc proc "$ROOT/proc"
 SERVER=""
 cleanup() { [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null; wait 2>/dev/null; umount "$ROOT/proc" 2>/dev/null || true; }
 trap cleanup EXIT
+rm -rf "$ROOT/tmp/demo" && mkdir -p "$ROOT/tmp/demo"
 T="chroot $ROOT /opt/trajectory/trajectory"
 echo "--- in $ROOT ($(chroot "$ROOT" cat /etc/debian_version)): $(basename "$TARBALL")"
 $T --version
