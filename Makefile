@@ -9,7 +9,7 @@ SHARED     ?= $(abspath ../shared)
 DEMO_DIR   := demo-output
 DEMO_PORT  ?= 18088
 
-.PHONY: setup setup-test apt-install build binary release check-release test demo check-data check-api bench bench-serve bench-etl bench-lstm bench-sasrec bench-large bench-beauty clean
+.PHONY: setup setup-test apt-install build binary release check-release check-container test demo check-data check-api bench bench-serve bench-etl bench-lstm bench-sasrec bench-large bench-beauty clean
 
 ## setup: install missing Debian packages (zlib, OpenBLAS, SQLite headers)
 setup:
@@ -77,6 +77,10 @@ release: setup
 ## check-release: run the demo's steps with that binary inside a debootstrap'd Debian 12 (root)
 check-release: release
 	bash scripts/check-static.sh
+
+## check-container: every step of Dockerfile and docker-compose.yml run outside a container (root)
+check-container: release
+	bash scripts/check-container.sh
 
 ## check-api: schemathesis against a live server, driven by docs/openapi.yaml
 check-api: binary
