@@ -15,6 +15,10 @@ public struct RunReport {
         var steps: Int?
         var hitRate10: Double?
         var ndcg10: Double?
+        /// Per-step loss and learning rate, averaged over `stepsPerPoint` steps (empty in older runs).
+        var stepLosses: [Double] = []
+        var stepRates: [Double] = []
+        var stepsPerPoint = 1
     }
 
     /// Test metrics rows to show (name, metrics), e.g. each run's and the baselines'.
@@ -38,7 +42,9 @@ public struct RunReport {
             guard let epoch = object["epoch"] as? Int else { return nil }
             let valid = object["valid"] as? [String: Any]
             return Epoch(epoch: epoch, loss: object["train_loss"] as? Double, seconds: object["seconds"] as? Double,
-                         steps: object["steps"] as? Int, hitRate10: valid?["HR@10"] as? Double, ndcg10: valid?["NDCG@10"] as? Double)
+                         steps: object["steps"] as? Int, hitRate10: valid?["HR@10"] as? Double, ndcg10: valid?["NDCG@10"] as? Double,
+                         stepLosses: object["step_losses"] as? [Double] ?? [], stepRates: object["step_learning_rates"] as? [Double] ?? [],
+                         stepsPerPoint: object["steps_per_point"] as? Int ?? 1)
         }
     }
 
@@ -52,7 +58,25 @@ public struct RunReport {
         }
         var body = "<h1>Trajectory report</h1><p class=\"muted\">\(runs.count) run\(runs.count == 1 ? "" : "s"), written \(ISO8601DateFormatter().string(from: Date()))</p>"
         body += "<h2>Training</h2><div class=\"grid\">"
-        body += SVGChart.lines(title: "Training loss per epoch", xLabel: "epoch", yLabel: "loss", series: series(\.loss))
+        // Per step where the run recorded it (x: training step), else per epoch.
+        func perStep(_ values: (Epoch) -> [Double]) -> [SVGChart.Series] {
+            runs.map { run in
+                var points: [(x: Double, y: Double)] = []
+                var first = 0
+                for e in run.epochs {
+                    for (index, value) in values(e).enumerated() { points.append((Double(first + (index + 1) * e.stepsPerPoint), value)) }
+                    first += e.steps ?? 0
+                }
+                return SVGChart.Series(name: name(run.path), points: points)
+            }
+        }
+        let stepLosses = perStep(\.stepLosses)
+        if stepLosses.contains(where: { !$0.points.isEmpty }) {
+            body += SVGChart.lines(title: "Training loss per step", xLabel: "step", yLabel: "loss", series: stepLosses)
+            body += SVGChart.lines(title: "Learning rate", xLabel: "step", yLabel: "learning rate", series: perStep(\.stepRates))
+        } else {
+            body += SVGChart.lines(title: "Training loss per epoch", xLabel: "epoch", yLabel: "loss", series: series(\.loss))
+        }
         body += SVGChart.lines(title: "Validation HR@10 (full ranking)", xLabel: "epoch", yLabel: "HR@10", series: series(\.hitRate10))
         body += SVGChart.lines(title: "Validation NDCG@10 (full ranking)", xLabel: "epoch", yLabel: "NDCG@10", series: series(\.ndcg10))
         body += SVGChart.lines(title: "Seconds per epoch", xLabel: "epoch", yLabel: "seconds", series: series(\.seconds))

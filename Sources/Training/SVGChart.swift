@@ -90,7 +90,8 @@ public enum SVGChart {
 
     static func padded(_ low: Double, _ high: Double) -> (Double, Double) {
         if high > low { return (low, high + (high - low) * 0.05) }
-        return (low - 1, high + 1)
+        let margin = low == 0 ? 1 : abs(low) * 0.5  // a flat line (a constant learning rate) at its own scale
+        return (low - margin, high + margin)
     }
 
     /// About five round ticks between low and high.

@@ -90,6 +90,8 @@ public final class Trainer<Model: TrainableModel> {
             let started = Date()
             var epochLoss = 0.0, epochTargets = 0
             var step = 0
+            // Per-step loss and learning rate for reports, averaged into at most 200 points per epoch.
+            var stepCurve = StepCurve(steps: stepsPerEpoch)
             var batch = 0
             while batch < batcher.batchCount {
                 parameters.zeroGradients()
@@ -120,6 +122,7 @@ public final class Trainer<Model: TrainableModel> {
                 optimizer.update(parameters: parameters.values.pointer, gradients: parameters.gradients.pointer, count: parameters.values.count)
                 epochLoss += stepLoss
                 epochTargets += stepTargets
+                stepCurve.add(loss: stepLoss / Double(max(1, stepTargets)), learningRate: Double(optimizer.learningRate))
                 let elapsed = Date().timeIntervalSince(started)
                 report(.step(epoch: epoch, step: step, steps: stepsPerEpoch, loss: stepLoss / Double(max(1, stepTargets)),
                              eventsPerSecond: Double(epochTargets) / max(elapsed, 1e-9),
@@ -140,8 +143,11 @@ public final class Trainer<Model: TrainableModel> {
                 progress.sinceImprovement += 1
             }
             let meanLoss = epochLoss / Double(max(1, epochTargets))
+            stepCurve.flush()
             try run.appendMetrics(["epoch": epoch, "train_loss": meanLoss, "seconds": seconds, "steps": step,
-                                   "valid": try metricsObject(validation), "best_epoch": progress.bestEpoch])
+                                   "valid": try metricsObject(validation), "best_epoch": progress.bestEpoch,
+                                   "step_losses": stepCurve.losses, "step_learning_rates": stepCurve.learningRates,
+                                   "steps_per_point": stepCurve.stepsPerPoint])
             try save(progress)
             report(.epoch(epoch: epoch, loss: meanLoss, seconds: seconds, validation: validation, improved: improved))
         }
@@ -199,5 +205,32 @@ public final class Trainer<Model: TrainableModel> {
             progress.bestValidation = decoded
         }
         return progress
+    }
+}
+
+/// Per-step loss and learning rate of one epoch, averaged over groups of consecutive steps so an
+/// epoch contributes at most `maxPoints` points to metrics.jsonl whatever its length.
+struct StepCurve {
+    static let maxPoints = 200
+    let stepsPerPoint: Int
+    private(set) var losses: [Double] = []
+    private(set) var learningRates: [Double] = []
+    private var lossSum = 0.0, rateSum = 0.0, count = 0
+
+    init(steps: Int) { stepsPerPoint = max(1, (steps + Self.maxPoints - 1) / Self.maxPoints) }
+
+    mutating func add(loss: Double, learningRate: Double) {
+        lossSum += loss
+        rateSum += learningRate
+        count += 1
+        if count == stepsPerPoint { flush() }
+    }
+
+    /// Closes the group being averaged (the epoch's last, possibly shorter one).
+    mutating func flush() {
+        guard count > 0 else { return }
+        losses.append(lossSum / Double(count))
+        learningRates.append(rateSum / Double(count))
+        (lossSum, rateSum, count) = (0, 0, 0)
     }
 }
