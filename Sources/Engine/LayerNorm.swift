@@ -42,12 +42,26 @@ public enum LayerNorm {
                                 biasGradient: UnsafeMutablePointer<Float>, outputGradient: UnsafePointer<Float>,
                                 input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                                 mean: UnsafePointer<Float>, inverseStd: UnsafePointer<Float>, rows n: Int, channels c: Int) {
+        typealias V = SIMD8<Float>
+        func load(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
+        func store(_ v: V, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self) }
+        let wide = c & ~7  // eight lanes at a time; the scalar tails below cover other widths
         for r in 0..<n {
             let x = input + r * c, dy = outputGradient + r * c, dx = inputGradient + r * c
             let m = mean[r], s = inverseStd[r]
-            var meanDyW: Float = 0
-            var meanDyWXhat: Float = 0
-            for j in 0..<c {
+            var sumDyW = V(), sumDyWXhat = V()
+            for j in stride(from: 0, to: wide, by: 8) {
+                let xhat = (load(x + j) - m) * s
+                let g = load(dy + j)
+                let dyw = g * load(weight + j)
+                sumDyW += dyw
+                sumDyWXhat.addProduct(dyw, xhat)
+                store(load(weightGradient + j) + g * xhat, weightGradient + j)
+                store(load(biasGradient + j) + g, biasGradient + j)
+            }
+            var meanDyW = sumDyW.sum()
+            var meanDyWXhat = sumDyWXhat.sum()
+            for j in wide..<c {
                 let xhat = (x[j] - m) * s
                 let dyw = dy[j] * weight[j]
                 meanDyW += dyw
@@ -57,7 +71,11 @@ public enum LayerNorm {
             }
             meanDyW /= Float(c)
             meanDyWXhat /= Float(c)
-            for j in 0..<c {
+            for j in stride(from: 0, to: wide, by: 8) {
+                let xhat = (load(x + j) - m) * s
+                store(load(dx + j) + (load(dy + j) * load(weight + j) - meanDyW - xhat * meanDyWXhat) * s, dx + j)
+            }
+            for j in wide..<c {
                 let xhat = (x[j] - m) * s
                 dx[j] += (dy[j] * weight[j] - meanDyW - xhat * meanDyWXhat) * s
             }

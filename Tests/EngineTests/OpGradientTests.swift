@@ -173,8 +173,9 @@ import TestSupport
         #expect(GradientCheck.worstError(values: b.pointer, count: v, analytic: db.array, loss: { loss() }) < 2e-3)
     }
 
-    @Test func layerNorm() {
-        let (n, c) = (3, 6)
+    /// Width 6 runs the scalar path only; 20 the eight-lane path and a tail.
+    @Test(arguments: [6, 20]) func layerNorm(c: Int) {
+        let n = 3
         let x = FloatBuffer(GradientCheck.random(n * c, seed: 16, scale: 2))
         let w = FloatBuffer(GradientCheck.random(c, seed: 17))
         let b = FloatBuffer(GradientCheck.random(c, seed: 18))
