@@ -1,6 +1,6 @@
 import Foundation
-import Logging
 import Synchronization
+import Training
 
 /// The model being served, swapped atomically on reload. Requests take the current model once
 /// and finish with it, so a reload never fails a request in flight.
@@ -8,7 +8,6 @@ public final class ModelHolder: Sendable {
     /// The run directory models are loaded from.
     public let runPath: String
     private let state: Mutex<ServingModel>
-    private let reloading = Mutex(false)
 
     public init(run runPath: String) throws {
         self.runPath = runPath
@@ -18,10 +17,10 @@ public final class ModelHolder: Sendable {
     /// The model to use for the next request.
     public var current: ServingModel { state.withLock { $0 } }
 
-    /// Loads the run's best checkpoint again and swaps it in. Returns the previous and new model ids.
+    /// Loads the run's best checkpoint again and swaps it in. Returns the previous and new model's cards.
     /// A load that fails leaves the current model serving and throws.
     @discardableResult
-    public func reload() async throws -> (previous: String, current: String) {
+    public func reload() async throws -> (previous: ModelCard, current: ModelCard) {
         let path = runPath
         let fresh = try await Task.detached(priority: .utility) { try ServingModel(run: path) }.value
         let previous = state.withLock { model -> ServingModel in
@@ -29,13 +28,11 @@ public final class ModelHolder: Sendable {
             model = fresh
             return old
         }
-        return (previous.card.id, fresh.card.id)
+        return (previous.card, fresh.card)
     }
 
     /// Modification time of the checkpoint a reload would load, to notice new ones.
     public func checkpointStamp() -> Date? {
-        let run = runPath + "/best.safetensors"
-        let path = FileManager.default.fileExists(atPath: run) ? run : runPath + "/model.safetensors"
-        return try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date
+        try? FileManager.default.attributesOfItem(atPath: RunDirectory(path: runPath).checkpointPath(.best))[.modificationDate] as? Date
     }
 }

@@ -45,9 +45,8 @@ public struct ModelWatcher: Service {
 
     func reload(because reason: String) async {
         do {
-            let (previous, current) = try await service.models.reload()
-            service.metrics.recordModel(service.models.current.card, reload: true)
-            logger.info("model reloaded", metadata: ["reason": "\(reason)", "previous": "\(previous)", "model": "\(current)"])
+            let (previous, current) = try await service.reloadModel()
+            logger.info("model reloaded", metadata: ["reason": "\(reason)", "previous": "\(previous.id)", "model": "\(current.id)"])
         } catch {
             logger.error("reload failed; still serving the previous model", metadata: ["reason": "\(reason)", "error": "\(error)"])
         }

@@ -31,12 +31,25 @@ public final class PredictionService: Sendable {
         self.maxQueue = maxQueue
     }
 
+    /// Swaps in the run's best checkpoint again (in-flight requests finish with the old model)
+    /// and records it in the metrics. A failed load keeps the current model and throws.
+    @discardableResult
+    public func reloadModel() async throws -> (previous: ModelCard, current: ModelCard) {
+        let cards = try await models.reload()
+        metrics.recordModel(cards.current, reload: true)
+        return cards
+    }
+
+    /// Finishes the queued predictions, stops the batcher and closes the history store.
+    public func close() async throws {
+        batcher.stop()
+        try await store.close()
+    }
+
     /// Top-k for one history of original ids.
     public func predict(_ request: PredictRequest) async throws -> PredictResponse {
         let k = request.k ?? 10
-        guard (1...Self.maxK).contains(k) else {
-            throw HTTPError(.badRequest, message: "k must be between 1 and \(Self.maxK), got \(k)")
-        }
+        try Self.check(k: k, field: "k")
         return try await predict(history: request.history, k: k, excludeSeen: request.excludeSeen ?? false)
     }
 
@@ -46,9 +59,7 @@ public final class PredictionService: Sendable {
             throw HTTPError(.badRequest, message: "requests must hold 1 to \(Self.maxBatchRequests) predictions, got \(batch.requests.count)")
         }
         for (index, request) in batch.requests.enumerated() {
-            if let k = request.k, !(1...Self.maxK).contains(k) {
-                throw HTTPError(.badRequest, message: "requests[\(index)].k must be between 1 and \(Self.maxK), got \(k)")
-            }
+            if let k = request.k { try Self.check(k: k, field: "requests[\(index)].k") }
         }
         let results = try await withThrowingTaskGroup(of: (Int, PredictResponse).self) { group in
             for (index, request) in batch.requests.enumerated() {
@@ -65,7 +76,7 @@ public final class PredictionService: Sendable {
         let model = models.current
         let (ids, unknown) = model.resolve(history)
         guard !ids.isEmpty else {
-            return PredictResponse(items: model.popular(k: k, excluding: []), model: model.card.id,
+            return PredictResponse(items: model.popular(k: k), model: model.card.id,
                                    unknown: unknown, historyUsed: 0, source: "popularity")
         }
         guard batcher.queued < maxQueue else {
@@ -96,12 +107,16 @@ public final class PredictionService: Sendable {
     /// Top-k after everything stored for `user` (popularity when nothing is).
     public func recommendations(user: String, k: Int, excludeSeen: Bool) async throws -> UserRecommendationsResponse {
         try Self.check(user: user)
-        guard (1...Self.maxK).contains(k) else {
-            throw HTTPError(.badRequest, message: "k must be between 1 and \(Self.maxK), got \(k)")
-        }
+        try Self.check(k: k, field: "k")
         let (items, total) = try await store.recentItems(user: user, limit: Self.userHistoryLimit)
         let prediction = try await predict(history: items, k: k, excludeSeen: excludeSeen)
         return UserRecommendationsResponse(user: user, historyLength: total, prediction: prediction)
+    }
+
+    private static func check(k: Int, field: String) throws {
+        guard (1...maxK).contains(k) else {
+            throw HTTPError(.badRequest, message: "\(field) must be between 1 and \(maxK), got \(k)")
+        }
     }
 
     private static func check(user: String) throws {

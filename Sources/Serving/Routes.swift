@@ -71,9 +71,8 @@ public enum Routes {
         }
         admin.post("reload") { _, _ -> ReloadResponse in
             do {
-                let (previous, current) = try await service.models.reload()
-                service.metrics.recordModel(service.models.current.card, reload: true)
-                return ReloadResponse(previous: previous, model: current, reloaded: previous != current)
+                let (previous, current) = try await service.reloadModel()
+                return ReloadResponse(previous: previous.id, model: current.id, reloaded: previous.id != current.id)
             } catch {
                 throw HTTPError(.internalServerError, message: "reload failed, still serving \(service.models.current.card.id): \(error)")
             }

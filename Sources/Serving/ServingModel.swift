@@ -31,7 +31,7 @@ public final class ServingModel: @unchecked Sendable {
     public init(run runPath: String, weights: ModelLoader.Weights = .best) throws {
         let (network, dataset, configuration) = try ModelLoader.load(run: runPath, weights: weights)
         let run = RunDirectory(path: runPath)
-        let checkpoint = weights == .best && FileManager.default.fileExists(atPath: run.bestPath) ? run.bestPath : run.modelPath
+        let checkpoint = run.checkpointPath(weights)
         let summary = try? RunSummary(run: runPath)
         let modified = (try? FileManager.default.attributesOfItem(atPath: checkpoint)[.modificationDate] as? Date) ?? Date()
         let (originals, titles) = try dataset.itemTable()
@@ -85,8 +85,7 @@ public final class ServingModel: @unchecked Sendable {
         for id in popularOrder where found.count < limit {
             let index = Int(id) - 1
             if needle.isEmpty || titles[index].lowercased().contains(needle) || originals[index].lowercased().contains(needle) {
-                found.append(RecommendedItem(item: originals[index], title: titles[index].isEmpty ? nil : titles[index],
-                                             score: Double(popularityCounts[Int(id)])))
+                found.append(item(Int(id), score: Double(popularityCounts[Int(id)])))
             }
         }
         return found
@@ -98,7 +97,7 @@ public final class ServingModel: @unchecked Sendable {
         var answers = [[RecommendedItem]](repeating: [], count: queries.count)
         let neural = queries.indices.filter { !queries[$0].ids.isEmpty }
         for index in queries.indices where queries[index].ids.isEmpty {
-            answers[index] = popular(k: queries[index].k, excluding: [])
+            answers[index] = popular(k: queries[index].k)
         }
         guard !neural.isEmpty else { return answers }
         // Always the full window: the models skip padding, and one shape keeps their scoring
@@ -124,23 +123,19 @@ public final class ServingModel: @unchecked Sendable {
             scoreBuffer[base] = -.infinity
             if query.excludeSeen { for id in query.ids { scoreBuffer[base + Int(id)] = -.infinity } }
             let top = TopK.select(scoreBuffer, range: base..<(base + vocabulary), k: min(query.k, vocabulary - 1))
-            answers[index] = top.map { id in
-                RecommendedItem(item: originals[id - 1], title: titles[id - 1].isEmpty ? nil : titles[id - 1],
-                                score: Double(scoreBuffer[base + id]))
-            }
+            answers[index] = top.map { id in item(id, score: Double(scoreBuffer[base + id])) }
         }
         return answers
     }
 
-    /// The `k` most popular items, leaving out `excluding`; scores are event counts.
-    public func popular(k: Int, excluding: Set<Int32>) -> [RecommendedItem] {
-        var items: [RecommendedItem] = []
-        for id in popularOrder where items.count < k && !excluding.contains(id) {
-            let index = Int(id) - 1
-            items.append(RecommendedItem(item: originals[index], title: titles[index].isEmpty ? nil : titles[index],
-                                         score: Double(popularityCounts[Int(id)])))
-        }
-        return items
+    /// The `k` most popular items; scores are event counts.
+    public func popular(k: Int) -> [RecommendedItem] {
+        popularOrder.prefix(k).map { item(Int($0), score: Double(popularityCounts[Int($0)])) }
+    }
+
+    /// Internal id `id` as an answer: its original id, its title when known, `score`.
+    private func item(_ id: Int, score: Double) -> RecommendedItem {
+        RecommendedItem(item: originals[id - 1], title: titles[id - 1].isEmpty ? nil : titles[id - 1], score: score)
     }
 }
 

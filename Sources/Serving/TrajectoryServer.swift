@@ -88,7 +88,6 @@ public enum TrajectoryServer {
                                               "auth": "\(configuration.requireKeys ? "api keys" : "off")"])
         }
         try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
-        parts.service.batcher.stop()
-        try await parts.service.store.close()
+        try await parts.service.close()
     }
 }

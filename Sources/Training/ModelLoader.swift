@@ -42,7 +42,7 @@ public enum ModelLoader {
         guard dataset.itemCount + 1 == model.vocabulary else {
             throw TrainingError.run(path: path, reason: "the model was trained on \(model.vocabulary - 1) items but \(datasetPath) has \(dataset.itemCount): vocabularies differ")
         }
-        let checkpoint = weights == .best && FileManager.default.fileExists(atPath: run.bestPath) ? run.bestPath : run.modelPath
+        let checkpoint = run.checkpointPath(weights)
         try Checkpoint.load(into: model.parameters, from: checkpoint, aliases: aliases)
         return (model, dataset, configuration)
     }

@@ -45,6 +45,11 @@ public struct RunDirectory: Sendable {
     public var configPath: String { path + "/config.json" }
     public var modelPath: String { path + "/model.safetensors" }
     public var bestPath: String { path + "/best.safetensors" }
+
+    /// The checkpoint a load of `weights` reads: the best one when asked for and present, else the last.
+    public func checkpointPath(_ weights: ModelLoader.Weights) -> String {
+        weights == .best && FileManager.default.fileExists(atPath: bestPath) ? bestPath : modelPath
+    }
     public var optimizerPath: String { path + "/optimizer.safetensors" }
     public var metricsPath: String { path + "/metrics.jsonl" }
 

@@ -29,8 +29,7 @@ import Testing
             }
             try await client.execute(uri: "/v1/predict", method: .post, body: body) { #expect($0.status == .unauthorized) }
         }
-        parts.service.batcher.stop()
-        try await parts.service.store.close()
+        try await parts.service.close()
     }
 
     /// A port nothing listens on right now.

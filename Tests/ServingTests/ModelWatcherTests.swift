@@ -28,8 +28,7 @@ import Testing
         #expect(service.metrics.render().contains("trajectory_model_reloads_total 1"))
         watcher.cancel()
         _ = await watcher.result
-        service.batcher.stop()
-        try await service.store.close()
+        try await service.close()
     }
 
     @Test func sighupReloadsTheServer() async throws {

@@ -15,8 +15,7 @@ import Testing
         let service = parts.service
         let handles = Handles(service: service, keys: parts.keys)
         try await app.test(.router) { client in try await body(client, handles) }
-        service.batcher.stop()
-        try await service.store.close()
+        try await service.close()
     }
 
     /// What a test may reach into besides HTTP.

@@ -48,7 +48,6 @@ import Testing
         }
         let size = (try FileManager.default.attributesOfItem(atPath: screenshot)[.size] as? Int) ?? 0
         #expect(size > 20_000, "a rendered screenshot at \(screenshot)")
-        parts.service.batcher.stop()
-        try await parts.service.store.close()
+        try await parts.service.close()
     }
 }
