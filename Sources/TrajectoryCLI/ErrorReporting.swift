@@ -1,6 +1,7 @@
 import ArgumentParser
 import Core
 import Datasets
+import Serving
 import Training
 import Foundation
 
@@ -16,19 +17,36 @@ enum ExitStatus {
 func reportingErrors<T>(_ body: () throws -> T) throws -> T {
     do {
         return try body()
-    } catch let error as DatasetError {
-        printError("error: \(error)")
-        throw ExitCode(exitStatus(for: error))
-    } catch let error as TrainingError {
-        printError("error: \(error)")
-        throw ExitCode(ExitStatus.dataError)
-    } catch let error as FileError {
-        printError("error: \(error)")
-        switch error {
-        case .unreadable: throw ExitCode(ExitStatus.noInput)
-        case .writeFailed, .exists: throw ExitCode(ExitStatus.cannotCreate)
-        }
+    } catch {
+        throw reported(error)
     }
+}
+
+/// The same for async commands (serve, keys).
+func reportingErrors<T>(_ body: () async throws -> T) async throws -> T {
+    do {
+        return try await body()
+    } catch {
+        throw reported(error)
+    }
+}
+
+/// Prints a known error as one line and turns it into its exit code; other errors pass through.
+private func reported(_ error: any Error) -> any Error {
+    let status: Int32
+    switch error {
+    case let error as DatasetError: status = exitStatus(for: error)
+    case is TrainingError: status = ExitStatus.dataError
+    case let error as FileError:
+        switch error {
+        case .unreadable: status = ExitStatus.noInput
+        case .writeFailed, .exists: status = ExitStatus.cannotCreate
+        }
+    case is ServingError: status = ExitStatus.usage
+    default: return error
+    }
+    printError("error: \(error)")
+    return ExitCode(status)
 }
 
 func exitStatus(for error: DatasetError) -> Int32 {

@@ -79,17 +79,6 @@ struct Serve: AsyncParsableCommand {
         BLAS.setThreads(threads ?? max(1, ProcessInfo.processInfo.activeProcessorCount / 2))
         var logger = Logger(label: "trajectory.serve")
         logger.logLevel = level
-        do {
-            try await TrajectoryServer.run(configuration, logger: logger)
-        } catch let error as ServingError {
-            printError("error: \(error)")
-            throw ExitCode(ExitStatus.usage)
-        } catch let error as TrainingError {
-            printError("error: \(error)")
-            throw ExitCode(ExitStatus.dataError)
-        } catch let error as DatasetError {
-            printError("error: \(error)")
-            throw ExitCode(exitStatus(for: error))
-        }
+        try await reportingErrors { try await TrajectoryServer.run(configuration, logger: logger) }
     }
 }
