@@ -95,11 +95,11 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Core"], path: "Tests/TestSupport"),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Core", "TestSupport"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Training", "Engine", "Datasets", "Core", "TestSupport"]),
-        .testTarget(name: "TrajectoryCLITests", dependencies: ["TrajectoryCLI", "Datasets"]),
+        .testTarget(name: "TrajectoryCLITests", dependencies: ["TrajectoryCLI", "Datasets", "TestSupport"]),
         .testTarget(
             name: "ServingTests",
             dependencies: [
-                "Serving", "Training", "Models", "Datasets", "Core",
+                "Serving", "Training", "Models", "Datasets", "Core", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]

@@ -1,21 +1,13 @@
 import Foundation
 import Serving
 import Testing
+import TestSupport
 
 /// `trajectory keys create|list|revoke`, run as a user would, against an SQLite store.
 @Suite struct KeysCommandTests {
     static func run(_ arguments: [String]) throws -> (status: Int32, output: String, errors: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: LiveServerTests.binary)
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let errors = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, output, errors)
+        let outcome = try TrajectoryProcess.run(arguments)
+        return (outcome.status, outcome.stdout, outcome.stderr)
     }
 
     @Test func createListRevoke() async throws {

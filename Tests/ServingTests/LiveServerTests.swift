@@ -6,14 +6,12 @@ import NIOCore
 import Serving
 import Synchronization
 import Testing
+import TestSupport
 
 /// The service over real sockets: Hummingbird's live test server, and the `trajectory serve`
 /// binary killed with SIGKILL in the middle of a burst of event writes.
 @Suite(.serialized) struct LiveServerTests {
-    /// The binary built beside the test bundle.
-    static var binary: String {
-        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("trajectory").path
-    }
+    static var binary: String { TrajectoryProcess.binary }
 
     @Test func predictionsOverLoopback() async throws {
         let fixture = try await ServingFixture.make()

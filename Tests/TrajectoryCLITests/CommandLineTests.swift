@@ -1,35 +1,16 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Datasets
 
 /// The `trajectory` binary, run as a user would: exit codes, messages, crash safety.
 @Suite struct CommandLineTests {
-    struct Outcome {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-        var killed: Bool
-    }
+    typealias Outcome = TrajectoryProcess.Outcome
 
-    /// The binary built beside the test bundle.
-    static var binary: String {
-        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("trajectory").path
-    }
+    static var binary: String { TrajectoryProcess.binary }
 
     static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Outcome {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Outcome(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                       stderr: String(decoding: stderr, as: UTF8.self), killed: process.terminationReason == .uncaughtSignal)
+        try TrajectoryProcess.run(arguments, environment: environment)
     }
 
     final class Scratch {
