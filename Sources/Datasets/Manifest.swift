@@ -22,6 +22,11 @@ public struct Manifest: Codable, Sendable, Equatable {
     public var itemMeta: String?
     /// Items with a title.
     public var titledItems: Int
+    /// SHA-256 of the item ids in dense-id order (`ItemVocabulary.digest`): two datasets whose
+    /// digests agree over a prefix give those items the same ids. Absent in older datasets.
+    public var vocabularySHA256: String?
+    /// The dataset whose vocabulary this one extends (`prepare --like`), if any.
+    public var parent: Lineage?
 
     public static let formatName = "trajectory-dataset"
     public static let currentVersion = 1
@@ -37,6 +42,22 @@ public struct Manifest: Codable, Sendable, Equatable {
     public struct Options: Codable, Sendable, Equatable {
         public var read: ReadOptions
         public var cleaning: CleaningOptions
+    }
+
+    /// Where a dataset prepared with `--like` got its item ids from.
+    public struct Lineage: Codable, Sendable, Equatable {
+        /// The parent dataset directory, as given.
+        public var path: String
+        /// The parent's vocabulary digest: items 1…`items` here have exactly the parent's ids.
+        public var vocabularySHA256: String
+        /// Items of the parent (ids 1…items keep their meaning here).
+        public var items: Int
+        /// Items first seen in this dataset (ids items+1…).
+        public var newItems: Int
+        /// Parent items with no event in this dataset (their ids are kept).
+        public var absentItems: Int
+        /// The parent's creation time.
+        public var created: String
     }
 
     public struct Dropped: Codable, Sendable, Equatable {

@@ -15,6 +15,9 @@ public struct Preparer: Sendable {
     public var itemMeta: String?
     public var strict = false
     public var force = false
+    /// An existing dataset whose item ids to keep (`prepare --like`): its items keep their ids,
+    /// new items get the next ones, and the manifest records the lineage.
+    public var like: String?
 
     public init() {}
 
@@ -46,8 +49,14 @@ public struct Preparer: Sendable {
             throw DatasetError.emptyResult("no events were read from \(sources.map(\.path).joined(separator: ", "))"
                 + (malformed > 0 ? " (\(malformed) malformed lines, first: \(badLines.first!))" : ""))
         }
-        let (sequences, report) = try SequenceBuilder.build(consume log, options: cleaning)
-        let titles = try itemMeta.map { try ItemMetadata.titles(path: $0) }
+        let parent = try like.map { try Dataset(directory: $0) }
+        let parentVocabulary = try parent.map { try ItemVocabulary(dataset: $0) }
+        let (sequences, report) = try SequenceBuilder.build(consume log, options: cleaning, knownItems: parentVocabulary?.originals)
+        var titles = try itemMeta.map { try ItemMetadata.titles(path: $0) }
+        if let inherited = parentVocabulary?.titlesByOriginal, !inherited.isEmpty {
+            // Known items keep the parent's titles unless the metadata given now has newer ones.
+            titles = inherited.merging(titles ?? [:]) { _, given in given }
+        }
         let titled = titles.map { titles in (1...sequences.itemCount).reduce(0) { $0 + (titles[sequences.originalItem(UInt32($1))] != nil ? 1 : 0) } } ?? 0
         let manifest = Manifest(
             counts: .init(users: sequences.sequenceCount, items: sequences.itemCount, events: sequences.items.count,
@@ -62,10 +71,20 @@ public struct Preparer: Sendable {
             badLines: badLines,
             created: TimestampParser.iso8601String(unixSeconds: Int64(Date().timeIntervalSince1970)),
             itemMeta: itemMeta,
-            titledItems: titled)
+            titledItems: titled,
+            vocabularySHA256: ItemVocabulary.digest((0..<sequences.itemCount).lazy.map { DatasetWriter.tsvField(sequences.originalItem(UInt32($0 + 1))) }),
+            parent: parent.flatMap { parent in parentVocabulary.map { lineage(parent: parent, vocabulary: $0, sequences: sequences) } })
         MemoryUsage.trace("after cleaning")
         try DatasetWriter.write(sequences, manifest: manifest, titles: titles, to: output, force: force)
         return PrepareSummary(manifest: manifest, report: report, directory: output)
+    }
+
+    private func lineage(parent: Dataset, vocabulary: ItemVocabulary, sequences: PreparedSequences) -> Manifest.Lineage {
+        var present = [Bool](repeating: false, count: vocabulary.count + 1)
+        for item in sequences.items where Int(item) <= vocabulary.count { present[Int(item)] = true }
+        return Manifest.Lineage(path: parent.directory, vocabularySHA256: vocabulary.digest(),
+                                items: vocabulary.count, newItems: sequences.itemCount - vocabulary.count,
+                                absentItems: present.dropFirst().reduce(0) { $0 + ($1 ? 0 : 1) }, created: parent.manifest.created)
     }
 
     private func distinctUsers(_ sequences: PreparedSequences) -> Int {

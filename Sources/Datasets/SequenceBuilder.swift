@@ -96,12 +96,17 @@ extension Int64: TimeValue {}
 /// collapse repeats, cut sessions, cap lengths, k-core, re-index items by first appearance.
 /// Works in place on one copy of the events.
 public enum SequenceBuilder {
-    public static func build(_ log: consuming EventLog, options: CleaningOptions) throws -> (PreparedSequences, CleaningReport) {
+    /// Builds the sequences of `log`. With `knownItems` (original ids of an existing
+    /// vocabulary, in id order) those items keep ids 1…count, present in the log or not, and
+    /// items new to it get the following ids in order of first appearance.
+    public static func build(_ log: consuming EventLog, options: CleaningOptions,
+                             knownItems: [String]? = nil) throws -> (PreparedSequences, CleaningReport) {
         if options.sessionGapMilliseconds != nil && !log.hasTime {
             throw DatasetError.invalidOption("--session-gap needs timestamps, and the input has no time column")
         }
         guard log.hasTime else {
-            return try build(consume log, options: options, clock: TimeClock(baseSeconds: 0, unitMilliseconds: 1), wrap: { (_: [UInt32]) in .none }) { _, _ in 0 }
+            return try build(consume log, options: options, knownItems: knownItems, clock: TimeClock(baseSeconds: 0, unitMilliseconds: 1),
+                             wrap: { (_: [UInt32]) in .none }) { _, _ in 0 }
         }
         // Whole seconds within a UInt32 span keep 4 bytes an event; anything else keeps milliseconds.
         var low = Int64.max, high = Int64.min
@@ -115,13 +120,13 @@ public enum SequenceBuilder {
         }
         if allSeconds && (low > high || high - low <= Int64(UInt32.max)) {
             let base = low > high ? 0 : low
-            return try build(consume log, options: options, clock: TimeClock(baseSeconds: base, unitMilliseconds: 1000),
+            return try build(consume log, options: options, knownItems: knownItems, clock: TimeClock(baseSeconds: base, unitMilliseconds: 1000),
                              wrap: { (offsets: [UInt32]) in .seconds(base: base, offsets: offsets) }) { times, i in
                 guard case .seconds(let chunkBase, let offsets) = times else { return 0 }
                 return UInt32(truncatingIfNeeded: chunkBase - base + Int64(offsets[i]))
             }
         }
-        return try build(consume log, options: options, clock: TimeClock(baseSeconds: 0, unitMilliseconds: 1),
+        return try build(consume log, options: options, knownItems: knownItems, clock: TimeClock(baseSeconds: 0, unitMilliseconds: 1),
                          wrap: { (values: [Int64]) in .milliseconds(values) }) { times, i in
             times.milliseconds(at: i)
         }
@@ -134,7 +139,7 @@ public enum SequenceBuilder {
     }
 
     /// The steps proper, over times stored as `T`; `convert` reads a chunk's time as `T`, `wrap` stores the result.
-    private static func build<T: TimeValue>(_ log: consuming EventLog, options: CleaningOptions, clock: TimeClock,
+    private static func build<T: TimeValue>(_ log: consuming EventLog, options: CleaningOptions, knownItems: [String]?, clock: TimeClock,
                                             wrap: ([T]) -> StoredTimes, convert: (ChunkTimes, Int) -> T) throws -> (PreparedSequences, CleaningReport) {
         var report = CleaningReport()
         let hasTime = log.hasTime
@@ -243,6 +248,9 @@ public enum SequenceBuilder {
         // Final pass: keep alive events of alive sequences, re-index items by first appearance.
         var newItemId = [UInt32](repeating: 0, count: itemCountRaw)
         var itemKeys: [UInt64] = []
+        if let knownItems {
+            itemKeys = try assignKnownIds(knownItems, log: &log, newItemId: &newItemId)
+        }
         var offsets: [UInt64] = [0]
         offsets.reserveCapacity(sequenceStarts.count + 1)
         var userKeys: [UInt64] = []
@@ -280,6 +288,26 @@ public enum SequenceBuilder {
         let prepared = PreparedSequences(items: items, offsets: offsets, times: stored, sequenceUserKeys: userKeys,
                                          sequenceSessions: sessions, itemKeys: itemKeys, strings: log.strings)
         return (prepared, report)
+    }
+
+    /// Gives the log's items that `knownItems` lists their ids there (index + 1) and returns
+    /// the keys of all known items, in id order.
+    private static func assignKnownIds(_ knownItems: [String], log: inout EventLog, newItemId: inout [UInt32]) throws -> [UInt64] {
+        var keys: [UInt64] = []
+        keys.reserveCapacity(knownItems.count)
+        var known = IdInterner(capacity: knownItems.count)
+        for (index, original) in knownItems.enumerated() {
+            var text = original
+            let key = text.withUTF8 { log.strings.key(for: UnsafeRawBufferPointer($0)) }
+            guard known.intern(key) == UInt32(index) else {
+                throw DatasetError.invalidOption("the parent vocabulary lists item '\(original)' twice (ids \(known.lookup(key)! + 1) and \(index + 1))")
+            }
+            keys.append(key)
+        }
+        for raw in newItemId.indices {
+            if let id = known.lookup(log.items.keys[raw]) { newItemId[raw] = id + 1 }
+        }
+        return keys
     }
 
     /// Scatters the chunks into user-contiguous arrays (file order kept), freeing chunks as it goes.

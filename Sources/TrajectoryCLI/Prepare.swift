@@ -33,6 +33,7 @@ struct Prepare: ParsableCommand {
           trajectory prepare ratings.dat --out data/ml1m --min-rating 4 --item-meta movies.dat
           trajectory prepare events.csv.gz --out data/shop --user visitorid --item itemid \\
               --time timestamp --event event --keep-events view,addtocart --session-gap 30m
+          trajectory prepare events-*.csv.gz --like data/shop --out data/shop-2026-11-26   # same ids, new items appended
         """
     )
 
@@ -42,14 +43,14 @@ struct Prepare: ParsableCommand {
     @Option(name: .shortAndLong, help: "The dataset directory to write.")
     var out: String
 
-    @Option(help: "Input format: auto, movielens, csv, tsv, jsonl, pairs, sequences.")
-    var format: LogFormat = .auto
+    @Option(help: "Input format: auto, movielens, csv, tsv, jsonl, pairs, sequences (default: auto).")
+    var format: LogFormat?
 
     @Option(help: "Field delimiter for csv (e.g. ',', ';', '|', 'tab', '::').")
     var delimiter: String?
 
-    @Option(help: "Whether csv/tsv files start with a header line: auto, yes, no.")
-    var header: HeaderMode = .auto
+    @Option(help: "Whether csv/tsv files start with a header line: auto, yes, no (default: auto).")
+    var header: HeaderMode?
 
     @Option(help: "User column: a header/JSON name or a 1-based index.")
     var user: String?
@@ -72,8 +73,8 @@ struct Prepare: ParsableCommand {
     @Option(help: "Drop events rated below this value.")
     var minRating: Double?
 
-    @Option(help: "Unit of integer timestamps: auto (by magnitude), s, ms, us.")
-    var timeUnit: TimeUnit = .auto
+    @Option(help: "Unit of integer timestamps: auto (by magnitude), s, ms, us (default: auto).")
+    var timeUnit: TimeUnit?
 
     @Flag(help: "Keep exact duplicate events (same user, item and time); they are dropped by default.")
     var keepDuplicates = false
@@ -81,11 +82,11 @@ struct Prepare: ParsableCommand {
     @Flag(help: "Collapse consecutive repeats of the same item into one event.")
     var collapseRepeats = false
 
-    @Option(help: "k-core: drop users (sequences) with fewer events, repeated to the fixed point.")
-    var minUserEvents = 1
+    @Option(help: "k-core: drop users (sequences) with fewer events, repeated to the fixed point (default: 1).")
+    var minUserEvents: Int?
 
-    @Option(help: "k-core: drop items with fewer events, repeated to the fixed point.")
-    var minItemEvents = 1
+    @Option(help: "k-core: drop items with fewer events, repeated to the fixed point (default: 1).")
+    var minItemEvents: Int?
 
     @Option(help: "Cut a user's history at gaps longer than this (e.g. 30m, 2h, 1d); each session becomes its own sequence.")
     var sessionGap: String?
@@ -99,6 +100,9 @@ struct Prepare: ParsableCommand {
     @Flag(help: "Stop at the first malformed line (exit 65) instead of skipping and counting it.")
     var strict = false
 
+    @Option(help: ArgumentHelp("Keep the item ids of this existing dataset: its items keep their ids (also those absent from the new log), new items get the next ones, and the manifest records the lineage. Its reading and cleaning settings are the defaults; options given here override them.", valueName: "dataset"))
+    var like: String?
+
     @Flag(help: "Replace the output directory if it exists.")
     var force = false
 
@@ -106,8 +110,8 @@ struct Prepare: ParsableCommand {
     var json = false
 
     func validate() throws {
-        if minUserEvents < 1 { throw ValidationError("--min-user-events must be at least 1") }
-        if minItemEvents < 1 { throw ValidationError("--min-item-events must be at least 1") }
+        if let minUserEvents, minUserEvents < 1 { throw ValidationError("--min-user-events must be at least 1") }
+        if let minItemEvents, minItemEvents < 1 { throw ValidationError("--min-item-events must be at least 1") }
         if let maxEvents, maxEvents < 1 { throw ValidationError("--max-events must be at least 1") }
         if let sessionGap, DurationParser.milliseconds(sessionGap) == nil {
             throw ValidationError("--session-gap '\(sessionGap)' is not a duration (e.g. 30m, 90s, 2h, 1d)")
@@ -115,30 +119,18 @@ struct Prepare: ParsableCommand {
     }
 
     func run() throws {
-        var preparer = Preparer()
-        preparer.read.format = format
-        preparer.read.delimiter = delimiter
-        preparer.read.header = header
-        preparer.read.user = user.map(ColumnSpec.init)
-        preparer.read.item = item.map(ColumnSpec.init)
-        preparer.read.time = time.map(ColumnSpec.init)
-        preparer.read.rating = rating.map(ColumnSpec.init)
-        preparer.read.event = event.map(ColumnSpec.init)
-        preparer.read.keepEvents = keepEvents.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } } ?? []
-        preparer.read.minRating = minRating
-        preparer.read.timeUnit = timeUnit
-        preparer.cleaning.dropDuplicates = !keepDuplicates
-        preparer.cleaning.collapseRepeats = collapseRepeats
-        preparer.cleaning.minSequenceEvents = minUserEvents
-        preparer.cleaning.minItemEvents = minItemEvents
-        preparer.cleaning.sessionGapMilliseconds = sessionGap.flatMap(DurationParser.milliseconds)
-        preparer.cleaning.maxEventsPerSequence = maxEvents
-        preparer.itemMeta = itemMeta
-        preparer.strict = strict
-        preparer.force = force
-
         let started = Date()
-        let summary = try reportingErrors { try preparer.run(inputs: inputs, output: out) }
+        let summary = try reportingErrors {
+            var preparer = Preparer()
+            if let like {
+                // A newer log of the same source: read and clean it as the parent was, unless told otherwise.
+                let parent = try Manifest.load(directory: like)
+                preparer.read = parent.options.read
+                preparer.cleaning = parent.options.cleaning
+            }
+            apply(to: &preparer)
+            return try preparer.run(inputs: inputs, output: out)
+        }
         let seconds = Date().timeIntervalSince(started)
         if json {
             print(String(decoding: try summary.manifest.jsonData(), as: UTF8.self))
@@ -147,6 +139,30 @@ struct Prepare: ParsableCommand {
         }
     }
 
+    /// Sets what was given on the command line over the preparer's defaults (or the parent's settings).
+    private func apply(to preparer: inout Preparer) {
+        if let format { preparer.read.format = format }
+        if let delimiter { preparer.read.delimiter = delimiter }
+        if let header { preparer.read.header = header }
+        if let user { preparer.read.user = ColumnSpec(user) }
+        if let item { preparer.read.item = ColumnSpec(item) }
+        if let time { preparer.read.time = ColumnSpec(time) }
+        if let rating { preparer.read.rating = ColumnSpec(rating) }
+        if let event { preparer.read.event = ColumnSpec(event) }
+        if let keepEvents { preparer.read.keepEvents = keepEvents.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }
+        if let minRating { preparer.read.minRating = minRating }
+        if let timeUnit { preparer.read.timeUnit = timeUnit }
+        if keepDuplicates { preparer.cleaning.dropDuplicates = false }
+        if collapseRepeats { preparer.cleaning.collapseRepeats = true }
+        if let minUserEvents { preparer.cleaning.minSequenceEvents = minUserEvents }
+        if let minItemEvents { preparer.cleaning.minItemEvents = minItemEvents }
+        if let sessionGap { preparer.cleaning.sessionGapMilliseconds = DurationParser.milliseconds(sessionGap) }
+        if let maxEvents { preparer.cleaning.maxEventsPerSequence = maxEvents }
+        preparer.itemMeta = itemMeta
+        preparer.strict = strict
+        preparer.force = force
+        preparer.like = like
+    }
     /// The human summary of a prepare run.
     static func describe(_ summary: PrepareSummary, seconds: Double) -> String {
         let m = summary.manifest
@@ -171,6 +187,9 @@ struct Prepare: ParsableCommand {
             for bad in m.badLines { lines.append("    \(bad)") }
         }
         if let meta = m.itemMeta { lines.append("  titles: \(m.titledItems) of \(m.counts.items) items from \(meta)") }
+        if let parent = m.parent {
+            lines.append("  item ids of \(parent.path): \(parent.items) known items keep their ids (\(parent.absentItems) of them absent from this log), \(parent.newItems) new items got ids \(parent.items + 1)…\(m.counts.items)")
+        }
         return lines.joined(separator: "\n")
     }
 }
