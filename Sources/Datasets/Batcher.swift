@@ -6,6 +6,8 @@ import Core
 /// `inputs[t]` is an item and `targets[t]` the item that followed it; padding (0) fills the
 /// left. With `.latest` each span gives one window (its most recent T items); with
 /// `.sliding(stride:)` long spans also give windows ending `stride`, `2·stride`, … earlier.
+/// Targets before a span's `targetsFrom` are padding (context only); windows without a
+/// target are left out.
 /// Nothing is copied up front: each batch is filled into buffers the caller owns.
 public struct TrainingBatcher: Sendable {
     public enum Windows: Sendable, Equatable {
@@ -16,9 +18,10 @@ public struct TrainingBatcher: Sendable {
     public let batchSize: Int
     public let maxLength: Int
     private let dataset: Dataset
-    /// (span start, window end) per window.
+    /// (span start, window end, first target index) per window.
     private let windowStarts: [Int]
     private let windowEnds: [Int]
+    private let windowTargetsFrom: [Int]
     private var order: [Int32]
 
     public init(dataset: Dataset, spans: [TrainingSpan], batchSize: Int, maxLength: Int, windows: Windows = .latest) {
@@ -28,25 +31,30 @@ public struct TrainingBatcher: Sendable {
         self.maxLength = maxLength
         var starts: [Int] = []
         var ends: [Int] = []
+        var targetsFrom: [Int] = []
         starts.reserveCapacity(spans.count)
         ends.reserveCapacity(spans.count)
-        for span in spans where span.range.count >= 2 {
+        targetsFrom.reserveCapacity(spans.count)
+        for span in spans where span.range.count >= 2 && span.targetCount > 0 {
             switch windows {
             case .latest:
                 starts.append(span.range.lowerBound)
                 ends.append(span.range.upperBound)
+                targetsFrom.append(span.targetsFrom)
             case .sliding(let stride):
                 precondition(stride > 0)
                 var end = span.range.upperBound
-                while end - span.range.lowerBound >= 2 {
+                while end - span.range.lowerBound >= 2 && end > span.targetsFrom {
                     starts.append(span.range.lowerBound)
                     ends.append(end)
+                    targetsFrom.append(span.targetsFrom)
                     end -= stride
                 }
             }
         }
         windowStarts = starts
         windowEnds = ends
+        windowTargetsFrom = targetsFrom
         order = (0..<Int32(starts.count)).map { $0 }
     }
 
@@ -68,7 +76,9 @@ public struct TrainingBatcher: Sendable {
         var count = 0
         for row in first..<min(windowCount, first + batchSize) {
             let window = Int(order[row])
-            count += min(maxLength, windowEnds[window] - windowStarts[window] - 1)
+            let end = windowEnds[window]
+            let firstTarget = end - min(maxLength, end - windowStarts[window] - 1)
+            count += end - max(firstTarget, windowTargetsFrom[window])
         }
         return count
     }
@@ -92,10 +102,12 @@ public struct TrainingBatcher: Sendable {
             let end = windowEnds[window]
             let length = min(T, end - start - 1)
             let pad = T - length
+            let targetsFrom = windowTargetsFrom[window]
             for t in 0..<pad { inputs[base + t] = 0; targets[base + t] = 0 }
             for k in 0..<length {
                 inputs[base + pad + k] = Int32(items[end - 1 - length + k])
-                targets[base + pad + k] = Int32(items[end - length + k])
+                let index = end - length + k
+                targets[base + pad + k] = index >= targetsFrom ? Int32(items[index]) : 0
             }
         }
         return rows

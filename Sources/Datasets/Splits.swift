@@ -3,6 +3,53 @@
 public struct TrainingSpan: Sendable, Equatable {
     public var sequence: Int
     public var range: Range<Int>
+    /// The first index whose item is a target (earlier items are only context): from a
+    /// training window (`TrainingWindow`), else the range's second item.
+    public var targetsFrom: Int
+
+    public init(sequence: Int, range: Range<Int>, targetsFrom: Int? = nil) {
+        self.sequence = sequence
+        self.range = range
+        self.targetsFrom = max(range.lowerBound + 1, targetsFrom ?? 0)
+    }
+
+    /// The number of targets in the span.
+    public var targetCount: Int { max(0, range.upperBound - targetsFrom) }
+}
+
+/// Which recent behaviour a run trains on (`train --window`): targets outside it are not
+/// trained on, though the items before them remain the history the model reads.
+public enum TrainingWindow: Sendable, Equatable, Codable, CustomStringConvertible {
+    /// Events at most this many seconds older than the dataset's newest event.
+    case recent(seconds: Int64)
+    /// Events at or after this unix time.
+    case since(unixSeconds: Int64)
+    /// The N most recent training events of each sequence.
+    case lastEvents(Int)
+
+    /// Reads `90d` / `12h` / `30m` (a duration back from the newest event), `2000-12-01` or
+    /// another timestamp (from then on), or `50` (each sequence's 50 most recent events).
+    public init?(argument text: String) {
+        if let count = Int(text) {
+            guard count > 0 else { return nil }
+            self = .lastEvents(count)
+            return
+        }
+        if text.last?.isLetter == true, let milliseconds = DurationParser.milliseconds(text), milliseconds >= 1000 {
+            self = .recent(seconds: milliseconds / 1000)
+            return
+        }
+        guard let seconds = TimestampParser.unixSeconds(text) else { return nil }
+        self = .since(unixSeconds: seconds)
+    }
+
+    public var description: String {
+        switch self {
+        case .recent(let seconds): return seconds % 86_400 == 0 ? "the last \(seconds / 86_400) days" : "the last \(seconds) s"
+        case .since(let seconds): return "events since \(TimestampParser.iso8601String(unixSeconds: seconds))"
+        case .lastEvents(let count): return "the last \(count) events of each sequence"
+        }
+    }
 }
 
 /// One ranking case: given the items at `history` (indices into `Dataset.items`), rank `target`.
@@ -97,5 +144,49 @@ public struct DatasetSplit: Sendable {
         func quantile(_ q: Double) -> Int64 { sorted[min(sorted.count - 1, Int(Double(sorted.count) * q))] }
         return try globalTemporal(dataset, validationFrom: quantile(1 - validationFraction - testFraction),
                                   testFrom: quantile(1 - testFraction), targets: targets)
+    }
+
+    /// The split with training targets limited to `window`; for a time window, validation
+    /// cases too (the early-stopping signal follows the behaviour trained on), unless none is
+    /// in it. Test cases are kept: they already are each sequence's newest events.
+    public func restricted(to window: TrainingWindow, dataset: Dataset) throws -> DatasetSplit {
+        var restricted = self
+        let cutoff: Int64
+        switch window {
+        case .lastEvents(let count):
+            restricted.training = training.compactMap { span in
+                let targeted = TrainingSpan(sequence: span.sequence, range: span.range, targetsFrom: max(span.targetsFrom, span.range.upperBound - count))
+                return targeted.targetCount > 0 ? targeted : nil
+            }
+            return restricted
+        case .recent(let seconds):
+            guard let times = dataset.times else { throw Self.needsTimes(dataset, window) }
+            cutoff = (times.max() ?? 0) - seconds
+        case .since(let seconds):
+            guard dataset.times != nil else { throw Self.needsTimes(dataset, window) }
+            cutoff = seconds
+        }
+        let times = dataset.times!
+        restricted.training = training.compactMap { span in
+            var first = span.range.upperBound
+            for index in max(span.targetsFrom, span.range.lowerBound)..<span.range.upperBound where times[index] >= cutoff { first = index; break }
+            let targeted = TrainingSpan(sequence: span.sequence, range: span.range, targetsFrom: max(span.targetsFrom, first))
+            return targeted.targetCount > 0 ? targeted : nil
+        }
+        let recentValidation = validation.filter { times[$0.history.upperBound] >= cutoff }
+        if !recentValidation.isEmpty { restricted.validation = recentValidation }
+        return restricted
+    }
+
+    private static func needsTimes(_ dataset: Dataset, _ window: TrainingWindow) -> DatasetError {
+        .invalidOption("\(dataset.directory) has no timestamps, so a window of \(window) cannot be applied (a number of events, e.g. --window 50, can)")
+    }
+
+    /// The cases of `cases` whose target happened at or after `unixSeconds`.
+    public static func cases(_ cases: [EvaluationCase], since unixSeconds: Int64, dataset: Dataset) throws -> [EvaluationCase] {
+        guard let times = dataset.times else {
+            throw DatasetError.invalidOption("\(dataset.directory) has no timestamps to select cases by time")
+        }
+        return cases.filter { times[$0.history.upperBound] >= unixSeconds }
     }
 }

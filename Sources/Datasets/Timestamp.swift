@@ -160,6 +160,12 @@ public enum TimestampParser {
         return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 
+    /// The Unix time in whole seconds (rounded down) of `text`, or nil when it is not a timestamp.
+    public static func unixSeconds(_ text: String) -> Int64? {
+        var token = text
+        return token.withUTF8 { milliseconds(UnsafeRawBufferPointer($0)) }.map { floorDivide($0, 1000) }
+    }
+
     /// ISO-8601 text (UTC, whole seconds) of a Unix time in seconds.
     public static func iso8601String(unixSeconds: Int64) -> String {
         let days = Int((unixSeconds >= 0 ? unixSeconds : unixSeconds - 86_399) / 86_400)

@@ -17,6 +17,16 @@ public final class ParameterSet: @unchecked Sendable {
 
     /// Lays out tensors in the order given.
     public init(_ specs: [(name: String, shape: [Int])]) {
+        let (tensors, count) = Self.layout(specs)
+        self.tensors = tensors
+        values = FloatBuffer(count: count)
+        gradients = FloatBuffer(count: count)
+        indexByName = Dictionary(uniqueKeysWithValues: tensors.enumerated().map { ($1.name, $0) })
+    }
+
+    /// Where each tensor of `specs` lives in the flat buffer, and the buffer's length, without
+    /// allocating it (e.g. to read another model's optimizer state).
+    public static func layout(_ specs: [(name: String, shape: [Int])]) -> (tensors: [TensorSpec], count: Int) {
         var tensors: [TensorSpec] = []
         var offset = 0
         for spec in specs {
@@ -25,10 +35,7 @@ public final class ParameterSet: @unchecked Sendable {
             // Keep every tensor 64-byte aligned (16 floats) for vector loads.
             offset += (tensor.count + 15) / 16 * 16
         }
-        self.tensors = tensors
-        values = FloatBuffer(count: offset)
-        gradients = FloatBuffer(count: offset)
-        indexByName = Dictionary(uniqueKeysWithValues: tensors.enumerated().map { ($1.name, $0) })
+        return (tensors, offset)
     }
 
     /// The spec of tensor `name`.

@@ -28,6 +28,12 @@ public enum SampledLosses {
             for r in 0..<count {
                 let row = logits + r * k
                 let target = targets[start + r]
+                if target == 0 {
+                    // A context-only position: no loss, no gradient (a zero row adds nothing to the products below).
+                    row.update(repeating: 0, count: k)
+                    hiddenGradient.map { ($0 + (start + r) * d).update(repeating: 0, count: d) }
+                    continue
+                }
                 let targetRow = weight + Int(target) * d
                 var positive: Float = 0
                 for j in 0..<d { positive += h[r * d + j] * targetRow[j] }
@@ -80,6 +86,11 @@ public enum SampledLosses {
         var total = 0.0
         for r in 0..<n {
             let h = hidden + r * d
+            if targets[r] == 0 {
+                // A context-only position: no loss, no gradient.
+                hiddenGradient.map { ($0 + r * d).update(repeating: 0, count: d) }
+                continue
+            }
             let positiveRow = weight + Int(targets[r]) * d, negativeRow = weight + Int(negatives[r]) * d
             var positive: Float = 0, negative: Float = 0
             for j in 0..<d { positive += h[j] * positiveRow[j]; negative += h[j] * negativeRow[j] }
@@ -96,6 +107,13 @@ public enum SampledLosses {
             }
         }
         return total
+    }
+
+    /// The number of positions with a target (target 0 marks a context-only position).
+    public static func targetCount(_ targets: UnsafePointer<Int32>, rows n: Int) -> Int {
+        var count = 0
+        for r in 0..<n where targets[r] != 0 { count += 1 }
+        return count
     }
 
     @inline(__always)

@@ -22,6 +22,12 @@ public enum SoftmaxCrossEntropy {
                                        weightGradient: UnsafeMutablePointer<Float>? = nil, biasGradient: UnsafeMutablePointer<Float>? = nil,
                                        hiddenGradient: UnsafeMutablePointer<Float>? = nil,
                                        exclude: ((_ row: Int, _ logits: UnsafeMutablePointer<Float>) -> Void)? = nil) -> Double {
+        if let targetRows = rowsWithTargets(targets, count: n) {
+            return maskedForwardBackward(hidden: hidden, targets: targets, rows: n, targetRows: targetRows, channels: c, weight: weight,
+                                         bias: bias, vocabulary: v, logits: logits, chunkRows: chunkRows, gradientScale: gradientScale,
+                                         weightGradient: weightGradient, biasGradient: biasGradient, hiddenGradient: hiddenGradient,
+                                         exclude: exclude)
+        }
         var total = 0.0
         var start = 0
         let wantsGradients = weightGradient != nil
@@ -36,6 +42,58 @@ public enum SoftmaxCrossEntropy {
                 Linear.backward(inputGradient: hiddenGradient.map { $0 + start * c }, weightGradient: weightGradient,
                                 biasGradient: biasGradient, outputGradient: logits, input: hidden + start * c, weight: weight,
                                 rows: count, inputs: c, outputs: v)
+            }
+            start += count
+        }
+        return total
+    }
+
+    /// The rows whose target is an item, or nil when every row's is (target 0 marks a
+    /// context-only position, e.g. before a training window).
+    static func rowsWithTargets(_ targets: UnsafePointer<Int32>, count n: Int) -> [Int]? {
+        var first = 0
+        while first < n && targets[first] != 0 { first += 1 }
+        if first == n { return nil }
+        return (0..<n).filter { targets[$0] != 0 }
+    }
+
+    /// `forwardBackward` over the rows that have a target only: they are gathered into
+    /// contiguous chunks (so the output layer does no work for context rows), and context
+    /// rows get zero loss and a zero hidden gradient. Allocates its gather buffers, once per call.
+    static func maskedForwardBackward(hidden: UnsafePointer<Float>, targets: UnsafePointer<Int32>, rows n: Int, targetRows: [Int],
+                                      channels c: Int, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, vocabulary v: Int,
+                                      logits: UnsafeMutablePointer<Float>, chunkRows: Int, gradientScale: Float,
+                                      weightGradient: UnsafeMutablePointer<Float>?, biasGradient: UnsafeMutablePointer<Float>?,
+                                      hiddenGradient: UnsafeMutablePointer<Float>?,
+                                      exclude: ((_ row: Int, _ logits: UnsafeMutablePointer<Float>) -> Void)?) -> Double {
+        let m = targetRows.count
+        let capacity = max(1, min(chunkRows, m))
+        let gathered = FloatBuffer(count: capacity * c)
+        let gatheredGradient = FloatBuffer(count: hiddenGradient == nil ? 0 : capacity * c)
+        var gatheredTargets = [Int32](repeating: 0, count: capacity)
+        hiddenGradient?.update(repeating: 0, count: n * c)
+        var total = 0.0
+        var start = 0
+        while start < m {
+            let count = min(chunkRows, m - start)
+            for r in 0..<count {
+                let row = targetRows[start + r]
+                (gathered.pointer + r * c).update(from: hidden + row * c, count: c)
+                gatheredTargets[r] = targets[row]
+            }
+            Linear.forward(output: logits, input: gathered.pointer, weight: weight, bias: nil, rows: count, inputs: c, outputs: v)
+            if let exclude { for r in 0..<count { exclude(targetRows[start + r], logits + r * v) } }
+            total += gatheredTargets.withUnsafeBufferPointer {
+                softmaxInPlace(logits: logits, bias: bias, targets: $0.baseAddress!, rows: count, vocabulary: v,
+                               gradientScale: weightGradient != nil ? gradientScale : nil)
+            }
+            if let weightGradient {
+                Linear.backward(inputGradient: hiddenGradient == nil ? nil : gatheredGradient.pointer, weightGradient: weightGradient,
+                                biasGradient: biasGradient, outputGradient: logits, input: gathered.pointer, weight: weight,
+                                rows: count, inputs: c, outputs: v)
+                if let hiddenGradient {
+                    for r in 0..<count { (hiddenGradient + targetRows[start + r] * c).update(from: gatheredGradient.pointer + r * c, count: c) }
+                }
             }
             start += count
         }

@@ -28,6 +28,7 @@ public final class GRU4Rec: NextItemScorer, TrainableModel, @unchecked Sendable 
     public let parameters: ParameterSet
     public var vocabulary: Int { configuration.vocabulary }
     public static var checkpointAliases: [String: String] { [:] }
+    public static var itemRowTensors: [String] { ["item_embedding.weight"] }
     private let gru: [GRULayer]
     private var stepSeed: UInt64 = 0
 
@@ -156,12 +157,14 @@ public final class GRU4Rec: NextItemScorer, TrainableModel, @unchecked Sendable 
         layout.pack(targets, into: w.packedTargets)
         let total = layout.total
         if total == 0 { return (0, 0) }
+        let targetCount = SampledLosses.targetCount(w.packedTargets, rows: total)
+        if targetCount == 0 { return (0, 0) }
         let c = configuration
         let dProjected = w.lowerGradient.pointer
         let loss = SoftmaxCrossEntropy.forwardBackward(
             hidden: w.projected.pointer, targets: w.packedTargets, rows: total, channels: c.embeddingSize,
             weight: parameters.value("item_embedding.weight"), bias: nil, vocabulary: c.vocabulary,
-            logits: w.logits.pointer, chunkRows: w.chunkRows, gradientScale: gradientScale(total),
+            logits: w.logits.pointer, chunkRows: w.chunkRows, gradientScale: gradientScale(targetCount),
             weightGradient: parameters.gradient("item_embedding.weight"), biasGradient: nil, hiddenGradient: dProjected)
         let top = c.layers - 1
         Linear.backward(inputGradient: w.upperGradient.pointer, weightGradient: parameters.gradient("dense.weight"),
@@ -178,7 +181,7 @@ public final class GRU4Rec: NextItemScorer, TrainableModel, @unchecked Sendable 
         Dropout.backward(gradient: upper.pointer, mask: w.dropoutMask.pointer, count: total * c.embeddingSize)
         Embedding.backward(weightGradient: parameters.gradient("item_embedding.weight"), outputGradient: upper.pointer,
                            ids: w.packedInputs, count: total, channels: c.embeddingSize)
-        return (loss, total)
+        return (loss, targetCount)
     }
 
     /// The summed loss of a batch without dropout or gradients (tests).

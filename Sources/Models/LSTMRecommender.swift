@@ -161,13 +161,15 @@ public final class LSTMRecommender: NextItemScorer, @unchecked Sendable {
         layout.pack(targets, into: w.packedTargets)
         let total = layout.total
         if total == 0 { return (0, 0) }
+        let targetCount = SampledLosses.targetCount(w.packedTargets, rows: total)
+        if targetCount == 0 { return (0, 0) }
         let c = configuration
         let top = c.layers - 1
         let gradients = parameters.gradients
         let loss = SoftmaxCrossEntropy.forwardBackward(
             hidden: w.hidden[top].pointer, targets: w.packedTargets, rows: total, channels: c.hiddenSize,
             weight: parameters.value("fc.weight"), bias: parameters.value("fc.bias"), vocabulary: c.vocabulary,
-            logits: w.logits.pointer, chunkRows: w.chunkRows, gradientScale: gradientScale(total),
+            logits: w.logits.pointer, chunkRows: w.chunkRows, gradientScale: gradientScale(targetCount),
             weightGradient: parameters.gradient("fc.weight"), biasGradient: parameters.gradient("fc.bias"),
             hiddenGradient: w.upperGradient.pointer)
         var upper = w.upperGradient, lower = w.lowerGradient
@@ -184,7 +186,7 @@ public final class LSTMRecommender: NextItemScorer, @unchecked Sendable {
             Embedding.backward(weightGradient: parameters.gradient("embedding.weight"), outputGradient: upper.pointer,
                                ids: w.packedInputs, count: total, channels: c.embeddingSize)
         }
-        return (loss, total)
+        return (loss, targetCount)
     }
 
     /// Gradients of the embedding and W_ih0 through the projection table: the first layer's

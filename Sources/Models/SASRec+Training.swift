@@ -5,6 +5,7 @@ import Engine
 /// against the tied item embeddings, and the backward pass through every block.
 extension SASRec: TrainableModel {
     public static var checkpointAliases: [String: String] { [:] }
+    public static var itemRowTensors: [String] { ["item_emb.weight"] }
 
     public func trainStep(inputs: UnsafePointer<Int32>, targets: UnsafePointer<Int32>, rows: Int, steps: Int,
                           workspace w: Workspace, gradientScale: (Int) -> Float) -> (loss: Double, targets: Int) {
@@ -12,6 +13,8 @@ extension SASRec: TrainableModel {
         let segments = pack(inputs: inputs, targets: targets, rows: rows, steps: steps, workspace: w)
         let p = segments.rows
         if p == 0 { return (0, 0) }
+        let targetCount = SampledLosses.targetCount(w.targets, rows: p)
+        if targetCount == 0 { return (0, 0) }
         forward(segments: segments, workspace: w, training: true)
         let c = configuration
         let d = c.hiddenSize
@@ -34,7 +37,7 @@ extension SASRec: TrainableModel {
             }
             loss = SoftmaxCrossEntropy.forwardBackward(
                 hidden: w.output.pointer, targets: w.targets, rows: p, channels: d, weight: items, bias: nil, vocabulary: c.vocabulary,
-                logits: w.logits.pointer, chunkRows: w.chunkRows, gradientScale: gradientScale(p),
+                logits: w.logits.pointer, chunkRows: w.chunkRows, gradientScale: gradientScale(targetCount),
                 weightGradient: itemGradient, biasGradient: nil, hiddenGradient: dOutput, exclude: exclude)
         case .sampledSoftmax:
             let k = c.negatives, sampler = self.sampler
@@ -43,7 +46,7 @@ extension SASRec: TrainableModel {
                 hidden: w.output.pointer, targets: w.targets, rows: p, channels: d, weight: items, negatives: negatives,
                 logExpectedCounts: negatives.map { sampler.logExpectedCount($0, sampleSize: k) },
                 targetLogExpectedCount: { sampler.logExpectedCount($0, sampleSize: k) },
-                scale: gradientScale(p), hiddenGradient: dOutput, weightGradient: itemGradient,
+                scale: gradientScale(targetCount), hiddenGradient: dOutput, weightGradient: itemGradient,
                 logits: w.logits.pointer, chunkRows: max(1, w.logits.count / max(1, k)))
         case .binaryCrossEntropy:
             for row in 0..<p {
@@ -53,10 +56,10 @@ extension SASRec: TrainableModel {
             }
             loss = SampledLosses.binaryCrossEntropy(
                 hidden: w.output.pointer, targets: w.targets, negatives: w.negatives, rows: p, channels: d, weight: items,
-                scale: gradientScale(p), hiddenGradient: dOutput, weightGradient: itemGradient)
+                scale: gradientScale(targetCount), hiddenGradient: dOutput, weightGradient: itemGradient)
         }
         backward(segments: segments, outputGradient: dOutput, workspace: w)
-        return (loss, p)
+        return (loss, targetCount)
     }
 
     /// The summed loss of a batch without dropout or gradients (tests, validation loss).

@@ -8,6 +8,9 @@ public protocol TrainableModel: NextItemScorer {
     /// Other names the same tensors go by in checkpoints written elsewhere (e.g. the PyTorch
     /// peer's `emb.weight` for `embedding.weight`).
     static var checkpointAliases: [String: String] { get }
+    /// The tensors whose rows are indexed by item id (row 0 = padding): what grows when the
+    /// catalogue grows, and what a warm start copies row by row.
+    static var itemRowTensors: [String] { get }
     func makeWorkspace(rows: Int, steps: Int) -> Workspace
     /// Adds `gradientScale(targets)` × the gradient of the summed next-item loss of the batch;
     /// returns that summed loss and the number of targets.
@@ -23,6 +26,8 @@ extension TrainableModel {
 }
 
 extension LSTMRecommender: TrainableModel {
+    public static var itemRowTensors: [String] { ["embedding.weight", "fc.weight", "fc.bias"] }
+
     public static var checkpointAliases: [String: String] {
         ["emb.weight": "embedding.weight", "out.weight": "fc.weight", "out.bias": "fc.bias"]
     }

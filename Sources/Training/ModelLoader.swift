@@ -29,6 +29,14 @@ public enum ModelLoader {
         throw TrainingError.run(path: "config.json", reason: "model '\(configuration.model)' has no '\(configuration.model)' settings")
     }
 
+    /// The tensors of the model `configuration` describes, in layout order, and which of them have a row per item.
+    public static func parameterSpecs(_ configuration: RunConfiguration) throws -> (specs: [(name: String, shape: [Int])], itemRows: [String]) {
+        if let lstm = configuration.lstm, configuration.model == "lstm" { return (LSTMRecommender.parameterSpecs(lstm), LSTMRecommender.itemRowTensors) }
+        if let sasrec = configuration.sasrec, configuration.model == "sasrec" { return (SASRec.parameterSpecs(sasrec), SASRec.itemRowTensors) }
+        if let gru4rec = configuration.gru4rec, configuration.model == "gru4rec" { return (GRU4Rec.parameterSpecs(gru4rec), GRU4Rec.itemRowTensors) }
+        throw TrainingError.run(path: "config.json", reason: "model '\(configuration.model)' is not supported by this build, or has no settings")
+    }
+
     /// The model of `run` with its `weights`, and the dataset it was trained on (or `datasetOverride`).
     public static func load(run path: String, weights: Weights = .best, datasetOverride: String? = nil) throws -> (any TrainableModel, Dataset, RunConfiguration) {
         let run = RunDirectory(path: path)

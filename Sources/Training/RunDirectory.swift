@@ -14,6 +14,8 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
     public var training: TrainingOptions
     public var dataset: DatasetReference
     public var created: String
+    /// The run whose weights this one started from (`train --from`), if any.
+    public var warmStart: WarmStartReference?
 
     public struct DatasetReference: Codable, Sendable, Equatable {
         public var path: String
@@ -21,6 +23,31 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
         public var items: Int
         public var events: Int
         public var created: String
+        /// The dataset's vocabulary digest (`ItemVocabulary.digest`); absent in older runs.
+        public var vocabularySHA256: String?
+    }
+
+    /// Where a warm-started run's initial weights came from.
+    public struct WarmStartReference: Codable, Sendable, Equatable {
+        /// The parent run directory.
+        public var run: String
+        /// The parent checkpoint read, and the epoch it was saved at.
+        public var checkpoint: String
+        public var epoch: Int?
+        /// Items the parent knew (ids 1…items); the rest were new here.
+        public var items: Int
+    }
+
+    /// The model's item vocabulary (items + 1).
+    public var vocabulary: Int? { lstm?.vocabulary ?? sasrec?.vocabulary ?? gru4rec?.vocabulary }
+
+    /// The same model with room for `vocabulary` − 1 items.
+    public func resized(vocabulary: Int) -> RunConfiguration {
+        var copy = self
+        copy.lstm?.vocabulary = vocabulary
+        copy.sasrec?.vocabulary = vocabulary
+        copy.gru4rec?.vocabulary = vocabulary
+        return copy
     }
 
     public init(model: String, lstm: LSTMRecommender.Configuration? = nil, sasrec: SASRec.Configuration? = nil,
@@ -31,7 +58,8 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
         self.training = training
         self.dataset = DatasetReference(path: URL(fileURLWithPath: dataset.directory).standardizedFileURL.path,
                                         users: dataset.sequenceCount, items: dataset.itemCount, events: dataset.eventCount,
-                                        created: dataset.manifest.created)
+                                        created: dataset.manifest.created,
+                                        vocabularySHA256: dataset.manifest.vocabularySHA256 ?? (try? ItemVocabulary(dataset: dataset))?.digest())
         created = TimestampParser.iso8601String(unixSeconds: Int64(Date().timeIntervalSince1970))
     }
 }

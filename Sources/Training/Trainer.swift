@@ -54,6 +54,15 @@ public final class Trainer<Model: TrainableModel> {
                                   windows: options.slidingStride.map { .sliding(stride: $0) } ?? .latest)
     }
 
+    /// Starts Adam from carried-over moments and step count (a warm start, `WarmStart`)
+    /// instead of zeros; call before a `train()` that does not resume.
+    public func startOptimizer(firstMoment: [Float], secondMoment: [Float], step: Int) {
+        precondition(firstMoment.count == optimizer.firstMoment.count && secondMoment.count == optimizer.secondMoment.count)
+        firstMoment.withUnsafeBufferPointer { optimizer.firstMoment.pointer.update(from: $0.baseAddress!, count: $0.count) }
+        secondMoment.withUnsafeBufferPointer { optimizer.secondMoment.pointer.update(from: $0.baseAddress!, count: $0.count) }
+        optimizer.restore(step: step)
+    }
+
     /// Optimizer steps in one epoch.
     public var stepsPerEpoch: Int { (batcher.batchCount + options.accumulate - 1) / options.accumulate }
 

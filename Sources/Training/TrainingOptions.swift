@@ -1,3 +1,5 @@
+import Datasets
+
 /// Everything that decides how a model is trained; saved in the run's config.json.
 public struct TrainingOptions: Codable, Sendable, Equatable {
     public enum Schedule: String, Codable, Sendable, CaseIterable {
@@ -30,6 +32,8 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     /// Select the best epoch on seen-filtered validation NDCG@10.
     public var filterSeen = false
     public var seed: UInt64 = 42
+    /// Train only on targets in this window of recent behaviour (nil: every target).
+    public var window: TrainingWindow?
 
     public init() {}
 

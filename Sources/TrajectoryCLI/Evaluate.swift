@@ -18,6 +18,7 @@ struct Evaluate: ParsableCommand {
           trajectory evaluate runs/lstm                     # test split, best checkpoint
           trajectory evaluate runs/lstm --split valid --filter-seen
           trajectory evaluate data/ml1m --baseline markov   # a baseline on a dataset
+          trajectory evaluate runs/daily --since 2000-12-01 # only users whose held-out item is that recent
         """
     )
 
@@ -39,6 +40,9 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Users per scoring batch (results do not depend on it; smaller batches use less memory, and large catalogues shrink it to keep the scores of one batch under 256 MB).")
     var batchSize = 1024
 
+    @Option(help: ArgumentHelp("Only the users whose held-out item happened at or after this time (2000-12-01, ISO-8601 or unix seconds): the newest behaviour, e.g. after an incremental update.", valueName: "time"))
+    var since: String?
+
     @Flag(help: "Exclude the user's other history items from the ranking.")
     var filterSeen = false
 
@@ -47,6 +51,12 @@ struct Evaluate: ParsableCommand {
 
     @Flag(help: "Print JSON.")
     var json = false
+
+    func validate() throws {
+        if let since, TimestampParser.unixSeconds(since) == nil {
+            throw ValidationError("--since '\(since)' is not a time (e.g. 2000-12-01 or 2000-12-01T12:00:00Z)")
+        }
+    }
 
     func run() throws {
         BLAS.setThreads(threads)
@@ -64,7 +74,11 @@ struct Evaluate: ParsableCommand {
                 dataset = loaded.1
                 maxLength = loaded.2.training.maxLength
             }
-            let cases = split == .test ? DatasetSplit.leaveOneOut(dataset).test : DatasetSplit.leaveOneOut(dataset).validation
+            var cases = split == .test ? DatasetSplit.leaveOneOut(dataset).test : DatasetSplit.leaveOneOut(dataset).validation
+            if let since, let unixSeconds = TimestampParser.unixSeconds(since) {
+                cases = try DatasetSplit.cases(cases, since: unixSeconds, dataset: dataset)
+                if cases.isEmpty { throw DatasetError.emptyResult("no held-out item in \(dataset.directory) happened at or after \(since)") }
+            }
             let started = Date()
             let metrics = Evaluator(maxLength: maxLength, batchSize: batchSize, filterSeen: filterSeen)
                 .evaluate(scorer, dataset: dataset, cases: cases)
@@ -76,9 +90,10 @@ struct Evaluate: ParsableCommand {
                 object["split"] = split.rawValue
                 object["seconds"] = seconds
                 object["model"] = baseline?.rawValue ?? path
+                object["users"] = cases.count
                 print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
             } else {
-                print("\(baseline?.rawValue ?? path) \(split.rawValue): \(metrics.summary) in \(String(format: "%.2f", seconds)) s")
+                print("\(baseline?.rawValue ?? path) \(split.rawValue)\(since.map { " since \($0)" } ?? "") (\(cases.count) users): \(metrics.summary) in \(String(format: "%.2f", seconds)) s")
             }
         }
     }

@@ -127,6 +127,9 @@ struct Prepare: ParsableCommand {
                 let parent = try Manifest.load(directory: like)
                 preparer.read = parent.options.read
                 preparer.cleaning = parent.options.cleaning
+                if itemMeta == nil, let meta = parent.itemMeta, FileManager.default.isReadableFile(atPath: meta) {
+                    preparer.itemMeta = meta  // titles for the new items too
+                }
             }
             apply(to: &preparer)
             return try preparer.run(inputs: inputs, output: out)
@@ -158,7 +161,7 @@ struct Prepare: ParsableCommand {
         if let minItemEvents { preparer.cleaning.minItemEvents = minItemEvents }
         if let sessionGap { preparer.cleaning.sessionGapMilliseconds = DurationParser.milliseconds(sessionGap) }
         if let maxEvents { preparer.cleaning.maxEventsPerSequence = maxEvents }
-        preparer.itemMeta = itemMeta
+        if let itemMeta { preparer.itemMeta = itemMeta }
         preparer.strict = strict
         preparer.force = force
         preparer.like = like

@@ -46,17 +46,23 @@ struct Train: ParsableCommand {
     @Option(name: .shortAndLong, help: "The run directory to write.")
     var out: String
 
-    @Option(help: "Model to train: lstm, sasrec, gru4rec.")
-    var model = "lstm"
+    @Option(help: "Model to train: lstm, sasrec, gru4rec (default: lstm, or the --from run's).")
+    var model: String?
 
-    @Option(help: "Maximum passes over the training data (default: lstm 30, sasrec 45, gru4rec 200).")
+    @Option(help: ArgumentHelp("Warm start from this run's best checkpoint: its model and settings, its weights and Adam moments for the items it knew, fresh rows for new items. The dataset must be prepared with `prepare --like` the run's dataset (or be that dataset).", valueName: "run"))
+    var from: String?
+
+    @Option(help: ArgumentHelp("Train only on recent behaviour: 90d / 12h (back from the newest event), 2000-12-01 (from that time on) or 50 (each user's 50 most recent events). Earlier items remain the history the model reads; validation keeps the users active in a time window.", valueName: "window"))
+    var window: String?
+
+    @Option(help: "Maximum passes over the training data (default: lstm 30, sasrec 45, gru4rec 200; with --from a quarter of the run's).")
     var epochs: Int?
 
-    @Option(help: "Sequences per optimizer step.")
-    var batchSize = 128
+    @Option(help: "Sequences per optimizer step (default: 128, or the --from run's).")
+    var batchSize: Int?
 
-    @Option(help: "Most recent items per training window (T).")
-    var maxLength = 200
+    @Option(help: "Most recent items per training window (T) (default: 200, or the --from run's).")
+    var maxLength: Int?
 
     @Option(help: "Also train on earlier windows of long histories, this many items apart; 0 = the latest window only (default: sasrec --max-length, the others 0).")
     var slidingStride: Int?
@@ -64,10 +70,10 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("lr"), help: "Learning rate (default: sasrec 0.002, the others 0.001).")
     var learningRate: Float?
 
-    @Option(help: "AdamW weight decay (0 = Adam).")
-    var weightDecay: Float = 0
+    @Option(help: "AdamW weight decay (0 = Adam) (default: 0, or the --from run's).")
+    var weightDecay: Float?
 
-    @Option(help: "Linear learning-rate warm-up steps (default: sasrec 200, the others 0).")
+    @Option(help: "Linear learning-rate warm-up steps (default: sasrec 200, the others 0; 0 with --from, whose Adam moments are carried over).")
     var warmup: Int?
 
     @Option(help: "Learning-rate decay after warm-up, to 0 at the last epoch: constant, linear, cosine (default: sasrec cosine, the others constant).")
@@ -101,22 +107,22 @@ struct Train: ParsableCommand {
     var layers: Int?
 
     @Option(help: "Transformer blocks (sasrec; default 2).")
-    var blocks = 2
+    var blocks: Int?
 
     @Option(help: "Attention heads (sasrec; default 1).")
-    var heads = 1
+    var heads: Int?
 
-    @Option(help: "Training loss (sasrec): full (softmax over every item; best quality), sampled (softmax over --negatives sampled items, logQ-corrected; for large catalogues), bce (one sampled negative per position, as in the SASRec paper).")
-    var loss: SASRec.Configuration.Loss = .fullSoftmax
+    @Option(help: "Training loss (sasrec): full (softmax over every item; best quality; the default), sampled (softmax over --negatives sampled items, logQ-corrected; for large catalogues), bce (one sampled negative per position, as in the SASRec paper).")
+    var loss: SASRec.Configuration.Loss?
 
-    @Option(help: "Items sampled per batch by --loss sampled.")
-    var negatives = 256
+    @Option(help: "Items sampled per batch by --loss sampled (default 256).")
+    var negatives: Int?
 
-    @Option(help: "How sampled losses draw items: uniform, or popularity (in proportion to training counts).")
-    var sampler: NegativeSampler.Kind = .uniform
+    @Option(help: "How sampled losses draw items: uniform (the default), or popularity (in proportion to training counts).")
+    var sampler: NegativeSampler.Kind?
 
     @Option(help: "sasrec, full softmax: leave the items already in a window out of each position's softmax, training it to rank what the user has not interacted with yet (as seen-filtered evaluation and serving with exclude_seen do): on, off, or auto = on when under 1% of training targets repeat an earlier item of their history (e.g. ratings, reviews), off otherwise (e.g. re-purchases, plays).")
-    var excludeSeenFromLoss: Switch = .auto
+    var excludeSeenFromLoss: Switch?
 
     enum Switch: String, ExpressibleByArgument, CaseIterable {
         case on, off, auto
@@ -132,18 +138,31 @@ struct Train: ParsableCommand {
     var force = false
 
     func validate() throws {
-        guard ["lstm", "sasrec", "gru4rec"].contains(model) else { throw ValidationError("--model \(model) is not available; this build trains: lstm, sasrec, gru4rec") }
-        guard batchSize > 0, maxLength > 0, (epochs ?? 1) > 0 else { throw ValidationError("--batch-size, --max-length and --epochs must be positive") }
+        if let model, !["lstm", "sasrec", "gru4rec"].contains(model) { throw ValidationError("--model \(model) is not available; this build trains: lstm, sasrec, gru4rec") }
+        guard (batchSize ?? 1) > 0, (maxLength ?? 1) > 0, (epochs ?? 1) > 0 else { throw ValidationError("--batch-size, --max-length and --epochs must be positive") }
         if let hiddenSize, hiddenSize < 1 { throw ValidationError("--hidden-size must be positive") }
-        if model == "sasrec" && (hiddenSize ?? 64) % heads != 0 { throw ValidationError("--hidden-size must be a multiple of --heads") }
+        if let heads, heads < 1 { throw ValidationError("--heads must be positive") }
+        if let blocks, blocks < 1 { throw ValidationError("--blocks must be positive") }
+        if model == "sasrec" && (hiddenSize ?? 64) % (heads ?? 1) != 0 { throw ValidationError("--hidden-size must be a multiple of --heads") }
         if let dropout, !(dropout >= 0 && dropout < 1) { throw ValidationError("--dropout must be in [0, 1)") }
         if let layers, layers < 1 { throw ValidationError("--layers must be positive") }
-        if negatives < 1 { throw ValidationError("--negatives must be positive") }
-        if model != "sasrec" && loss != .fullSoftmax { throw ValidationError("--loss \(loss.rawValue) is available for --model sasrec; lstm and gru4rec train with the full softmax") }
+        if let negatives, negatives < 1 { throw ValidationError("--negatives must be positive") }
+        if let loss, (model ?? "lstm") != "sasrec" && from == nil && loss != .fullSoftmax { throw ValidationError("--loss \(loss.rawValue) is available for --model sasrec; lstm and gru4rec train with the full softmax") }
         if let embeddingSize, embeddingSize < 1 { throw ValidationError("--embedding-size must be positive") }
-        guard accumulate >= 1, batchSize % accumulate == 0 else { throw ValidationError("--batch-size must be a multiple of --accumulate") }
+        guard accumulate >= 1, (batchSize ?? 128) % accumulate == 0 else { throw ValidationError("--batch-size must be a multiple of --accumulate") }
         if let slidingStride, slidingStride < 0 { throw ValidationError("--sliding-stride must be positive (or 0: latest window only)") }
         if resume && force { throw ValidationError("--resume and --force contradict each other") }
+        if let window, TrainingWindow(argument: window) == nil {
+            throw ValidationError("--window '\(window)' is not a duration (90d, 12h), a time (2000-12-01) or a number of events (50)")
+        }
+        if from != nil {
+            let architecture: [(String, Bool)] = [("--embedding-size", embeddingSize != nil), ("--hidden-size", hiddenSize != nil), ("--layers", layers != nil),
+                                                  ("--blocks", blocks != nil), ("--heads", heads != nil), ("--dropout", dropout != nil),
+                                                  ("--loss", loss != nil), ("--negatives", negatives != nil), ("--sampler", sampler != nil),
+                                                  ("--exclude-seen-from-loss", excludeSeenFromLoss != nil)]
+            let given = architecture.filter(\.1).map(\.0)
+            if !given.isEmpty { throw ValidationError("\(given.joined(separator: ", ")): the model's settings come from the --from run") }
+        }
     }
 
     func run() throws {
@@ -154,46 +173,28 @@ struct Train: ParsableCommand {
             if FileManager.default.fileExists(atPath: run.configPath) && !resume && !force {
                 throw TrainingError.run(path: out, reason: "already holds a run; pass --resume to continue it or --force to start over")
             }
-            if force { try? FileManager.default.removeItem(atPath: out) }
-            var options = TrainingOptions()
-            // Per-model defaults: SASRec reaches its quality in a fixed budget (cosine decay over
-            // 45 epochs, every window of long histories); the recurrent models stop early.
-            let isSASRec = model == "sasrec"
-            options.epochs = epochs ?? (model == "lstm" ? 30 : isSASRec ? 45 : 200)
-            options.batchSize = batchSize
-            options.maxLength = maxLength
-            let stride = slidingStride ?? (isSASRec ? maxLength : 0)
-            options.slidingStride = stride > 0 ? stride : nil
-            options.learningRate = learningRate ?? (isSASRec ? 2e-3 : 1e-3)
-            options.weightDecay = weightDecay
-            options.warmupSteps = warmup ?? (isSASRec ? 200 : 0)
-            options.schedule = schedule ?? (isSASRec ? .cosine : .constant)
-            options.clipNorm = clip
-            options.accumulate = accumulate
-            options.patience = patience ?? (model == "lstm" ? 3 : 10)
-            options.filterSeen = filterSeen
-            options.seed = seed
-            let split = DatasetSplit.leaveOneOut(data)
-            var configuration = RunConfiguration(model: model, training: options, dataset: data)
-            switch model {
-            case "sasrec":
-                var sasrec = SASRec.Configuration(vocabulary: data.itemCount + 1, maxLength: maxLength, hiddenSize: hiddenSize ?? 64,
-                                                  blocks: blocks, heads: heads, dropout: dropout ?? 0.2)
-                sasrec.loss = loss
-                sasrec.negatives = negatives
-                sasrec.sampler = sampler
-                switch excludeSeenFromLoss {
-                case .on: sasrec.excludeSeenFromLoss = true
-                case .off: sasrec.excludeSeenFromLoss = false
-                case .auto: sasrec.excludeSeenFromLoss = loss == .fullSoftmax && Self.repeatFraction(data, spans: split.training) < 0.01
+            let warmStart = try from.map { try WarmStart(run: $0, dataset: data) }
+            if let warmStart, let model, model != warmStart.parentConfiguration.model {
+                throw TrainingError.run(path: warmStart.parent.path, reason: "is a \(warmStart.parentConfiguration.model) run; --model \(model) cannot start from it")
+            }
+            if let warmStart, warmStart.parentConfiguration.model == "sasrec", let maxLength,
+               maxLength != warmStart.parentConfiguration.sasrec?.maxLength {
+                throw ValidationError("--max-length: SASRec's positions come from the --from run (\(warmStart.parentConfiguration.sasrec?.maxLength ?? 0))")
+            }
+            if force && FileManager.default.fileExists(atPath: out) {
+                if let from, URL(fileURLWithPath: from).standardizedFileURL == URL(fileURLWithPath: out).standardizedFileURL {
+                    throw ValidationError("--force would delete the --from run \(from) before reading it; write the new run elsewhere")
                 }
-                configuration.sasrec = sasrec
-            case "gru4rec":
-                configuration.gru4rec = GRU4Rec.Configuration(vocabulary: data.itemCount + 1, embeddingSize: embeddingSize ?? 64,
-                                                              hiddenSize: hiddenSize ?? 128, layers: layers ?? 1, dropout: dropout ?? 0.3)
-            default:
-                configuration.lstm = LSTMRecommender.Configuration(vocabulary: data.itemCount + 1, embeddingSize: embeddingSize ?? 128,
-                                                                   hiddenSize: hiddenSize ?? 256, layers: layers ?? 2)
+                try? FileManager.default.removeItem(atPath: out)
+            }
+            let options = trainingOptions(parent: warmStart?.parentConfiguration)
+            var split = DatasetSplit.leaveOneOut(data)
+            if let window = options.window { split = try split.restricted(to: window, dataset: data) }
+            var configuration: RunConfiguration
+            if let warmStart {
+                configuration = try warmStart.configuration(training: options, dataset: data)
+            } else {
+                configuration = freshConfiguration(data: data, split: split, options: options)
             }
             if resume {
                 let saved = try run.readConfiguration()
@@ -206,11 +207,22 @@ struct Train: ParsableCommand {
                 try run.create()
                 try run.writeConfiguration(configuration)
             }
-            let network = try ModelLoader.makeModel(configuration, seed: seed).model
+            let network = try ModelLoader.makeModel(configuration, seed: options.seed).model
             if let sasrec = network as? SASRec, sasrec.configuration.loss != .fullSoftmax, sasrec.configuration.sampler == .popularity {
                 sasrec.useSampler(NegativeSampler(counts: Self.itemCounts(data, spans: split.training)))
             }
-            try fit(network, data: data, split: split, options: options, run: run)
+            var optimizerState: (firstMoment: [Float], secondMoment: [Float], step: Int)?
+            if let warmStart, !resume {
+                try warmStart.loadWeights(into: network.parameters)
+                optimizerState = try warmStart.optimizerState(for: network.parameters)
+                let epoch = configuration.warmStart?.epoch.map { " (epoch \($0))" } ?? ""
+                print("warm start from \(warmStart.checkpoint)\(epoch): \(warmStart.parentItems) known items, \(data.itemCount - warmStart.parentItems) new"
+                      + (optimizerState == nil ? "; no optimizer state, Adam starts afresh" : ""))
+            }
+            if let window = options.window {
+                print("window: \(window): \(split.training.reduce(0) { $0 + $1.targetCount }) training targets in \(split.training.count) sequences, \(split.validation.count) validation users")
+            }
+            try fit(network, data: data, split: split, options: options, run: (run, configuration.model), optimizerState: optimizerState)
             // A report of the run beside its checkpoints; a failure here must not fail the training.
             do {
                 try AtomicOutput.writeText(out + "/report.html", try RunReport(runs: [out]).html(dataset: data))
@@ -219,6 +231,73 @@ struct Train: ParsableCommand {
             }
             print("run saved in \(out) (report: \(out)/report.html)")
         }
+    }
+
+    /// The training options: the flags given, over the model's defaults or, with --from, the parent run's options.
+    func trainingOptions(parent: RunConfiguration?) -> TrainingOptions {
+        var options = TrainingOptions()
+        let kind = parent?.model ?? model ?? "lstm"
+        let isSASRec = kind == "sasrec"
+        if let parent {
+            // A warm start continues the parent's recipe for a quarter of its budget, without a
+            // warm-up: Adam's moments are carried over, so the first steps are not blind.
+            options = parent.training
+            options.epochs = max(1, (parent.training.epochs + 3) / 4)
+            options.warmupSteps = 0
+        } else {
+            options.epochs = kind == "lstm" ? 30 : isSASRec ? 45 : 200
+            options.slidingStride = isSASRec ? 200 : nil
+            options.learningRate = isSASRec ? 2e-3 : 1e-3
+            options.warmupSteps = isSASRec ? 200 : 0
+            options.schedule = isSASRec ? .cosine : .constant
+            options.patience = kind == "lstm" ? 3 : 10
+        }
+        if let epochs { options.epochs = epochs }
+        if let batchSize { options.batchSize = batchSize }
+        if let maxLength {
+            options.maxLength = maxLength
+            if parent == nil && isSASRec && slidingStride == nil { options.slidingStride = maxLength }
+        }
+        if let slidingStride { options.slidingStride = slidingStride > 0 ? slidingStride : nil }
+        if let learningRate { options.learningRate = learningRate }
+        if let weightDecay { options.weightDecay = weightDecay }
+        if let warmup { options.warmupSteps = warmup }
+        if let schedule { options.schedule = schedule }
+        if let clip { options.clipNorm = clip }
+        options.accumulate = accumulate
+        if let patience { options.patience = patience }
+        if filterSeen { options.filterSeen = true }
+        options.seed = seed
+        options.window = window.flatMap(TrainingWindow.init(argument:))
+        return options
+    }
+
+    /// A new model of `--model` for `data`, from the flags and each model's defaults.
+    func freshConfiguration(data: Dataset, split: DatasetSplit, options: TrainingOptions) -> RunConfiguration {
+        let kind = model ?? "lstm"
+        var configuration = RunConfiguration(model: kind, training: options, dataset: data)
+        switch kind {
+        case "sasrec":
+            var sasrec = SASRec.Configuration(vocabulary: data.itemCount + 1, maxLength: options.maxLength, hiddenSize: hiddenSize ?? 64,
+                                              blocks: blocks ?? 2, heads: heads ?? 1, dropout: dropout ?? 0.2)
+            let loss = self.loss ?? .fullSoftmax
+            sasrec.loss = loss
+            sasrec.negatives = negatives ?? 256
+            sasrec.sampler = sampler ?? .uniform
+            switch excludeSeenFromLoss ?? .auto {
+            case .on: sasrec.excludeSeenFromLoss = true
+            case .off: sasrec.excludeSeenFromLoss = false
+            case .auto: sasrec.excludeSeenFromLoss = loss == .fullSoftmax && Self.repeatFraction(data, spans: split.training) < 0.01
+            }
+            configuration.sasrec = sasrec
+        case "gru4rec":
+            configuration.gru4rec = GRU4Rec.Configuration(vocabulary: data.itemCount + 1, embeddingSize: embeddingSize ?? 64,
+                                                          hiddenSize: hiddenSize ?? 128, layers: layers ?? 1, dropout: dropout ?? 0.3)
+        default:
+            configuration.lstm = LSTMRecommender.Configuration(vocabulary: data.itemCount + 1, embeddingSize: embeddingSize ?? 128,
+                                                               hiddenSize: hiddenSize ?? 256, layers: layers ?? 2)
+        }
+        return configuration
     }
 
     /// The fraction of training targets that repeat an item earlier in their span.
@@ -247,9 +326,13 @@ struct Train: ParsableCommand {
         return counts
     }
 
-    private func fit<Model: TrainableModel>(_ network: Model, data: Dataset, split: DatasetSplit, options: TrainingOptions, run: RunDirectory) throws {
-        let trainer = Trainer(model: network, dataset: data, split: split, options: options, run: run)
-        print("training \(model) on \(dataset): \(split.training.count) sequences, \(data.itemCount) items, "
+    private func fit<Model: TrainableModel>(_ network: Model, data: Dataset, split: DatasetSplit, options: TrainingOptions, run: (directory: RunDirectory, kind: String),
+                                            optimizerState: (firstMoment: [Float], secondMoment: [Float], step: Int)?) throws {
+        let trainer = Trainer(model: network, dataset: data, split: split, options: options, run: run.directory)
+        if let optimizerState {
+            trainer.startOptimizer(firstMoment: optimizerState.firstMoment, secondMoment: optimizerState.secondMoment, step: optimizerState.step)
+        }
+        print("training \(run.kind) on \(dataset): \(split.training.count) sequences, \(data.itemCount) items, "
               + "\(network.parameters.parameterCount) parameters, \(trainer.stepsPerEpoch) steps per epoch")
         let display = ProgressDisplay()
         let summary = try trainer.train(resume: resume) { display.show($0) }

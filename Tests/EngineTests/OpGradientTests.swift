@@ -144,7 +144,7 @@ import TestSupport
         let hidden = FloatBuffer(GradientCheck.random(n * c, seed: 13))
         let w = FloatBuffer(GradientCheck.random(v * c, seed: 14))
         let b = FloatBuffer(GradientCheck.random(v, seed: 15))
-        let targets: [Int32] = [1, 6, 3, 3, 0]
+        let targets: [Int32] = [1, 6, 3, 3, 2]
         let logits = FloatBuffer(count: n * v)
         func loss(chunk: Int = 2) -> Double {
             targets.withUnsafeBufferPointer {

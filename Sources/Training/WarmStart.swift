@@ -1,0 +1,123 @@
+import Datasets
+import Engine
+import Foundation
+
+/// Starts training from an earlier run on a dataset that extends its item vocabulary
+/// (`prepare --like`): the parent's weights and Adam moments are copied, item-indexed tensors
+/// row by row, so known items keep what they learnt and new items start as fresh rows do.
+public struct WarmStart: Sendable {
+    /// The parent run and its configuration.
+    public let parent: RunDirectory
+    public let parentConfiguration: RunConfiguration
+    /// The checkpoint the weights come from.
+    public let checkpoint: String
+    /// Items the parent knew (ids 1…parentItems).
+    public let parentItems: Int
+
+    /// Opens the parent run and checks that `dataset` gives every parent item the parent's id.
+    public init(run path: String, dataset: Dataset, weights: ModelLoader.Weights = .best) throws {
+        parent = RunDirectory(path: path)
+        parentConfiguration = try parent.readConfiguration()
+        checkpoint = parent.checkpointPath(weights)
+        guard FileManager.default.fileExists(atPath: checkpoint) else {
+            throw TrainingError.checkpoint(path: checkpoint, reason: "no checkpoint to start from: the run has not finished an epoch")
+        }
+        guard let vocabulary = parentConfiguration.vocabulary else {
+            throw TrainingError.run(path: parent.configPath, reason: "has no \(parentConfiguration.model) settings")
+        }
+        parentItems = vocabulary - 1
+        let parentDataset = parentConfiguration.dataset.path
+        guard dataset.itemCount >= parentItems else {
+            throw TrainingError.run(path: dataset.directory, reason: "has \(dataset.itemCount) items, fewer than the \(parentItems) of \(path): prepare the new log with --like \(parentDataset)")
+        }
+        let expected: String
+        if let recorded = parentConfiguration.dataset.vocabularySHA256 {
+            expected = recorded
+        } else if let parentVocabulary = try? ItemVocabulary(dataset: Dataset(directory: parentDataset)) {
+            expected = parentVocabulary.digest()
+        } else {
+            throw TrainingError.run(path: parent.configPath, reason: "records no vocabulary digest and its dataset \(parentDataset) cannot be read, so the item ids cannot be checked")
+        }
+        guard try ItemVocabulary(dataset: dataset).digest(prefix: parentItems) == expected else {
+            throw TrainingError.run(path: dataset.directory, reason: "its items 1…\(parentItems) are not the items of \(path): prepare the new log with --like \(parentDataset) so known items keep their ids")
+        }
+    }
+
+    /// The parent's model, sized for `dataset`, with `training` options, recording where it started.
+    public func configuration(training: TrainingOptions, dataset: Dataset) throws -> RunConfiguration {
+        var configuration = parentConfiguration.resized(vocabulary: dataset.itemCount + 1)
+        let fresh = RunConfiguration(model: configuration.model, training: training, dataset: dataset)
+        configuration.training = training
+        configuration.dataset = fresh.dataset
+        configuration.created = fresh.created
+        let metadata = try? Safetensors.read(path: checkpoint).metadata
+        configuration.warmStart = .init(run: URL(fileURLWithPath: parent.path).standardizedFileURL.path,
+                                        checkpoint: URL(fileURLWithPath: checkpoint).lastPathComponent,
+                                        epoch: metadata?["epoch"].flatMap(Int.init), items: parentItems)
+        return configuration
+    }
+
+    /// Copies the parent's weights into `parameters` (a model of `configuration(…)`): every
+    /// tensor whole, item-indexed tensors for the parent's rows only.
+    public func loadWeights(into parameters: ParameterSet) throws {
+        let (tensors, _) = try readSafetensors(checkpoint)
+        let itemRows = try ModelLoader.parameterSpecs(parentConfiguration).itemRows
+        for spec in parameters.tensors {
+            guard let stored = tensors[spec.name] else {
+                throw TrainingError.checkpoint(path: checkpoint, reason: "no tensor '\(spec.name)'")
+            }
+            let count = try copiedCount(spec, sourceShape: stored.shape, itemRows: itemRows, path: checkpoint)
+            stored.values.withUnsafeBufferPointer { (parameters.values.pointer + spec.offset).update(from: $0.baseAddress!, count: count) }
+        }
+    }
+
+    /// Adam's state carried over: the parent's moments in `parameters`' layout (zero for new
+    /// item rows, as for a fresh parameter) and its step count; nil when the parent has none.
+    public func optimizerState(for parameters: ParameterSet) throws -> (firstMoment: [Float], secondMoment: [Float], step: Int)? {
+        guard FileManager.default.fileExists(atPath: parent.optimizerPath) else { return nil }
+        let (tensors, metadata) = try readSafetensors(parent.optimizerPath)
+        let (specs, itemRows) = try ModelLoader.parameterSpecs(parentConfiguration)
+        let (parentLayout, parentCount) = ParameterSet.layout(specs)
+        guard let first = tensors["adam.first_moment"], let second = tensors["adam.second_moment"],
+              first.values.count == parentCount, second.values.count == parentCount,
+              let step = metadata["step"].flatMap(Int.init) else {
+            throw TrainingError.checkpoint(path: parent.optimizerPath, reason: "not the optimizer state of this run's model")
+        }
+        let byName = Dictionary(uniqueKeysWithValues: parentLayout.map { ($0.name, $0) })
+        var firstMoment = [Float](repeating: 0, count: parameters.values.count)
+        var secondMoment = firstMoment
+        for spec in parameters.tensors {
+            guard let source = byName[spec.name] else {
+                throw TrainingError.checkpoint(path: parent.optimizerPath, reason: "no moments for '\(spec.name)'")
+            }
+            let count = try copiedCount(spec, sourceShape: source.shape, itemRows: itemRows, path: parent.optimizerPath)
+            for i in 0..<count {
+                firstMoment[spec.offset + i] = first.values[source.offset + i]
+                secondMoment[spec.offset + i] = second.values[source.offset + i]
+            }
+        }
+        return (firstMoment, secondMoment, step)
+    }
+
+    /// How many leading values of tensor `spec` come from a parent tensor of `sourceShape`: all
+    /// of them, or for an item-indexed tensor the parent's rows; any other difference is an error.
+    private func copiedCount(_ spec: TensorSpec, sourceShape: [Int], itemRows: [String], path: String) throws -> Int {
+        if itemRows.contains(spec.name) {
+            guard sourceShape.count == spec.shape.count, Array(sourceShape.dropFirst()) == Array(spec.shape.dropFirst()),
+                  sourceShape[0] == parentItems + 1, sourceShape[0] <= spec.shape[0] else {
+                throw TrainingError.checkpoint(path: path, reason: "tensor '\(spec.name)' has shape \(sourceShape), expected \(parentItems + 1) rows of \(Array(spec.shape.dropFirst()))")
+            }
+            return sourceShape.reduce(1, *)
+        }
+        guard sourceShape == spec.shape else {
+            throw TrainingError.checkpoint(path: path, reason: "tensor '\(spec.name)' has shape \(sourceShape), the model expects \(spec.shape)")
+        }
+        return spec.count
+    }
+
+    private func readSafetensors(_ path: String) throws -> ([String: Safetensors.Tensor], [String: String]) {
+        do { return try Safetensors.read(path: path) } catch let error as Safetensors.FormatError {
+            throw TrainingError.checkpoint(path: path, reason: error.description)
+        }
+    }
+}
