@@ -56,11 +56,11 @@ public final class Trainer<Model: TrainableModel> {
 
     /// Starts Adam from carried-over moments and step count (a warm start, `WarmStart`)
     /// instead of zeros; call before a `train()` that does not resume.
-    public func startOptimizer(firstMoment: [Float], secondMoment: [Float], step: Int) {
-        precondition(firstMoment.count == optimizer.firstMoment.count && secondMoment.count == optimizer.secondMoment.count)
-        firstMoment.withUnsafeBufferPointer { optimizer.firstMoment.pointer.update(from: $0.baseAddress!, count: $0.count) }
-        secondMoment.withUnsafeBufferPointer { optimizer.secondMoment.pointer.update(from: $0.baseAddress!, count: $0.count) }
-        optimizer.restore(step: step)
+    public func startOptimizer(_ state: OptimizerState) {
+        precondition(state.firstMoment.count == optimizer.firstMoment.count && state.secondMoment.count == optimizer.secondMoment.count)
+        state.firstMoment.withUnsafeBufferPointer { optimizer.firstMoment.pointer.update(from: $0.baseAddress!, count: $0.count) }
+        state.secondMoment.withUnsafeBufferPointer { optimizer.secondMoment.pointer.update(from: $0.baseAddress!, count: $0.count) }
+        optimizer.restore(step: state.step)
     }
 
     /// Optimizer steps in one epoch.

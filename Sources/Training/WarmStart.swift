@@ -1,6 +1,14 @@
 import Datasets
 import Engine
 import Foundation
+import Models
+
+/// Adam's moments (in a model's flat parameter layout) and step count.
+public struct OptimizerState: Sendable {
+    public var firstMoment: [Float]
+    public var secondMoment: [Float]
+    public var step: Int
+}
 
 /// Starts training from an earlier run on a dataset that extends its item vocabulary
 /// (`prepare --like`): the parent's weights and Adam moments are copied, item-indexed tensors
@@ -71,9 +79,17 @@ public struct WarmStart: Sendable {
         }
     }
 
+    /// A fresh model of `configuration` (from `configuration(training:dataset:)`) holding the
+    /// parent's weights, and Adam's carried-over state (nil when the parent saved none).
+    public func makeModel(_ configuration: RunConfiguration, seed: UInt64) throws -> (model: any TrainableModel, optimizer: OptimizerState?) {
+        let model = try ModelLoader.makeModel(configuration, seed: seed).model
+        try loadWeights(into: model.parameters)
+        return (model, try optimizerState(for: model.parameters))
+    }
+
     /// Adam's state carried over: the parent's moments in `parameters`' layout (zero for new
     /// item rows, as for a fresh parameter) and its step count; nil when the parent has none.
-    public func optimizerState(for parameters: ParameterSet) throws -> (firstMoment: [Float], secondMoment: [Float], step: Int)? {
+    public func optimizerState(for parameters: ParameterSet) throws -> OptimizerState? {
         guard FileManager.default.fileExists(atPath: parent.optimizerPath) else { return nil }
         let (tensors, metadata) = try readSafetensors(parent.optimizerPath)
         let (specs, itemRows) = try ModelLoader.parameterSpecs(parentConfiguration)
@@ -96,7 +112,7 @@ public struct WarmStart: Sendable {
                 secondMoment[spec.offset + i] = second.values[source.offset + i]
             }
         }
-        return (firstMoment, secondMoment, step)
+        return OptimizerState(firstMoment: firstMoment, secondMoment: secondMoment, step: step)
     }
 
     /// How many leading values of tensor `spec` come from a parent tensor of `sourceShape`: all

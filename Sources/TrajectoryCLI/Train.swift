@@ -207,17 +207,18 @@ struct Train: ParsableCommand {
                 try run.create()
                 try run.writeConfiguration(configuration)
             }
-            let network = try ModelLoader.makeModel(configuration, seed: options.seed).model
-            if let sasrec = network as? SASRec, sasrec.configuration.loss != .fullSoftmax, sasrec.configuration.sampler == .popularity {
-                sasrec.useSampler(NegativeSampler(counts: Self.itemCounts(data, spans: split.training)))
-            }
-            var optimizerState: (firstMoment: [Float], secondMoment: [Float], step: Int)?
+            var optimizerState: OptimizerState?
+            let network: any TrainableModel
             if let warmStart, !resume {
-                try warmStart.loadWeights(into: network.parameters)
-                optimizerState = try warmStart.optimizerState(for: network.parameters)
+                (network, optimizerState) = try warmStart.makeModel(configuration, seed: options.seed)
                 let epoch = configuration.warmStart?.epoch.map { " (epoch \($0))" } ?? ""
                 print("warm start from \(warmStart.checkpoint)\(epoch): \(warmStart.parentItems) known items, \(data.itemCount - warmStart.parentItems) new"
                       + (optimizerState == nil ? "; no optimizer state, Adam starts afresh" : ""))
+            } else {
+                network = try ModelLoader.makeModel(configuration, seed: options.seed).model
+            }
+            if let sasrec = network as? SASRec, sasrec.configuration.loss != .fullSoftmax, sasrec.configuration.sampler == .popularity {
+                sasrec.useSampler(NegativeSampler(counts: Self.itemCounts(data, spans: split.training)))
             }
             if let window = options.window {
                 print("window: \(window): \(split.training.reduce(0) { $0 + $1.targetCount }) training targets in \(split.training.count) sequences, \(split.validation.count) validation users")
@@ -327,10 +328,10 @@ struct Train: ParsableCommand {
     }
 
     private func fit<Model: TrainableModel>(_ network: Model, data: Dataset, split: DatasetSplit, options: TrainingOptions, run: (directory: RunDirectory, kind: String),
-                                            optimizerState: (firstMoment: [Float], secondMoment: [Float], step: Int)?) throws {
+                                            optimizerState: OptimizerState?) throws {
         let trainer = Trainer(model: network, dataset: data, split: split, options: options, run: run.directory)
         if let optimizerState {
-            trainer.startOptimizer(firstMoment: optimizerState.firstMoment, secondMoment: optimizerState.secondMoment, step: optimizerState.step)
+            trainer.startOptimizer(optimizerState)
         }
         print("training \(run.kind) on \(dataset): \(split.training.count) sequences, \(data.itemCount) items, "
               + "\(network.parameters.parameterCount) parameters, \(trainer.stepsPerEpoch) steps per epoch")
