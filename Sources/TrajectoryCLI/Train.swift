@@ -175,7 +175,7 @@ struct Train: ParsableCommand {
             }
             let warmStart = try from.map { try WarmStart(run: $0, dataset: data) }
             if let warmStart, let model, model != warmStart.parentConfiguration.model {
-                throw TrainingError.run(path: warmStart.parent.path, reason: "is a \(warmStart.parentConfiguration.model) run; --model \(model) cannot start from it")
+                throw TrainingError.run(path: warmStart.parent.path, reason: "holds a \(warmStart.parentConfiguration.model) model; --model \(model) cannot start from it")
             }
             if let warmStart, warmStart.parentConfiguration.model == "sasrec", let maxLength,
                maxLength != warmStart.parentConfiguration.sasrec?.maxLength {
