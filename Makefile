@@ -9,7 +9,7 @@ SHARED     ?= $(abspath ../shared)
 DEMO_DIR   := demo-output
 DEMO_PORT  ?= 18088
 
-.PHONY: setup setup-test apt-install build binary release check-release check-container test demo check-data check-api bench bench-serve bench-etl bench-lstm bench-sasrec bench-large bench-beauty clean
+.PHONY: setup setup-test apt-install build binary release check-release check-container test demo check-data check-api bench bench-serve bench-etl bench-lstm bench-sasrec bench-large bench-beauty bench-incremental clean
 
 ## setup: install missing Debian packages (zlib, OpenBLAS, SQLite headers)
 setup:
@@ -101,6 +101,10 @@ bench-sasrec: binary
 ## bench-beauty: every model and both baselines on Amazon Beauty
 bench-beauty: binary
 	NAME=beauty DATA=../shared/data/amazon-beauty/Beauty.txt bash bench/zoo.sh
+
+## bench-incremental: warm start on newer data (train --from --window) vs from scratch, ML-1M split by date
+bench-incremental: binary
+	bash bench/incremental.sh
 
 ## bench-large: SASRec with the sampled softmax on 1M items × 100k users (peak RSS, full ranking)
 bench-large: binary

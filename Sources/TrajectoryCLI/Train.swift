@@ -335,6 +335,7 @@ struct Train: ParsableCommand {
         }
         print("training \(run.kind) on \(dataset): \(split.training.count) sequences, \(data.itemCount) items, "
               + "\(network.parameters.parameterCount) parameters, \(trainer.stepsPerEpoch) steps per epoch")
+        fflush(stdout)  // the lines above come before the progress on stderr, also when both are piped
         let display = ProgressDisplay()
         let summary = try trainer.train(resume: resume) { display.show($0) }
         print("best epoch \(summary.bestEpoch): validation \(summary.bestValidation.summary)")
