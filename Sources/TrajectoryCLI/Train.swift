@@ -67,7 +67,7 @@ struct Train: ParsableCommand {
     @Option(help: "Also train on earlier windows of long histories, this many items apart; 0 = the latest window only (default: sasrec --max-length, the others 0).")
     var slidingStride: Int?
 
-    @Option(name: .customLong("lr"), help: "Learning rate (default: sasrec 0.002, the others 0.001).")
+    @Option(name: .customLong("lr"), help: "Learning rate (default: sasrec 0.002, the others 0.001; with --from half the run's).")
     var learningRate: Float?
 
     @Option(help: "AdamW weight decay (0 = Adam) (default: 0, or the --from run's).")
@@ -201,7 +201,8 @@ struct Train: ParsableCommand {
                 guard saved.model == configuration.model, saved.lstm == configuration.lstm, saved.sasrec == configuration.sasrec,
                       saved.gru4rec == configuration.gru4rec,
                       saved.training == options else {
-                    throw TrainingError.run(path: out, reason: "--resume needs the same model and training options as the run (see its config.json)")
+                    let hint = saved.warmStart != nil && from == nil ? "; it was started --from \(saved.warmStart!.run)" : ""
+                    throw TrainingError.run(path: out, reason: "--resume needs the same model and training options as the run (see its config.json)\(hint)")
                 }
             } else {
                 try run.create()
@@ -240,11 +241,14 @@ struct Train: ParsableCommand {
         let kind = parent?.model ?? model ?? "lstm"
         let isSASRec = kind == "sasrec"
         if let parent {
-            // A warm start continues the parent's recipe for a quarter of its budget, without a
-            // warm-up: Adam's moments are carried over, so the first steps are not blind.
+            // A warm start continues the parent's recipe for a quarter of its budget at half its
+            // learning rate (fine-tuning, not relearning), without a warm-up: Adam's moments are
+            // carried over, so the first steps are not blind.
             options = parent.training
             options.epochs = max(1, (parent.training.epochs + 3) / 4)
+            options.learningRate = parent.training.learningRate / 2
             options.warmupSteps = 0
+            options.window = nil
         } else {
             options.epochs = kind == "lstm" ? 30 : isSASRec ? 45 : 200
             options.slidingStride = isSASRec ? 200 : nil
@@ -335,7 +339,7 @@ struct Train: ParsableCommand {
         }
         print("training \(run.kind) on \(dataset): \(split.training.count) sequences, \(data.itemCount) items, "
               + "\(network.parameters.parameterCount) parameters, \(trainer.stepsPerEpoch) steps per epoch")
-        fflush(stdout)  // the lines above come before the progress on stderr, also when both are piped
+        fflush(nil)  // (every stream) the lines above come before the progress on stderr, also when piped
         let display = ProgressDisplay()
         let summary = try trainer.train(resume: resume) { display.show($0) }
         print("best epoch \(summary.bestEpoch): validation \(summary.bestValidation.summary)")
