@@ -35,6 +35,10 @@ let package = Package(
         .target(name: "Core"),
         // OpenBLAS's CBLAS interface (Debian: libopenblas-dev).
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
+        // The CUDA driver API, NVRTC, cuBLAS and NVML, dlopen()ed at run time: no link-time CUDA dependency.
+        .target(name: "CCUDA", linkerSettings: [.linkedLibrary("dl")]),
+        // GPUs through CCUDA: devices, memory, NVRTC-compiled kernels, cuBLAS, NVML.
+        .target(name: "CUDA", dependencies: ["CCUDA", "Core"]),
         // Tensors as flat buffers, ops as forward/backward pairs, optimizers, safetensors.
         .target(
             name: "Engine",
@@ -86,6 +90,7 @@ let package = Package(
                 "Models",
                 "Training",
                 "Serving",
+                "CUDA",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -94,6 +99,7 @@ let package = Package(
         // Helpers shared by the test targets (finite-difference gradient checks).
         .target(name: "TestSupport", dependencies: ["Core"], path: "Tests/TestSupport"),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Core", "TestSupport"]),
+        .testTarget(name: "CUDATests", dependencies: ["CUDA", "Engine", "Core", "TestSupport"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Training", "Engine", "Datasets", "Core", "TestSupport"]),
         .testTarget(name: "TrajectoryCLITests", dependencies: ["TrajectoryCLI", "Datasets", "TestSupport"]),
         .testTarget(

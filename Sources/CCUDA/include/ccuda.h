@@ -1,0 +1,119 @@
+// The parts of the CUDA driver API, NVRTC, cuBLAS and NVML that Trajectory uses, declared
+// here (no CUDA headers needed to build) and loaded at run time with dlopen, so every build
+// runs on machines without CUDA. Types and signatures follow NVIDIA's public headers.
+#ifndef CCUDA_H
+#define CCUDA_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef int CUresult;                       // 0 = CUDA_SUCCESS
+typedef int CUdevice;
+typedef struct CUctx_st *CUcontext;
+typedef struct CUmod_st *CUmodule;
+typedef struct CUfunc_st *CUfunction;
+typedef struct CUstream_st *CUstream;
+typedef unsigned long long CUdeviceptr;
+
+enum {
+    CCUDA_ATTRIBUTE_MULTIPROCESSOR_COUNT = 16,
+    CCUDA_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR = 75,
+    CCUDA_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR = 76,
+};
+
+/// The driver API (libcuda.so.1).
+typedef struct {
+    CUresult (*cuInit)(unsigned int flags);
+    CUresult (*cuDriverGetVersion)(int *version);
+    CUresult (*cuGetErrorString)(CUresult error, const char **text);
+    CUresult (*cuDeviceGetCount)(int *count);
+    CUresult (*cuDeviceGet)(CUdevice *device, int ordinal);
+    CUresult (*cuDeviceGetName)(char *name, int length, CUdevice device);
+    CUresult (*cuDeviceTotalMem)(size_t *bytes, CUdevice device);                 // cuDeviceTotalMem_v2
+    CUresult (*cuDeviceGetAttribute)(int *value, int attribute, CUdevice device);
+    CUresult (*cuDevicePrimaryCtxRetain)(CUcontext *context, CUdevice device);
+    CUresult (*cuDevicePrimaryCtxRelease)(CUdevice device);                       // cuDevicePrimaryCtxRelease_v2
+    CUresult (*cuCtxSetCurrent)(CUcontext context);
+    CUresult (*cuCtxSynchronize)(void);
+    CUresult (*cuMemAlloc)(CUdeviceptr *pointer, size_t bytes);                   // cuMemAlloc_v2
+    CUresult (*cuMemFree)(CUdeviceptr pointer);                                   // cuMemFree_v2
+    CUresult (*cuMemcpyHtoD)(CUdeviceptr destination, const void *source, size_t bytes);   // _v2
+    CUresult (*cuMemcpyDtoH)(void *destination, CUdeviceptr source, size_t bytes);         // _v2
+    CUresult (*cuMemGetInfo)(size_t *free, size_t *total);                        // cuMemGetInfo_v2
+    CUresult (*cuStreamCreate)(CUstream *stream, unsigned int flags);
+    CUresult (*cuStreamDestroy)(CUstream stream);                                 // cuStreamDestroy_v2
+    CUresult (*cuStreamSynchronize)(CUstream stream);
+    CUresult (*cuModuleLoadData)(CUmodule *module, const void *image);
+    CUresult (*cuModuleUnload)(CUmodule module);
+    CUresult (*cuModuleGetFunction)(CUfunction *function, CUmodule module, const char *name);
+    CUresult (*cuLaunchKernel)(CUfunction function, unsigned int gridX, unsigned int gridY, unsigned int gridZ,
+                               unsigned int blockX, unsigned int blockY, unsigned int blockZ,
+                               unsigned int sharedBytes, CUstream stream, void **parameters, void **extra);
+} CCUDADriverAPI;
+
+typedef int nvrtcResult;                    // 0 = NVRTC_SUCCESS
+typedef struct _nvrtcProgram *nvrtcProgram;
+
+/// The run-time compiler (libnvrtc.so.*): CUDA C source → PTX.
+typedef struct {
+    nvrtcResult (*nvrtcVersion)(int *major, int *minor);
+    const char *(*nvrtcGetErrorString)(nvrtcResult result);
+    nvrtcResult (*nvrtcCreateProgram)(nvrtcProgram *program, const char *source, const char *name, int headerCount,
+                                      const char *const *headers, const char *const *includeNames);
+    nvrtcResult (*nvrtcCompileProgram)(nvrtcProgram program, int optionCount, const char *const *options);
+    nvrtcResult (*nvrtcGetPTXSize)(nvrtcProgram program, size_t *size);
+    nvrtcResult (*nvrtcGetPTX)(nvrtcProgram program, char *ptx);
+    nvrtcResult (*nvrtcGetProgramLogSize)(nvrtcProgram program, size_t *size);
+    nvrtcResult (*nvrtcGetProgramLog)(nvrtcProgram program, char *log);
+    nvrtcResult (*nvrtcDestroyProgram)(nvrtcProgram *program);
+} CCUDANVRTCAPI;
+
+typedef int cublasStatus_t;                 // 0 = CUBLAS_STATUS_SUCCESS
+typedef struct cublasContext *cublasHandle_t;
+enum { CCUDA_CUBLAS_OP_N = 0, CCUDA_CUBLAS_OP_T = 1 };
+
+/// cuBLAS (libcublas.so.*), column-major as BLAS.
+typedef struct {
+    cublasStatus_t (*cublasCreate)(cublasHandle_t *handle);                       // cublasCreate_v2
+    cublasStatus_t (*cublasDestroy)(cublasHandle_t handle);                       // cublasDestroy_v2
+    cublasStatus_t (*cublasGetVersion)(cublasHandle_t handle, int *version);      // cublasGetVersion_v2
+    cublasStatus_t (*cublasSetStream)(cublasHandle_t handle, CUstream stream);    // cublasSetStream_v2
+    cublasStatus_t (*cublasSgemm)(cublasHandle_t handle, int transposeA, int transposeB, int m, int n, int k,
+                                  const float *alpha, const float *a, int lda, const float *b, int ldb,
+                                  const float *beta, float *c, int ldc);          // cublasSgemm_v2
+} CCUDACUBLASAPI;
+
+typedef int nvmlReturn_t;                   // 0 = NVML_SUCCESS
+typedef struct nvmlDevice_st *nvmlDevice_t;
+typedef struct { unsigned int gpu; unsigned int memory; } CCUDANVMLUtilization;
+typedef struct { unsigned long long total; unsigned long long free; unsigned long long used; } CCUDANVMLMemory;
+
+/// NVML (libnvidia-ml.so.1): utilisation and memory for progress lines and `doctor`.
+typedef struct {
+    nvmlReturn_t (*nvmlInit)(void);                                               // nvmlInit_v2
+    nvmlReturn_t (*nvmlShutdown)(void);
+    nvmlReturn_t (*nvmlSystemGetDriverVersion)(char *version, unsigned int length);
+    nvmlReturn_t (*nvmlDeviceGetHandleByIndex)(unsigned int index, nvmlDevice_t *device);   // _v2
+    nvmlReturn_t (*nvmlDeviceGetUtilizationRates)(nvmlDevice_t device, CCUDANVMLUtilization *utilization);
+    nvmlReturn_t (*nvmlDeviceGetMemoryInfo)(nvmlDevice_t device, CCUDANVMLMemory *memory);
+} CCUDANVMLAPI;
+
+/// Loads the library (the first of `names` dlopen finds, each tried bare and in `directories`,
+/// a colon-separated list that may be NULL) and fills `api`. Returns 1, or 0 with the reason in
+/// `error` (no library found, or the first missing symbol).
+int ccuda_load_driver(CCUDADriverAPI *api, const char *directories, char *error, size_t errorSize);
+int ccuda_load_nvrtc(CCUDANVRTCAPI *api, const char *directories, char *error, size_t errorSize);
+int ccuda_load_cublas(CCUDACUBLASAPI *api, const char *directories, char *error, size_t errorSize);
+int ccuda_load_nvml(CCUDANVMLAPI *api, const char *directories, char *error, size_t errorSize);
+
+/// The path of the library a successful load opened (for `doctor`), or "".
+const char *ccuda_loaded_path(int library);
+enum { CCUDA_LIBRARY_DRIVER = 0, CCUDA_LIBRARY_NVRTC = 1, CCUDA_LIBRARY_CUBLAS = 2, CCUDA_LIBRARY_NVML = 3 };
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,39 @@
+import CCUDA
+
+/// A cuBLAS handle on a context; products in the engine's row-major convention.
+public final class CUBLAS: @unchecked Sendable {
+    private let api: CCUDACUBLASAPI
+    private let handle: cublasHandle_t?
+    let context: CUDAContext
+
+    public init(context: CUDAContext) throws {
+        api = try CUDALibraries.cublas.get()
+        self.context = context
+        var handle: cublasHandle_t?
+        let status = api.cublasCreate(&handle)
+        guard status == 0 else { throw CUDAError.cublas(call: "cublasCreate", status: status) }
+        self.handle = handle
+    }
+
+    deinit { _ = api.cublasDestroy(handle) }
+
+    /// cuBLAS's version (e.g. 120904).
+    public func version() throws -> Int {
+        var version: Int32 = 0
+        let status = api.cublasGetVersion(handle, &version)
+        guard status == 0 else { throw CUDAError.cublas(call: "cublasGetVersion", status: status) }
+        return Int(version)
+    }
+
+    /// C[m×n] = alpha · op(A) · op(B) + beta · C, all row-major (as `BLAS.gemm` on the CPU):
+    /// cuBLAS is column-major, so it computes Cᵀ = op(B)ᵀ · op(A)ᵀ.
+    public func gemm(transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int, alpha: Float = 1,
+                     a: DeviceBuffer, lda: Int, b: DeviceBuffer, ldb: Int, beta: Float = 0, c: DeviceBuffer, ldc: Int) throws {
+        var alpha = alpha, beta = beta
+        let status = api.cublasSgemm(handle, Int32(transposeB ? CCUDA_CUBLAS_OP_T : CCUDA_CUBLAS_OP_N),
+                                     Int32(transposeA ? CCUDA_CUBLAS_OP_T : CCUDA_CUBLAS_OP_N), Int32(n), Int32(m), Int32(k), &alpha,
+                                     UnsafePointer(bitPattern: UInt(b.pointer)), Int32(ldb), UnsafePointer(bitPattern: UInt(a.pointer)), Int32(lda),
+                                     &beta, UnsafeMutablePointer(bitPattern: UInt(c.pointer)), Int32(ldc))
+        guard status == 0 else { throw CUDAError.cublas(call: "cublasSgemm", status: status) }
+    }
+}

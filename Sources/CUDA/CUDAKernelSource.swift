@@ -1,0 +1,219 @@
+/// The engine's GPU kernels as CUDA C, compiled at run time by NVRTC (`NVRTC.compile`) for
+/// the GPU at hand. Each mirrors a CPU op in Sources/Engine with the same row-major layouts,
+/// so the CUDA backend and the CPU one can be checked against each other op by op.
+/// Matrix products are not here: they go to cuBLAS.
+public enum CUDAKernelSource {
+    /// Every kernel, one translation unit.
+    public static let engine = #"""
+    // −∞ (NVRTC has no math.h, so no INFINITY).
+    #define NEGATIVE_INFINITY (__int_as_float(0xff800000))
+
+    // Block-wide sum and max (blockDim.x a multiple of 32, at most 1024; every thread gets the result).
+    __device__ float block_sum(float value, float *scratch) {
+        for (int offset = 16; offset > 0; offset >>= 1) value += __shfl_xor_sync(0xffffffff, value, offset);
+        int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+        __syncthreads();
+        if (lane == 0) scratch[warp] = value;
+        __syncthreads();
+        float total = 0;
+        for (int w = 0; w < (int)(blockDim.x >> 5); w++) total += scratch[w];
+        return total;
+    }
+
+    __device__ float block_max(float value, float *scratch) {
+        for (int offset = 16; offset > 0; offset >>= 1) value = fmaxf(value, __shfl_xor_sync(0xffffffff, value, offset));
+        int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+        __syncthreads();
+        if (lane == 0) scratch[warp] = value;
+        __syncthreads();
+        float best = NEGATIVE_INFINITY;
+        for (int w = 0; w < (int)(blockDim.x >> 5); w++) best = fmaxf(best, scratch[w]);
+        return best;
+    }
+
+    // x[r, c] += bias[c] (Linear's bias after the cuBLAS product).
+    extern "C" __global__ void add_bias(float *x, const float *bias, int rows, int columns) {
+        long i = (long)blockIdx.x * blockDim.x + threadIdx.x;
+        if (i < (long)rows * columns) x[i] += bias[i % columns];
+    }
+
+    // db[c] += sum over rows of dy[r, c].
+    extern "C" __global__ void bias_backward(float *db, const float *dy, int rows, int columns) {
+        int c = blockIdx.x * blockDim.x + threadIdx.x;
+        if (c >= columns) return;
+        float sum = 0;
+        for (int r = 0; r < rows; r++) sum += dy[(long)r * columns + c];
+        db[c] += sum;
+    }
+
+    extern "C" __global__ void relu_forward(float *y, const float *x, int n) {
+        int i = blockIdx.x * blockDim.x + threadIdx.x;
+        if (i < n) y[i] = x[i] > 0 ? x[i] : 0;
+    }
+
+    extern "C" __global__ void relu_backward(float *dx, const float *dy, const float *x, int n) {
+        int i = blockIdx.x * blockDim.x + threadIdx.x;
+        if (i < n) dx[i] = x[i] > 0 ? dy[i] : 0;
+    }
+
+    // GELU, exact erf form (PyTorch's nn.GELU() default).
+    extern "C" __global__ void gelu_forward(float *y, const float *x, int n) {
+        int i = blockIdx.x * blockDim.x + threadIdx.x;
+        if (i < n) y[i] = 0.5f * x[i] * (1.0f + erff(x[i] * 0.70710678f));
+    }
+
+    extern "C" __global__ void gelu_backward(float *dx, const float *dy, const float *x, int n) {
+        int i = blockIdx.x * blockDim.x + threadIdx.x;
+        if (i >= n) return;
+        float v = x[i];
+        float cdf = 0.5f * (1.0f + erff(v * 0.70710678f));
+        float pdf = 0.39894228f * expf(-0.5f * v * v);
+        dx[i] = dy[i] * (cdf + v * pdf);
+    }
+
+    // Adam / AdamW over the flat parameter buffer, as AdamOptimizer.update: stepSize is
+    // lr / (1 − β1^t), root2 is √(1 − β2^t), decay is 1 − lr · weight decay.
+    extern "C" __global__ void adam_update(float *p, const float *g, float *m, float *v, int n, float stepSize,
+                                           float beta1, float beta2, float epsilon, float root2, float decay) {
+        int i = blockIdx.x * blockDim.x + threadIdx.x;
+        if (i >= n) return;
+        float gi = g[i];
+        float mi = beta1 * m[i] + (1 - beta1) * gi;
+        float vi = beta2 * v[i] + (1 - beta2) * gi * gi;
+        m[i] = mi;
+        v[i] = vi;
+        float pi = p[i];
+        if (decay != 1.0f) pi *= decay;
+        p[i] = pi - stepSize * mi / (sqrtf(vi) / root2 + epsilon);
+    }
+
+    // out[k, :] = table[ids[k], :] (id 0, padding, gives its row like any other).
+    extern "C" __global__ void embedding_forward(float *out, const int *ids, const float *table, int count, int channels) {
+        long i = (long)blockIdx.x * blockDim.x + threadIdx.x;
+        if (i >= (long)count * channels) return;
+        long k = i / channels;
+        out[i] = table[(long)ids[k] * channels + i % channels];
+    }
+
+    // dtable[ids[k], :] += dout[k, :], padding rows (id 0) excluded.
+    extern "C" __global__ void embedding_backward(float *dtable, const float *dout, const int *ids, int count, int channels) {
+        long i = (long)blockIdx.x * blockDim.x + threadIdx.x;
+        if (i >= (long)count * channels) return;
+        int id = ids[i / channels];
+        if (id != 0) atomicAdd(&dtable[(long)id * channels + i % channels], dout[i]);
+    }
+
+    // One block per row of logits [rows, v] (bias optional): loss[r] = −log softmax[target],
+    // and with a gradient the row becomes scale · (softmax − onehot(target)) in place. A target
+    // of 0 marks a context-only row: no loss, a zero gradient.
+    extern "C" __global__ void softmax_cross_entropy(float *logits, const float *bias, const int *targets, float *loss,
+                                                     int rows, int v, float scale, int gradient) {
+        __shared__ float scratch[32];
+        int r = blockIdx.x;
+        if (r >= rows) return;
+        float *row = logits + (long)r * v;
+        int target = targets[r];
+        if (target == 0) {
+            if (gradient) for (int j = threadIdx.x; j < v; j += blockDim.x) row[j] = 0;
+            if (threadIdx.x == 0) loss[r] = 0;
+            return;
+        }
+        float localMax = NEGATIVE_INFINITY;
+        for (int j = threadIdx.x; j < v; j += blockDim.x) {
+            float x = row[j] + (bias ? bias[j] : 0.0f);
+            row[j] = x;
+            localMax = fmaxf(localMax, x);
+        }
+        float maximum = block_max(localMax, scratch);
+        float localSum = 0;
+        for (int j = threadIdx.x; j < v; j += blockDim.x) localSum += expf(row[j] - maximum);
+        float sum = block_sum(localSum, scratch);
+        float targetLogit = row[target];
+        __syncthreads();
+        if (threadIdx.x == 0) loss[r] = logf(sum) + maximum - targetLogit;
+        if (!gradient) return;
+        float factor = scale / sum;
+        for (int j = threadIdx.x; j < v; j += blockDim.x) row[j] = expf(row[j] - maximum) * factor - (j == target ? scale : 0.0f);
+    }
+
+    // One block per row: y = (x − mean) / √(var + eps) · w + b, keeping mean and 1/std for backward.
+    extern "C" __global__ void layer_norm_forward(float *y, float *mean, float *rstd, const float *x, const float *w,
+                                                  const float *b, int rows, int c, float epsilon) {
+        __shared__ float scratch[32];
+        int r = blockIdx.x;
+        if (r >= rows) return;
+        const float *xr = x + (long)r * c;
+        float local = 0;
+        for (int j = threadIdx.x; j < c; j += blockDim.x) local += xr[j];
+        float mu = block_sum(local, scratch) / c;
+        local = 0;
+        for (int j = threadIdx.x; j < c; j += blockDim.x) { float d = xr[j] - mu; local += d * d; }
+        float inverse = rsqrtf(block_sum(local, scratch) / c + epsilon);
+        for (int j = threadIdx.x; j < c; j += blockDim.x) y[(long)r * c + j] = (xr[j] - mu) * inverse * w[j] + b[j];
+        if (threadIdx.x == 0) { mean[r] = mu; rstd[r] = inverse; }
+    }
+
+    // One block per row: dx (written), dw and db (accumulated with atomics).
+    extern "C" __global__ void layer_norm_backward(float *dx, float *dw, float *db, const float *dy, const float *x,
+                                                   const float *w, const float *mean, const float *rstd, int rows, int c) {
+        __shared__ float scratch[32];
+        int r = blockIdx.x;
+        if (r >= rows) return;
+        const float *xr = x + (long)r * c, *dyr = dy + (long)r * c;
+        float mu = mean[r], inverse = rstd[r];
+        float sumDy = 0, sumDyXhat = 0;
+        for (int j = threadIdx.x; j < c; j += blockDim.x) {
+            float xhat = (xr[j] - mu) * inverse;
+            float dxhat = dyr[j] * w[j];
+            sumDy += dxhat;
+            sumDyXhat += dxhat * xhat;
+            atomicAdd(&dw[j], dyr[j] * xhat);
+            atomicAdd(&db[j], dyr[j]);
+        }
+        sumDy = block_sum(sumDy, scratch);
+        sumDyXhat = block_sum(sumDyXhat, scratch);
+        for (int j = threadIdx.x; j < c; j += blockDim.x) {
+            float xhat = (xr[j] - mu) * inverse;
+            dx[(long)r * c + j] = inverse * (dyr[j] * w[j] - (sumDy + xhat * sumDyXhat) / c);
+        }
+    }
+
+    // Inverted dropout with a counter-based hash (the mask depends on seed and index only, so
+    // it is the same whatever the launch shape): mask = 0 or 1/(1−p), y = x · mask.
+    extern "C" __global__ void dropout_forward(float *values, float *mask, int n, float p, unsigned int seedLow, unsigned int seedHigh) {
+        int i = blockIdx.x * blockDim.x + threadIdx.x;
+        if (i >= n) return;
+        unsigned long long z = ((unsigned long long)seedHigh << 32 | seedLow) + 0x9E3779B97F4A7C15ull * (unsigned long long)(i + 1);
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+        z ^= z >> 31;
+        float u = (float)(z >> 40) * (1.0f / 16777216.0f);
+        float keep = u >= p ? 1.0f / (1.0f - p) : 0.0f;
+        mask[i] = keep;
+        values[i] *= keep;
+    }
+
+    // LSTM cell for `rows` sequences given pre-activations gates [rows, 4H] in PyTorch's
+    // order (i, f, g, o): c = σ(f)·c + σ(i)·tanh(g), h = σ(o)·tanh(c); activations are kept in
+    // place of the gates for backward.
+    extern "C" __global__ void lstm_cell_forward(float *gates, float *c, float *h, int rows, int hidden) {
+        long k = (long)blockIdx.x * blockDim.x + threadIdx.x;
+        if (k >= (long)rows * hidden) return;
+        long r = k / hidden, j = k % hidden;
+        float *g = gates + r * 4 * hidden;
+        float i = 1.0f / (1.0f + expf(-g[j]));
+        float f = 1.0f / (1.0f + expf(-g[hidden + j]));
+        float cand = tanhf(g[2 * hidden + j]);
+        float o = 1.0f / (1.0f + expf(-g[3 * hidden + j]));
+        float cell = f * c[k] + i * cand;
+        g[j] = i; g[hidden + j] = f; g[2 * hidden + j] = cand; g[3 * hidden + j] = o;
+        c[k] = cell;
+        h[k] = o * tanhf(cell);
+    }
+    """#
+
+    /// The names of the kernels in `engine` (what `CUDAModule.launch` is called with).
+    public static let kernelNames = ["add_bias", "bias_backward", "relu_forward", "relu_backward", "gelu_forward", "gelu_backward",
+                                     "adam_update", "embedding_forward", "embedding_backward", "softmax_cross_entropy",
+                                     "layer_norm_forward", "layer_norm_backward", "dropout_forward", "lstm_cell_forward"]
+}

@@ -1,0 +1,74 @@
+import CCUDA
+import Foundation
+
+/// What went wrong with CUDA, naming the library or call.
+public enum CUDAError: Error, CustomStringConvertible, Equatable {
+    /// A library could not be loaded (not installed, too old, no GPU driver on this machine).
+    case unavailable(library: String, reason: String)
+    /// A driver API call failed.
+    case driver(call: String, code: Int32, message: String)
+    /// NVRTC rejected a kernel source; `log` is the compiler's message.
+    case compile(program: String, log: String)
+    /// A cuBLAS call failed.
+    case cublas(call: String, status: Int32)
+    /// NVML failed.
+    case nvml(call: String, code: Int32)
+
+    public var description: String {
+        switch self {
+        case .unavailable(let library, let reason): return "\(library) is not available: \(reason)"
+        case .driver(let call, let code, let message): return "\(call) failed: \(message) (CUDA error \(code))"
+        case .compile(let program, let log): return "NVRTC could not compile \(program):\n\(log)"
+        case .cublas(let call, let status): return "\(call) failed (cuBLAS status \(status))"
+        case .nvml(let call, let code): return "\(call) failed (NVML error \(code))"
+        }
+    }
+}
+
+/// The CUDA libraries, each loaded at most once, on first use. Nothing links against CUDA:
+/// on a machine without it these are errors that say which library is missing.
+public enum CUDALibraries {
+    /// Extra directories to look in after the loader's own search path: the colon-separated
+    /// `TRAJECTORY_CUDA_LIBRARY_PATH` (e.g. a pip wheel's `nvidia/cuda_nvrtc/lib`).
+    public static var searchPath: String? { ProcessInfo.processInfo.environment["TRAJECTORY_CUDA_LIBRARY_PATH"] }
+
+    /// The driver API (libcuda.so.1, installed with the NVIDIA driver).
+    public static let driver: Result<CCUDADriverAPI, CUDAError> = load("libcuda (the NVIDIA driver)") { ccuda_load_driver(&$0, $1, $2, $3) }
+    /// NVRTC, the run-time CUDA C compiler.
+    public static let nvrtc: Result<CCUDANVRTCAPI, CUDAError> = load("libnvrtc (CUDA run-time compiler)") { ccuda_load_nvrtc(&$0, $1, $2, $3) }
+    /// cuBLAS.
+    public static let cublas: Result<CCUDACUBLASAPI, CUDAError> = load("libcublas") { ccuda_load_cublas(&$0, $1, $2, $3) }
+    /// NVML (GPU utilisation and memory).
+    public static let nvml: Result<CCUDANVMLAPI, CUDAError> = load("libnvidia-ml (NVML)") { ccuda_load_nvml(&$0, $1, $2, $3) }
+
+    /// The file each loaded library came from.
+    public static func path(of library: Int32) -> String { String(cString: ccuda_loaded_path(library)) }
+
+    private static func load<API>(_ name: String, _ loader: (inout API, UnsafePointer<CChar>?, UnsafeMutablePointer<CChar>, Int) -> Int32)
+        -> Result<API, CUDAError> {
+        var api = zeroed(API.self)
+        var error = [CChar](repeating: 0, count: 1024)
+        let loaded = error.withUnsafeMutableBufferPointer { buffer in
+            if let searchPath { return searchPath.withCString { loader(&api, $0, buffer.baseAddress!, buffer.count) } }
+            return loader(&api, nil, buffer.baseAddress!, buffer.count)
+        }
+        guard loaded == 1 else { return .failure(.unavailable(library: name, reason: error.withUnsafeBufferPointer { String(cString: $0.baseAddress!) })) }
+        return .success(api)
+    }
+
+    private static func zeroed<T>(_ type: T.Type) -> T {
+        let pointer = UnsafeMutableRawPointer.allocate(byteCount: MemoryLayout<T>.size, alignment: MemoryLayout<T>.alignment)
+        defer { pointer.deallocate() }
+        pointer.initializeMemory(as: UInt8.self, repeating: 0, count: MemoryLayout<T>.size)
+        return pointer.load(as: T.self)
+    }
+}
+
+/// Throws `CUDAError.driver` for a failed driver call, with the driver's own message.
+@inline(__always)
+func check(_ result: CUresult, _ call: @autoclosure () -> String, _ api: CCUDADriverAPI) throws {
+    guard result != 0 else { return }
+    var text: UnsafePointer<CChar>?
+    _ = api.cuGetErrorString(result, &text)
+    throw CUDAError.driver(call: call(), code: result, message: text.map { String(cString: $0) } ?? "unknown error")
+}
