@@ -90,6 +90,7 @@ let package = Package(
                 "Models",
                 "Training",
                 "Serving",
+                "CCUDA",
                 "CUDA",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]

@@ -58,6 +58,11 @@ public enum BLAS {
     /// Sets the number of threads OpenBLAS uses for one product.
     public static func setThreads(_ count: Int) { openblas_set_num_threads(Int32(max(1, count))) }
 
+    /// OpenBLAS's build configuration and the CPU kernel set it chose (for `doctor`).
+    public static var configuration: String {
+        "\(String(cString: openblas_get_config())), kernels for \(String(cString: openblas_get_corename()))"
+    }
+
     /// The number of threads OpenBLAS uses.
     public static var threads: Int { Int(openblas_get_num_threads()) }
 }
