@@ -36,9 +36,11 @@ binary: setup
 	$(SWIFT) build -c release --product trajectory
 
 ## test: build and run every test (Swift Testing); starts a local PostgreSQL for the store tests
+##       and fetches NVRTC (PyPI wheel) so the CUDA kernels are compiled even without a GPU
 test: setup-test
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build --skip ServingTests
+	TRAJECTORY_CUDA_LIBRARY_PATH="$$(bash scripts/nvrtc.sh)$${TRAJECTORY_CUDA_LIBRARY_PATH:+:$$TRAJECTORY_CUDA_LIBRARY_PATH}" TRAJECTORY_REQUIRE_NVRTC=1 \
+	  $(SWIFT) test --skip-build --skip ServingTests
 	@# The service's tests run on their own: CPU-bound training tests running beside them hold
 	@# Swift's cooperative threads, and network round trips then time out.
 	TRAJECTORY_POSTGRES_URL="$${TRAJECTORY_POSTGRES_URL:-$$(bash scripts/postgres.sh || echo)}" $(SWIFT) test --skip-build --filter ServingTests

@@ -7,6 +7,9 @@ cd "$(dirname "$0")/.."
 DIR=.build/nvrtc
 if ! ls "$DIR"/lib/libnvrtc.so.* > /dev/null 2>&1; then
     mkdir -p "$DIR"
+    if ! python3 -m pip --version > /dev/null 2>&1; then
+        (apt-get update -qq && apt-get install -y -qq python3-pip) >&2
+    fi
     python3 -m pip download --quiet --no-deps --dest "$DIR" "nvidia-cuda-nvrtc-cu12==12.9.86" >&2
     python3 - "$DIR" <<'PY'
 import glob, os, sys, zipfile
