@@ -56,6 +56,13 @@ public final class CUDAContext: @unchecked Sendable {
         return buffer
     }
 
+    /// A device copy of integer `values` (ids, targets).
+    public func upload(_ values: [Int32]) throws -> DeviceBuffer {
+        let buffer = try allocate(floats: values.count)  // 4 bytes each, as floats
+        try values.withUnsafeBytes { try check(api.cuMemcpyHtoD(buffer.pointer, $0.baseAddress, $0.count), "cuMemcpyHtoD", api) }
+        return buffer
+    }
+
     /// The values of `buffer`, copied to the host.
     public func download(_ buffer: DeviceBuffer) throws -> [Float] {
         var values = [Float](repeating: 0, count: buffer.count)

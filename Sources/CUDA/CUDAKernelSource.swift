@@ -153,7 +153,8 @@ public enum CUDAKernelSource {
         if (threadIdx.x == 0) { mean[r] = mu; rstd[r] = inverse; }
     }
 
-    // One block per row: dx (written), dw and db (accumulated with atomics).
+    // One block per row: dx, dw and db all accumulated (as LayerNorm.backward on the CPU: the
+    // input usually also feeds a residual path); dw and db with atomics.
     extern "C" __global__ void layer_norm_backward(float *dx, float *dw, float *db, const float *dy, const float *x,
                                                    const float *w, const float *mean, const float *rstd, int rows, int c) {
         __shared__ float scratch[32];
@@ -174,7 +175,7 @@ public enum CUDAKernelSource {
         sumDyXhat = block_sum(sumDyXhat, scratch);
         for (int j = threadIdx.x; j < c; j += blockDim.x) {
             float xhat = (xr[j] - mu) * inverse;
-            dx[(long)r * c + j] = inverse * (dyr[j] * w[j] - (sumDy + xhat * sumDyXhat) / c);
+            dx[(long)r * c + j] += inverse * (dyr[j] * w[j] - (sumDy + xhat * sumDyXhat) / c);
         }
     }
 

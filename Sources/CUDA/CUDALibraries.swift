@@ -28,9 +28,14 @@ public enum CUDAError: Error, CustomStringConvertible, Equatable {
 /// The CUDA libraries, each loaded at most once, on first use. Nothing links against CUDA:
 /// on a machine without it these are errors that say which library is missing.
 public enum CUDALibraries {
-    /// Extra directories to look in after the loader's own search path: the colon-separated
-    /// `TRAJECTORY_CUDA_LIBRARY_PATH` (e.g. a pip wheel's `nvidia/cuda_nvrtc/lib`).
-    public static var searchPath: String? { ProcessInfo.processInfo.environment["TRAJECTORY_CUDA_LIBRARY_PATH"] }
+    /// Directories to look in after the loader's own search path: the colon-separated
+    /// `TRAJECTORY_CUDA_LIBRARY_PATH` (e.g. a pip wheel's `nvidia/cuda_nvrtc/lib`), then a CUDA
+    /// toolkit's usual places (its libraries are often not on the loader's path).
+    public static var searchPath: String? {
+        let toolkit = "/usr/local/cuda/lib64:/usr/local/cuda/targets/x86_64-linux/lib"
+        guard let given = ProcessInfo.processInfo.environment["TRAJECTORY_CUDA_LIBRARY_PATH"], !given.isEmpty else { return toolkit }
+        return given + ":" + toolkit
+    }
 
     /// The driver API (libcuda.so.1, installed with the NVIDIA driver).
     public static let driver: Result<CCUDADriverAPI, CUDAError> = load("libcuda (the NVIDIA driver)") { ccuda_load_driver(&$0, $1, $2, $3) }

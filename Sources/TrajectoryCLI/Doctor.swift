@@ -13,7 +13,7 @@ struct Doctor: ParsableCommand {
         cuBLAS and NVML as found at run time (nothing links against CUDA: a missing library \
         is reported, not fatal), and for each GPU its name, memory and compute capability, an \
         sgemm through cuBLAS checked against the CPU, and the engine's kernels compiled with \
-        NVRTC and loaded. Libraries outside the loader's path are found through \
+        NVRTC, each checked against the CPU op it mirrors. Libraries outside the loader's path are found through \
         TRAJECTORY_CUDA_LIBRARY_PATH (colon-separated directories).
 
         Examples:
@@ -131,6 +131,7 @@ struct GPUCheck: Codable {
     var gemmTFLOPs: Double?
     var gemmMaxRelativeError: Double?
     var kernels: String = "not checked"
+    var kernelChecks: [KernelSelfTest.Result] = []
     var utilisation: Int?
     var memoryUsedBytes: Int?
     var problems: [String] = []
@@ -161,15 +162,12 @@ struct GPUCheck: Codable {
                 check.problems.append("cuBLAS: \(error)")
             }
             do {
-                let ptx = try NVRTC.compile(CUDAKernelSource.engine, name: "engine.cu", architecture: device.architecture)
-                let module = try context.loadModule(ptx: ptx)
-                // One launch end to end: relu of [-1, 2, -3, 4].
-                let x = try context.upload([-1, 2, -3, 4]), y = try context.allocate(floats: 4)
-                try module.launch("relu_forward", grid: (1, 1, 1), block: (32, 1, 1), arguments: [.buffer(y), .buffer(x), .int32(4)])
-                try context.synchronize()
-                let result = try context.download(y)
-                check.kernels = result == [0, 2, 0, 4] ? "\(CUDAKernelSource.kernelNames.count) compiled for \(device.architecture), loaded, one launched" : "a launch gave \(result)"
-                if result != [0, 2, 0, 4] { check.problems.append("a test kernel gave a wrong result") }
+                let results = try KernelSelfTest(context: context).run()
+                let failed = results.filter { !$0.passed }
+                check.kernels = "\(CUDAKernelSource.kernelNames.count) compiled for \(device.architecture); "
+                    + "\(results.count - failed.count) of \(results.count) checks match the CPU ops"
+                check.kernelChecks = results
+                for result in failed { check.problems.append("\(result.name) differs from the CPU by \(result.maxError)") }
             } catch {
                 check.kernels = "failed"
                 check.problems.append("kernels: \(error)")

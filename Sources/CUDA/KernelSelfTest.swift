@@ -1,0 +1,195 @@
+import Core
+import Engine
+import Foundation
+
+/// Each GPU kernel against the CPU op it mirrors, run on a GPU: what `trajectory doctor` does
+/// on every GPU it finds (the device machines have no Swift toolchain, so the check ships in
+/// the binary), and what the CUDA tests call where a GPU is present.
+public struct KernelSelfTest {
+    /// One kernel's check: passed, and the largest error against the CPU.
+    public struct Result: Sendable, Codable, Equatable {
+        public var name: String
+        public var passed: Bool
+        public var maxError: Float
+    }
+
+    let context: CUDAContext
+    let module: CUDAModule
+
+    /// Compiles the engine's kernels for `context`'s GPU and loads them.
+    public init(context: CUDAContext) throws {
+        self.context = context
+        module = try context.loadModule(ptx: try NVRTC.compile(CUDAKernelSource.engine, name: "engine.cu",
+                                                                architecture: context.device.architecture))
+    }
+
+    /// Runs every check; a check that throws counts as failed.
+    public func run() -> [Result] {
+        let checks: [(String, () throws -> Float, Float)] = [
+            ("softmax_cross_entropy", softmaxCrossEntropy, 1e-5), ("layer_norm", layerNorm, 1e-4), ("adam_update", adam, 1e-5),
+            ("embedding", embedding, 1e-6), ("gelu", gelu, 1e-5), ("relu", relu, 0), ("add_bias", addBias, 1e-6),
+            ("cublas_gemm", gemm, 1e-4),
+        ]
+        return checks.map { name, check, tolerance in
+            do {
+                let error = try check()
+                return Result(name: name, passed: error <= tolerance, maxError: error)
+            } catch {
+                return Result(name: name + " (\(error))", passed: false, maxError: .infinity)
+            }
+        }
+    }
+
+    /// Largest |a − b| / max(1, |b|).
+    static func error(_ a: [Float], _ b: [Float]) -> Float {
+        guard a.count == b.count else { return .infinity }
+        return zip(a, b).reduce(0) { max($0, abs($1.0 - $1.1) / max(1, abs($1.1))) }
+    }
+
+    static func random(_ count: Int, seed: UInt64, scale: Float = 1) -> [Float] {
+        var random = SeededRandom(seed: seed)
+        return (0..<count).map { _ in Float(random.unit() * 2 - 1) * scale }
+    }
+
+    static func blocks(_ n: Int) -> (Int, Int, Int) { ((n + 255) / 256, 1, 1) }
+
+    func softmaxCrossEntropy() throws -> Float {
+        let (rows, v) = (5, 300)
+        let logits = Self.random(rows * v, seed: 1, scale: 3), bias = Self.random(v, seed: 2)
+        let targets: [Int32] = [4, 0, 299, 1, 150]  // row 1 is context only
+        let deviceLogits = try context.upload(logits), loss = try context.allocate(floats: rows)
+        try module.launch("softmax_cross_entropy", grid: (rows, 1, 1), block: (256, 1, 1),
+                          arguments: [.buffer(deviceLogits), .buffer(try context.upload(bias)), .buffer(try context.upload(targets)),
+                                      .buffer(loss), .int32(Int32(rows)), .int32(Int32(v)), .float(0.5), .int32(1)])
+        try context.synchronize()
+        let gradient = try context.download(deviceLogits), losses = try context.download(loss)
+        var expectedGradient: [Float] = [], expectedLoss: [Float] = []
+        for r in 0..<rows {
+            let z = (0..<v).map { Double(logits[r * v + $0] + bias[$0]) }
+            let m = z.max()!, sum = z.reduce(0) { $0 + exp($1 - m) }
+            let target = Int(targets[r])
+            expectedLoss.append(target == 0 ? 0 : Float(log(sum) + m - z[target]))
+            expectedGradient += (0..<v).map { j in target == 0 ? 0 : Float(0.5 * exp(z[j] - m) / sum) - (j == target ? 0.5 : 0) }
+        }
+        return max(Self.error(gradient, expectedGradient), Self.error(losses, expectedLoss) / 10)
+    }
+
+    func layerNorm() throws -> Float {
+        let (rows, c) = (7, 64)
+        let x = Self.random(rows * c, seed: 3, scale: 2), w = Self.random(c, seed: 4), b = Self.random(c, seed: 5)
+        let dy = Self.random(rows * c, seed: 6)
+        var y = [Float](repeating: 0, count: rows * c), mean = [Float](repeating: 0, count: rows), rstd = mean
+        var dx = [Float](repeating: 0.25, count: rows * c), dw = [Float](repeating: 0, count: c), db = dw
+        LayerNorm.forward(output: &y, mean: &mean, inverseStd: &rstd, input: x, weight: w, bias: b, rows: rows, channels: c)
+        LayerNorm.backward(inputGradient: &dx, weightGradient: &dw, biasGradient: &db, outputGradient: dy, input: x, weight: w,
+                           mean: mean, inverseStd: rstd, rows: rows, channels: c)
+        let gx = try context.upload(x), gw = try context.upload(w), gb = try context.upload(b), gy = try context.allocate(floats: rows * c)
+        let gMean = try context.allocate(floats: rows), gRstd = try context.allocate(floats: rows)
+        try module.launch("layer_norm_forward", grid: (rows, 1, 1), block: (64, 1, 1),
+                          arguments: [.buffer(gy), .buffer(gMean), .buffer(gRstd), .buffer(gx), .buffer(gw), .buffer(gb),
+                                      .int32(Int32(rows)), .int32(Int32(c)), .float(1e-5)])
+        let gdx = try context.upload([Float](repeating: 0.25, count: rows * c))
+        let gdw = try context.upload([Float](repeating: 0, count: c)), gdb = try context.upload([Float](repeating: 0, count: c))
+        try module.launch("layer_norm_backward", grid: (rows, 1, 1), block: (64, 1, 1),
+                          arguments: [.buffer(gdx), .buffer(gdw), .buffer(gdb), .buffer(try context.upload(dy)), .buffer(gx), .buffer(gw),
+                                      .buffer(gMean), .buffer(gRstd), .int32(Int32(rows)), .int32(Int32(c))])
+        try context.synchronize()
+        return [Self.error(try context.download(gy), y), Self.error(try context.download(gdx), dx),
+                Self.error(try context.download(gdw), dw), Self.error(try context.download(gdb), db)].max()!
+    }
+
+    func adam() throws -> Float {
+        let n = 1000
+        let parameters = Self.random(n, seed: 7), gradients = Self.random(n, seed: 8)
+        let optimizer = AdamOptimizer(parameterCount: n, learningRate: 1e-2, weightDecay: 0.1)
+        var expected = parameters
+        optimizer.update(parameters: &expected, gradients: gradients, count: n)
+        let p = try context.upload(parameters)
+        let m = try context.upload([Float](repeating: 0, count: n)), v = try context.upload([Float](repeating: 0, count: n))
+        // Step 1: stepSize = lr / (1 − β1), root2 = √(1 − β2), decay = 1 − lr · weight decay.
+        try module.launch("adam_update", grid: Self.blocks(n), block: (256, 1, 1),
+                          arguments: [.buffer(p), .buffer(try context.upload(gradients)), .buffer(m), .buffer(v), .int32(Int32(n)),
+                                      .float(1e-2 / (1 - 0.9)), .float(0.9), .float(0.999), .float(1e-8),
+                                      .float((1 - 0.999 as Float).squareRoot()), .float(1 - 1e-2 * 0.1)])
+        try context.synchronize()
+        return max(Self.error(try context.download(p), expected), Self.error(try context.download(m), optimizer.firstMoment.array))
+    }
+
+    func embedding() throws -> Float {
+        let (vocabulary, c) = (10, 8)
+        let table = Self.random(vocabulary * c, seed: 9)
+        let ids: [Int32] = [3, 0, 3, 9, 1]
+        let dout = Self.random(ids.count * c, seed: 10)
+        var out = [Float](repeating: 0, count: ids.count * c), dtable = [Float](repeating: 0, count: vocabulary * c)
+        Embedding.forward(output: &out, ids: ids, count: ids.count, weight: table, channels: c)
+        Embedding.backward(weightGradient: &dtable, outputGradient: dout, ids: ids, count: ids.count, channels: c)
+        let gids = try context.upload(ids), gout = try context.allocate(floats: ids.count * c)
+        let gtable = try context.upload([Float](repeating: 0, count: vocabulary * c))
+        try module.launch("embedding_forward", grid: Self.blocks(ids.count * c), block: (256, 1, 1),
+                          arguments: [.buffer(gout), .buffer(gids), .buffer(try context.upload(table)), .int32(Int32(ids.count)), .int32(Int32(c))])
+        try module.launch("embedding_backward", grid: Self.blocks(ids.count * c), block: (256, 1, 1),
+                          arguments: [.buffer(gtable), .buffer(try context.upload(dout)), .buffer(gids), .int32(Int32(ids.count)), .int32(Int32(c))])
+        try context.synchronize()
+        return max(Self.error(try context.download(gout), out), Self.error(try context.download(gtable), dtable))
+    }
+
+    func gelu() throws -> Float {
+        let n = 513
+        let x = Self.random(n, seed: 11, scale: 4), dy = Self.random(n, seed: 12)
+        var y = [Float](repeating: 0, count: n), dx = y
+        GELU.forward(output: &y, input: x, count: n)
+        GELU.backward(inputGradient: &dx, outputGradient: dy, input: x, count: n)
+        let gx = try context.upload(x), gy = try context.allocate(floats: n), gdx = try context.allocate(floats: n)
+        try module.launch("gelu_forward", grid: Self.blocks(n), block: (256, 1, 1), arguments: [.buffer(gy), .buffer(gx), .int32(Int32(n))])
+        try module.launch("gelu_backward", grid: Self.blocks(n), block: (256, 1, 1),
+                          arguments: [.buffer(gdx), .buffer(try context.upload(dy)), .buffer(gx), .int32(Int32(n))])
+        try context.synchronize()
+        return max(Self.error(try context.download(gy), y), Self.error(try context.download(gdx), dx))
+    }
+
+    func relu() throws -> Float {
+        let n = 300
+        let x = Self.random(n, seed: 13), dy = Self.random(n, seed: 14)
+        let gx = try context.upload(x), gy = try context.allocate(floats: n), gdx = try context.allocate(floats: n)
+        try module.launch("relu_forward", grid: Self.blocks(n), block: (256, 1, 1), arguments: [.buffer(gy), .buffer(gx), .int32(Int32(n))])
+        try module.launch("relu_backward", grid: Self.blocks(n), block: (256, 1, 1),
+                          arguments: [.buffer(gdx), .buffer(try context.upload(dy)), .buffer(gx), .int32(Int32(n))])
+        try context.synchronize()
+        return max(Self.error(try context.download(gy), x.map { max(0, $0) }),
+                   Self.error(try context.download(gdx), zip(x, dy).map { $0 > 0 ? $1 : 0 }))
+    }
+
+    func addBias() throws -> Float {
+        let (rows, columns) = (9, 37)
+        let x = Self.random(rows * columns, seed: 15), bias = Self.random(columns, seed: 16)
+        let gx = try context.upload(x), gdb = try context.upload([Float](repeating: 1, count: columns))
+        try module.launch("add_bias", grid: Self.blocks(rows * columns), block: (256, 1, 1),
+                          arguments: [.buffer(gx), .buffer(try context.upload(bias)), .int32(Int32(rows)), .int32(Int32(columns))])
+        try module.launch("bias_backward", grid: Self.blocks(columns), block: (256, 1, 1),
+                          arguments: [.buffer(gdb), .buffer(try context.upload(x)), .int32(Int32(rows)), .int32(Int32(columns))])
+        try context.synchronize()
+        let expectedSums = (0..<columns).map { c in 1 + (0..<rows).reduce(Float(0)) { $0 + x[$1 * columns + c] } }
+        return max(Self.error(try context.download(gx), (0..<(rows * columns)).map { x[$0] + bias[$0 % columns] }),
+                   Self.error(try context.download(gdb), expectedSums))
+    }
+
+    /// cuBLAS in every transpose combination against OpenBLAS, row-major.
+    func gemm() throws -> Float {
+        let (m, n, k) = (33, 17, 65)
+        let blas = try CUBLAS(context: context)
+        var worst: Float = 0
+        for (transposeA, transposeB) in [(false, false), (true, false), (false, true), (true, true)] {
+            let a = Self.random(m * k, seed: 17), b = Self.random(k * n, seed: 18), c = Self.random(m * n, seed: 19)
+            let (lda, ldb) = (transposeA ? m : k, transposeB ? k : n)
+            var expected = c
+            BLAS.gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 0.5, a: a, lda: lda, b: b, ldb: ldb,
+                      beta: 2, c: &expected, ldc: n)
+            let gc = try context.upload(c)
+            try blas.gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 0.5,
+                          a: try context.upload(a), lda: lda, b: try context.upload(b), ldb: ldb, beta: 2, c: gc, ldc: n)
+            try context.synchronize()
+            worst = max(worst, Self.error(try context.download(gc), expected))
+        }
+        return worst
+    }
+}
