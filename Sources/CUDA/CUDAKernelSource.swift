@@ -211,10 +211,76 @@ public enum CUDAKernelSource {
         c[k] = cell;
         h[k] = o * tanhf(cell);
     }
+
+    // Backward of lstm_cell_forward for one step: gates hold the activations (i, f, g, o),
+    // dc holds dLoss/dc from the step after and becomes dLoss/dc of the step before; dgates
+    // gets the pre-activation gradients (for the cuBLAS products with the weights).
+    extern "C" __global__ void lstm_cell_backward(float *dgates, float *dc, const float *gates, const float *cPrevious,
+                                                  const float *c, const float *dh, int rows, int hidden) {
+        long k = (long)blockIdx.x * blockDim.x + threadIdx.x;
+        if (k >= (long)rows * hidden) return;
+        long r = k / hidden, j = k % hidden;
+        const float *g = gates + r * 4 * hidden;
+        float i = g[j], f = g[hidden + j], cand = g[2 * hidden + j], o = g[3 * hidden + j];
+        float tc = tanhf(c[k]);
+        float dcell = dc[k] + dh[k] * o * (1 - tc * tc);
+        float *d = dgates + r * 4 * hidden;
+        d[j] = dcell * cand * i * (1 - i);
+        d[hidden + j] = dcell * cPrevious[k] * f * (1 - f);
+        d[2 * hidden + j] = dcell * i * (1 - cand * cand);
+        d[3 * hidden + j] = dh[k] * tc * o * (1 - o);
+        dc[k] = dcell * f;
+    }
+
+    // GRU cell (PyTorch's gate order r, z, n) for one step: inputGates = x W_ihᵀ + b_ih and
+    // hiddenGates = h W_hhᵀ + b_hh [rows, 3H]; r = σ(i_r + h_r), z = σ(i_z + h_z),
+    // n = tanh(i_n + r · h_n), h = (1 − z) · n + z · hPrevious. The activated r, z, n replace
+    // inputGates for backward (as GRULayer on the CPU).
+    extern "C" __global__ void gru_cell_forward(float *inputGates, const float *hiddenGates, const float *hPrevious, float *h,
+                                                int rows, int hidden) {
+        long k = (long)blockIdx.x * blockDim.x + threadIdx.x;
+        if (k >= (long)rows * hidden) return;
+        long r = k / hidden, j = k % hidden;
+        float *ig = inputGates + r * 3 * hidden;
+        const float *hg = hiddenGates + r * 3 * hidden;
+        float reset = 1.0f / (1.0f + expf(-(ig[j] + hg[j])));
+        float update = 1.0f / (1.0f + expf(-(ig[hidden + j] + hg[hidden + j])));
+        float candidate = tanhf(ig[2 * hidden + j] + reset * hg[2 * hidden + j]);
+        ig[j] = reset; ig[hidden + j] = update; ig[2 * hidden + j] = candidate;
+        h[k] = (1 - update) * candidate + update * hPrevious[k];
+    }
+
+    // Backward of gru_cell_forward: from dh, the pre-activation gradients of both gate sets
+    // and the direct part of dhPrevious (z · dh; the W_hh product is added by cuBLAS).
+    extern "C" __global__ void gru_cell_backward(float *dInputGates, float *dHiddenGates, float *dhPrevious,
+                                                 const float *inputGates, const float *hiddenGates, const float *hPrevious,
+                                                 const float *dh, int rows, int hidden) {
+        long k = (long)blockIdx.x * blockDim.x + threadIdx.x;
+        if (k >= (long)rows * hidden) return;
+        long r = k / hidden, j = k % hidden;
+        const float *a = inputGates + r * 3 * hidden;
+        float reset = a[j], update = a[hidden + j], candidate = a[2 * hidden + j];
+        float hn = hiddenGates[r * 3 * hidden + 2 * hidden + j];
+        float g = dh[k];
+        float dn = g * (1 - update) * (1 - candidate * candidate);
+        float dz = g * (hPrevious[k] - candidate) * update * (1 - update);
+        float dr = dn * hn * reset * (1 - reset);
+        float *di = dInputGates + r * 3 * hidden, *dhg = dHiddenGates + r * 3 * hidden;
+        di[j] = dr; di[hidden + j] = dz; di[2 * hidden + j] = dn;
+        dhg[j] = dr; dhg[hidden + j] = dz; dhg[2 * hidden + j] = dn * reset;
+        dhPrevious[k] = g * update;
+    }
+
+    // Backward of dropout_forward: the gradient passes where the value was kept, scaled alike.
+    extern "C" __global__ void dropout_backward(float *gradient, const float *mask, int n) {
+        int i = blockIdx.x * blockDim.x + threadIdx.x;
+        if (i < n) gradient[i] *= mask[i];
+    }
     """#
 
     /// The names of the kernels in `engine` (what `CUDAModule.launch` is called with).
     public static let kernelNames = ["add_bias", "bias_backward", "relu_forward", "relu_backward", "gelu_forward", "gelu_backward",
                                      "adam_update", "embedding_forward", "embedding_backward", "softmax_cross_entropy",
-                                     "layer_norm_forward", "layer_norm_backward", "dropout_forward", "lstm_cell_forward"]
+                                     "layer_norm_forward", "layer_norm_backward", "dropout_forward", "dropout_backward",
+                                     "lstm_cell_forward", "lstm_cell_backward", "gru_cell_forward", "gru_cell_backward"]
 }

@@ -28,6 +28,7 @@ public struct KernelSelfTest {
         let checks: [(String, () throws -> Float, Float)] = [
             ("softmax_cross_entropy", softmaxCrossEntropy, 1e-5), ("layer_norm", layerNorm, 1e-4), ("adam_update", adam, 1e-5),
             ("embedding", embedding, 1e-6), ("gelu", gelu, 1e-5), ("relu", relu, 0), ("add_bias", addBias, 1e-6),
+            ("lstm_cell", lstmCell, 1e-5), ("gru_cell", gruCell, 1e-5), ("dropout", dropout, 0),
             ("cublas_gemm", gemm, 1e-4),
         ]
         return checks.map { name, check, tolerance in
@@ -171,6 +172,108 @@ public struct KernelSelfTest {
         let expectedSums = (0..<columns).map { c in 1 + (0..<rows).reduce(Float(0)) { $0 + x[$1 * columns + c] } }
         return max(Self.error(try context.download(gx), (0..<(rows * columns)).map { x[$0] + bias[$0 % columns] }),
                    Self.error(try context.download(gdb), expectedSums))
+    }
+
+    static func sigmoid(_ x: Float) -> Float { 1 / (1 + expf(-x)) }
+
+    /// One LSTM step forward and backward against the cell's equations (PyTorch's i, f, g, o).
+    func lstmCell() throws -> Float {
+        let (rows, h) = (3, 40)
+        let preactivations = Self.random(rows * 4 * h, seed: 20, scale: 2), cPrevious = Self.random(rows * h, seed: 21)
+        let dh = Self.random(rows * h, seed: 22), dcNext = Self.random(rows * h, seed: 23)
+        var activated = preactivations, c = cPrevious, hidden = [Float](repeating: 0, count: rows * h)
+        var dgates = [Float](repeating: 0, count: rows * 4 * h), dcPrevious = dcNext
+        for r in 0..<rows {
+            for j in 0..<h {
+                let base = r * 4 * h, k = r * h + j
+                let i = Self.sigmoid(preactivations[base + j]), f = Self.sigmoid(preactivations[base + h + j])
+                let g = tanhf(preactivations[base + 2 * h + j]), o = Self.sigmoid(preactivations[base + 3 * h + j])
+                (activated[base + j], activated[base + h + j], activated[base + 2 * h + j], activated[base + 3 * h + j]) = (i, f, g, o)
+                c[k] = f * cPrevious[k] + i * g
+                let tc = tanhf(c[k])
+                hidden[k] = o * tc
+                let dcell = dcNext[k] + dh[k] * o * (1 - tc * tc)
+                dgates[base + j] = dcell * g * i * (1 - i)
+                dgates[base + h + j] = dcell * cPrevious[k] * f * (1 - f)
+                dgates[base + 2 * h + j] = dcell * i * (1 - g * g)
+                dgates[base + 3 * h + j] = dh[k] * tc * o * (1 - o)
+                dcPrevious[k] = dcell * f
+            }
+        }
+        let gGates = try context.upload(preactivations), gc = try context.upload(cPrevious), gh = try context.allocate(floats: rows * h)
+        try module.launch("lstm_cell_forward", grid: Self.blocks(rows * h), block: (256, 1, 1),
+                          arguments: [.buffer(gGates), .buffer(gc), .buffer(gh), .int32(Int32(rows)), .int32(Int32(h))])
+        let gdGates = try context.allocate(floats: rows * 4 * h), gdc = try context.upload(dcNext)
+        try module.launch("lstm_cell_backward", grid: Self.blocks(rows * h), block: (256, 1, 1),
+                          arguments: [.buffer(gdGates), .buffer(gdc), .buffer(gGates), .buffer(try context.upload(cPrevious)), .buffer(gc),
+                                      .buffer(try context.upload(dh)), .int32(Int32(rows)), .int32(Int32(h))])
+        try context.synchronize()
+        return [Self.error(try context.download(gGates), activated), Self.error(try context.download(gc), c),
+                Self.error(try context.download(gh), hidden), Self.error(try context.download(gdGates), dgates),
+                Self.error(try context.download(gdc), dcPrevious)].max()!
+    }
+
+    /// One GRU step forward and backward against the cell's equations (PyTorch's r, z, n).
+    func gruCell() throws -> Float {
+        let (rows, h) = (3, 40)
+        let inputGates = Self.random(rows * 3 * h, seed: 24, scale: 2), hiddenGates = Self.random(rows * 3 * h, seed: 25, scale: 2)
+        let hPrevious = Self.random(rows * h, seed: 26), dh = Self.random(rows * h, seed: 27)
+        var activated = inputGates, hidden = [Float](repeating: 0, count: rows * h)
+        var dInput = [Float](repeating: 0, count: rows * 3 * h), dHidden = dInput, dhPrevious = hidden
+        for r in 0..<rows {
+            for j in 0..<h {
+                let base = r * 3 * h, k = r * h + j
+                let reset = Self.sigmoid(inputGates[base + j] + hiddenGates[base + j])
+                let update = Self.sigmoid(inputGates[base + h + j] + hiddenGates[base + h + j])
+                let hn = hiddenGates[base + 2 * h + j]
+                let candidate = tanhf(inputGates[base + 2 * h + j] + reset * hn)
+                (activated[base + j], activated[base + h + j], activated[base + 2 * h + j]) = (reset, update, candidate)
+                hidden[k] = (1 - update) * candidate + update * hPrevious[k]
+                let dn = dh[k] * (1 - update) * (1 - candidate * candidate)
+                let dz = dh[k] * (hPrevious[k] - candidate) * update * (1 - update)
+                let dr = dn * hn * reset * (1 - reset)
+                (dInput[base + j], dInput[base + h + j], dInput[base + 2 * h + j]) = (dr, dz, dn)
+                (dHidden[base + j], dHidden[base + h + j], dHidden[base + 2 * h + j]) = (dr, dz, dn * reset)
+                dhPrevious[k] = dh[k] * update
+            }
+        }
+        let gInput = try context.upload(inputGates), gHidden = try context.upload(hiddenGates), gPrevious = try context.upload(hPrevious)
+        let gh = try context.allocate(floats: rows * h)
+        try module.launch("gru_cell_forward", grid: Self.blocks(rows * h), block: (256, 1, 1),
+                          arguments: [.buffer(gInput), .buffer(gHidden), .buffer(gPrevious), .buffer(gh), .int32(Int32(rows)), .int32(Int32(h))])
+        let gdInput = try context.allocate(floats: rows * 3 * h), gdHidden = try context.allocate(floats: rows * 3 * h)
+        let gdPrevious = try context.allocate(floats: rows * h)
+        try module.launch("gru_cell_backward", grid: Self.blocks(rows * h), block: (256, 1, 1),
+                          arguments: [.buffer(gdInput), .buffer(gdHidden), .buffer(gdPrevious), .buffer(gInput), .buffer(gHidden),
+                                      .buffer(gPrevious), .buffer(try context.upload(dh)), .int32(Int32(rows)), .int32(Int32(h))])
+        try context.synchronize()
+        return [Self.error(try context.download(gInput), activated), Self.error(try context.download(gh), hidden),
+                Self.error(try context.download(gdInput), dInput), Self.error(try context.download(gdHidden), dHidden),
+                Self.error(try context.download(gdPrevious), dhPrevious)].max()!
+    }
+
+    /// Inverted dropout: every mask value 0 or 1/(1 − p), the kept share near 1 − p, the same
+    /// mask for the same seed, and backward multiplying by it. Returns 0 or 1 (failed).
+    func dropout() throws -> Float {
+        let (n, p): (Int, Float) = (100_000, 0.3)
+        let x = Self.random(n, seed: 28), dy = Self.random(n, seed: 29)
+        func run() throws -> ([Float], [Float]) {
+            let values = try context.upload(x), mask = try context.allocate(floats: n)
+            try module.launch("dropout_forward", grid: Self.blocks(n), block: (256, 1, 1),
+                              arguments: [.buffer(values), .buffer(mask), .int32(Int32(n)), .float(p), .int32(12345), .int32(678)])
+            try context.synchronize()
+            return (try context.download(values), try context.download(mask))
+        }
+        let (y, mask) = try run()
+        let scale = 1 / (1 - p)
+        let kept = mask.filter { $0 != 0 }.count
+        guard mask.allSatisfy({ $0 == 0 || $0 == scale }), abs(Float(kept) / Float(n) - (1 - p)) < 0.01,
+              zip(zip(x, mask), y).allSatisfy({ $0.0 * $0.1 == $1 }), try run().1 == mask else { return 1 }
+        let gradient = try context.upload(dy)
+        try module.launch("dropout_backward", grid: Self.blocks(n), block: (256, 1, 1),
+                          arguments: [.buffer(gradient), .buffer(try context.upload(mask)), .int32(Int32(n))])
+        try context.synchronize()
+        return try context.download(gradient) == zip(dy, mask).map { $0 * $1 } ? 0 : 1
     }
 
     /// cuBLAS in every transpose combination against OpenBLAS, row-major.
