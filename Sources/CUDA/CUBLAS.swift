@@ -36,4 +36,18 @@ public final class CUBLAS: @unchecked Sendable {
                                      &beta, UnsafeMutablePointer(bitPattern: UInt(c.pointer)), Int32(ldc))
         guard status == 0 else { throw CUDAError.cublas(call: "cublasSgemm", status: status) }
     }
+
+    /// `batches` independent row-major products C_i = alpha · op(A_i) · op(B_i) + beta · C_i, the
+    /// i-th operands `stride…` floats after the first (attention's per-sequence, per-head products).
+    public func gemmBatched(transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int, alpha: Float = 1,
+                            a: DeviceBuffer, lda: Int, strideA: Int, b: DeviceBuffer, ldb: Int, strideB: Int, beta: Float = 0,
+                            c: DeviceBuffer, ldc: Int, strideC: Int, batches: Int) throws {
+        var alpha = alpha, beta = beta
+        let status = api.cublasSgemmStridedBatched(handle, Int32(transposeB ? CCUDA_CUBLAS_OP_T : CCUDA_CUBLAS_OP_N),
+                                                   Int32(transposeA ? CCUDA_CUBLAS_OP_T : CCUDA_CUBLAS_OP_N), Int32(n), Int32(m), Int32(k),
+                                                   &alpha, UnsafePointer(bitPattern: UInt(b.pointer)), Int32(ldb), Int64(strideB),
+                                                   UnsafePointer(bitPattern: UInt(a.pointer)), Int32(lda), Int64(strideA), &beta,
+                                                   UnsafeMutablePointer(bitPattern: UInt(c.pointer)), Int32(ldc), Int64(strideC), Int32(batches))
+        guard status == 0 else { throw CUDAError.cublas(call: "cublasSgemmStridedBatched", status: status) }
+    }
 }

@@ -97,6 +97,8 @@ public final class DeviceBuffer: @unchecked Sendable {
 public enum KernelArgument: Sendable {
     case buffer(DeviceBuffer)
     case int32(Int32)
+    /// A C `long` (64 bits here): element counts past 2³¹.
+    case int64(Int64)
     case float(Float)
 }
 
@@ -127,6 +129,7 @@ public final class CUDAModule: @unchecked Sendable {
             switch argument {
             case .buffer(let buffer): slot.storeBytes(of: buffer.pointer, as: CUdeviceptr.self)
             case .int32(let value): slot.storeBytes(of: value, as: Int32.self)
+            case .int64(let value): slot.storeBytes(of: value, as: Int64.self)
             case .float(let value): slot.storeBytes(of: value, as: Float.self)
             }
             pointers.append(slot)

@@ -271,6 +271,61 @@ public enum CUDAKernelSource {
         dhPrevious[k] = g * update;
     }
 
+    // Causal self-attention's probabilities over left-padded windows: scores [B·heads, T, T]
+    // (query rows, key columns, from a batched cuBLAS product), pads[b] = padding positions at
+    // the left of window b. One block per query row: P = softmax(scale · scores) over the keys
+    // that are neither padding nor later than the query; masked keys and padded queries get 0.
+    extern "C" __global__ void causal_softmax_forward(float *scores, const int *pads, int batchHeads, int heads, int t, float scale) {
+        __shared__ float scratch[32];
+        int row = blockIdx.x;
+        if (row >= batchHeads * t) return;
+        int bh = row / t, query = row % t, pad = pads[bh / heads];
+        float *s = scores + (long)row * t;
+        if (query < pad) {
+            for (int key = threadIdx.x; key < t; key += blockDim.x) s[key] = 0;
+            return;
+        }
+        float localMax = NEGATIVE_INFINITY;
+        for (int key = pad + threadIdx.x; key <= query; key += blockDim.x) localMax = fmaxf(localMax, s[key] * scale);
+        float maximum = block_max(localMax, scratch);
+        float localSum = 0;
+        for (int key = pad + threadIdx.x; key <= query; key += blockDim.x) localSum += expf(s[key] * scale - maximum);
+        float sum = block_sum(localSum, scratch);
+        for (int key = threadIdx.x; key < t; key += blockDim.x) {
+            s[key] = (key >= pad && key <= query) ? expf(s[key] * scale - maximum) / sum : 0.0f;
+        }
+    }
+
+    // Its backward, in place: dScores = scale · P ⊙ (dP − Σ_keys dP ⊙ P), row by row
+    // (masked entries have P = 0 and get 0).
+    extern "C" __global__ void causal_softmax_backward(float *gradient, const float *probabilities, int rows, int t, float scale) {
+        __shared__ float scratch[32];
+        int row = blockIdx.x;
+        if (row >= rows) return;
+        float *g = gradient + (long)row * t;
+        const float *p = probabilities + (long)row * t;
+        float local = 0;
+        for (int key = threadIdx.x; key < t; key += blockDim.x) local += g[key] * p[key];
+        float dot = block_sum(local, scratch);
+        for (int key = threadIdx.x; key < t; key += blockDim.x) g[key] = scale * p[key] * (g[key] - dot);
+    }
+
+    // Σ x² over n values into partial sums, one per block (the host adds the blocks' sums):
+    // the global gradient norm for clipping and the non-finite check.
+    extern "C" __global__ void sum_of_squares(float *partial, const float *x, long n) {
+        __shared__ float scratch[32];
+        float local = 0;
+        for (long i = (long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long)gridDim.x * blockDim.x) local += x[i] * x[i];
+        float total = block_sum(local, scratch);
+        if (threadIdx.x == 0) partial[blockIdx.x] = total;
+    }
+
+    // x *= factor (gradient clipping, loss scaling).
+    extern "C" __global__ void scale_values(float *x, long n, float factor) {
+        long i = (long)blockIdx.x * blockDim.x + threadIdx.x;
+        if (i < n) x[i] *= factor;
+    }
+
     // Backward of dropout_forward: the gradient passes where the value was kept, scaled alike.
     extern "C" __global__ void dropout_backward(float *gradient, const float *mask, int n) {
         int i = blockIdx.x * blockDim.x + threadIdx.x;
@@ -282,5 +337,6 @@ public enum CUDAKernelSource {
     public static let kernelNames = ["add_bias", "bias_backward", "relu_forward", "relu_backward", "gelu_forward", "gelu_backward",
                                      "adam_update", "embedding_forward", "embedding_backward", "softmax_cross_entropy",
                                      "layer_norm_forward", "layer_norm_backward", "dropout_forward", "dropout_backward",
-                                     "lstm_cell_forward", "lstm_cell_backward", "gru_cell_forward", "gru_cell_backward"]
+                                     "lstm_cell_forward", "lstm_cell_backward", "gru_cell_forward", "gru_cell_backward",
+                                     "causal_softmax_forward", "causal_softmax_backward", "sum_of_squares", "scale_values"]
 }

@@ -29,6 +29,7 @@ public struct KernelSelfTest {
             ("softmax_cross_entropy", softmaxCrossEntropy, 1e-5), ("layer_norm", layerNorm, 1e-4), ("adam_update", adam, 1e-5),
             ("embedding", embedding, 1e-6), ("gelu", gelu, 1e-5), ("relu", relu, 0), ("add_bias", addBias, 1e-6),
             ("lstm_cell", lstmCell, 1e-5), ("gru_cell", gruCell, 1e-5), ("dropout", dropout, 0),
+            ("causal_attention", causalAttention, 1e-5), ("gradient_norm", gradientNorm, 1e-5),
             ("cublas_gemm", gemm, 1e-4),
         ]
         return checks.map { name, check, tolerance in
@@ -274,6 +275,57 @@ public struct KernelSelfTest {
                           arguments: [.buffer(gradient), .buffer(try context.upload(mask)), .int32(Int32(n))])
         try context.synchronize()
         return try context.download(gradient) == zip(dy, mask).map { $0 * $1 } ? 0 : 1
+    }
+
+    /// Attention probabilities for left-padded windows (scores from a batched cuBLAS product
+    /// Q·Kᵀ), forward and backward, against the masked softmax computed directly.
+    func causalAttention() throws -> Float {
+        let (batch, heads, t, d) = (3, 2, 9, 4)
+        let pads: [Int32] = [0, 4, 8]
+        let scale = 1 / Float(d).squareRoot()
+        let q = Self.random(batch * heads * t * d, seed: 30), k = Self.random(batch * heads * t * d, seed: 31)
+        let dp = Self.random(batch * heads * t * t, seed: 32)
+        var probabilities = [Float](repeating: 0, count: batch * heads * t * t), dScores = probabilities
+        for bh in 0..<(batch * heads) {
+            let pad = Int(pads[bh / heads])
+            for query in pad..<t {
+                let keys = pad...query
+                let raw = keys.map { key in (0..<d).reduce(Float(0)) { $0 + q[(bh * t + query) * d + $1] * k[(bh * t + key) * d + $1] } * scale }
+                let maximum = raw.max()!
+                let e = raw.map { expf($0 - maximum) }
+                let sum = e.reduce(0, +)
+                for (n, key) in keys.enumerated() { probabilities[(bh * t + query) * t + key] = e[n] / sum }
+                let row = (bh * t + query) * t
+                let dot = (0..<t).reduce(Float(0)) { $0 + dp[row + $1] * probabilities[row + $1] }
+                for key in 0..<t { dScores[row + key] = scale * probabilities[row + key] * (dp[row + key] - dot) }
+            }
+        }
+        let gq = try context.upload(q), gk = try context.upload(k), scores = try context.allocate(floats: batch * heads * t * t)
+        try CUBLAS(context: context).gemmBatched(transposeB: true, m: t, n: t, k: d, a: gq, lda: d, strideA: t * d, b: gk, ldb: d,
+                                                 strideB: t * d, c: scores, ldc: t, strideC: t * t, batches: batch * heads)
+        try module.launch("causal_softmax_forward", grid: (batch * heads * t, 1, 1), block: (32, 1, 1),
+                          arguments: [.buffer(scores), .buffer(try context.upload(pads)), .int32(Int32(batch * heads)), .int32(Int32(heads)),
+                                      .int32(Int32(t)), .float(scale)])
+        let gradient = try context.upload(dp)
+        try module.launch("causal_softmax_backward", grid: (batch * heads * t, 1, 1), block: (32, 1, 1),
+                          arguments: [.buffer(gradient), .buffer(scores), .int32(Int32(batch * heads * t)), .int32(Int32(t)), .float(scale)])
+        try context.synchronize()
+        // Rows of padded queries are all zero in both.
+        for bh in 0..<(batch * heads) { for query in 0..<Int(pads[bh / heads]) { for key in 0..<t { dScores[(bh * t + query) * t + key] = 0 } } }
+        return max(Self.error(try context.download(scores), probabilities), Self.error(try context.download(gradient), dScores))
+    }
+
+    /// The global norm's sum of squares in block partial sums, and scaling, against the CPU.
+    func gradientNorm() throws -> Float {
+        let n = 70_001
+        let x = Self.random(n, seed: 33)
+        let gx = try context.upload(x), partial = try context.allocate(floats: 64)
+        try module.launch("sum_of_squares", grid: (64, 1, 1), block: (256, 1, 1), arguments: [.buffer(partial), .buffer(gx), .int64(Int64(n))])
+        try module.launch("scale_values", grid: Self.blocks(n), block: (256, 1, 1), arguments: [.buffer(gx), .int64(Int64(n)), .float(0.5)])
+        try context.synchronize()
+        let sum = try context.download(partial).reduce(0.0) { $0 + Double($1) }
+        let expected = x.reduce(0.0) { $0 + Double($1) * Double($1) }
+        return max(Float(abs(sum - expected) / expected), Self.error(try context.download(gx), x.map { $0 * 0.5 }))
     }
 
     /// cuBLAS in every transpose combination against OpenBLAS, row-major.

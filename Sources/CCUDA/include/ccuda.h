@@ -84,6 +84,10 @@ typedef struct {
     cublasStatus_t (*cublasSgemm)(cublasHandle_t handle, int transposeA, int transposeB, int m, int n, int k,
                                   const float *alpha, const float *a, int lda, const float *b, int ldb,
                                   const float *beta, float *c, int ldc);          // cublasSgemm_v2
+    cublasStatus_t (*cublasSgemmStridedBatched)(cublasHandle_t handle, int transposeA, int transposeB, int m, int n, int k,
+                                                const float *alpha, const float *a, int lda, long long strideA,
+                                                const float *b, int ldb, long long strideB, const float *beta,
+                                                float *c, int ldc, long long strideC, int batches);
 } CCUDACUBLASAPI;
 
 typedef int nvmlReturn_t;                   // 0 = NVML_SUCCESS
