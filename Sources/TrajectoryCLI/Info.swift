@@ -56,6 +56,10 @@ struct Info: ParsableCommand {
         } else {
             lines.append("time      no timestamps")
         }
+        if let parent = data.manifest.parent {
+            lines.append("ids like  \(parent.path) (items 1…\(parent.items) keep its ids, \(parent.absentItems) of them absent here; "
+                         + "\(parent.newItems) new items)")
+        }
         print(lines.joined(separator: "\n"))
     }
 }
