@@ -74,5 +74,26 @@ for _ in $(seq 1 100); do if chroot "$ROOT" sh -c "$HEALTH" > /dev/null 2>&1; th
 [ -n "$ok" ] || { echo "the compose service did not become healthy"; exit 1; }
 chroot "$ROOT" curl -fsS http://127.0.0.1:8080/readyz; echo
 chroot "$ROOT" curl -fsS http://127.0.0.1:8080/metrics | grep -c "^trajectory_" | sed 's/^/metrics lines: /'
+kill "$SERVER"; wait "$SERVER" || true; SERVER=""
+
+echo "--- 5. Dockerfile.cuda: the same build stage, runtime RUN line, user, volumes, CMD and HEALTHCHECK as Dockerfile; the binary's doctor without a GPU"
+python3 - <<'PY'
+import re
+cpu, cuda = open("Dockerfile").read(), open("Dockerfile.cuda").read()
+def runtime(text):
+    stage = re.split(r"^FROM \S+\s*$", text, flags=re.M)[-1]
+    return [line for line in stage.replace("\\\n", " ").splitlines() if re.match(r"(RUN|COPY|USER|VOLUME|EXPOSE|HEALTHCHECK|ENTRYPOINT|CMD) ", line)]
+def build(text):
+    return re.search(r"AS build\n(.*?)\nFROM", text, re.S).group(1)
+assert runtime(cpu) == runtime(cuda), (runtime(cpu), runtime(cuda))
+assert build(cpu).split("RUN bash")[1] == build(cuda).split("RUN bash")[1]
+assert "NVIDIA_DRIVER_CAPABILITIES=compute,utility" in cuda and "nvidia/cuda:" in cuda
+print("Dockerfile.cuda matches Dockerfile outside its base image and NVIDIA environment")
+PY
+# In the CPU root (no driver): doctor must say what is missing and --require-gpu must fail.
+$AS_USER trajectory doctor | grep -q "NVIDIA driver: libcuda (the NVIDIA driver) is not available"
+if $AS_USER trajectory doctor --require-gpu > /dev/null; then echo "doctor --require-gpu passed without a GPU"; exit 1; fi
+echo "doctor without a GPU: reports the missing driver, --require-gpu exits 1"
+
 echo "--- verified: build stage script, runtime RUN line, non-root volumes, CMD, HEALTHCHECK, compose service command with PostgreSQL, Prometheus/Grafana files"
-echo "--- not verified here: docker build itself, the swift and debian base images, Prometheus and Grafana containers"
+echo "--- not verified here: docker build itself, the swift, debian and nvidia/cuda base images, Prometheus and Grafana containers, any GPU"
