@@ -4,7 +4,8 @@
 # is prepared --like yesterday's; SASRec trained from scratch on it is compared with
 # yesterday's SASRec warm-started on it (train --from, --window CUT: the new events are the
 # targets, the older history is context). Both are evaluated on the same newest events.
-# Results: bench/incremental-results.md (raw lines in bench/out/incremental/results.jsonl).
+# Results: bench/incremental-results.md (raw lines in bench/out/incremental/results.jsonl);
+# CUT=2001-01-01 OUT=bench/out/incremental-2001 REPORT=bench/incremental-results-2001.md for a later cut.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.build/release/trajectory
@@ -12,7 +13,8 @@ RAW=${RAW:-../shared/data/ml-1m/ratings.users1-2999.dat.gz}
 META=${META:-../shared/data/ml-1m/movies.dat}
 CUT=${CUT:-2000-12-01}
 SEEDS=${SEEDS:-1 2 3}
-OUT=bench/out/incremental
+OUT=${OUT:-bench/out/incremental}
+REPORT=${REPORT:-bench/incremental-results.md}
 mkdir -p "$OUT"
 RESULTS=$OUT/results.jsonl
 : > "$RESULTS"
@@ -42,5 +44,5 @@ for baseline in markov popularity; do
     python3 bench/measure.py 1 "eval-$baseline-newest" -- $BIN evaluate "$OUT/all" --baseline $baseline --json --since "$CUT" | tee -a "$RESULTS"
     python3 bench/measure.py 1 "eval-$baseline-filtered-newest" -- $BIN evaluate "$OUT/all" --baseline $baseline --json --filter-seen --since "$CUT" | tee -a "$RESULTS"
 done
-python3 bench/incremental_report.py "$RESULTS" "$OUT" "$CUT" "$SEEDS" > bench/incremental-results.md
-cat bench/incremental-results.md
+python3 bench/incremental_report.py "$RESULTS" "$OUT" "$CUT" "$SEEDS" > "$REPORT"
+cat "$REPORT"

@@ -33,7 +33,7 @@ parent = manifest["parent"]
 cpu = subprocess.run(["sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"], capture_output=True, text=True).stdout.strip()
 warm_config = json.load(open(f"{out}/run-warm-{seeds[0]}/config.json"))
 t = warm_config["training"]
-print("# Incremental training: warm start on newer data vs training from scratch\n")
+print(f"# Incremental training: warm start on newer data vs training from scratch (split at {cut})\n")
 print(f"Measured {time.strftime('%Y-%m-%d', time.gmtime())} on {cpu}, 2 threads, by `make bench-incremental` "
       f"(bench/incremental.sh): seeds {', '.join(seeds)}; train times are wall times of whole `train` commands, "
       f"validation included.\n")
