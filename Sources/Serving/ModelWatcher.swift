@@ -26,13 +26,15 @@ public struct ModelWatcher: Service {
                 }
                 if let interval {
                     group.addTask {
-                        var seen = service.models.checkpointStamp()
+                        // Compared with the served model's own checkpoint time (not the file's when
+                        // polling began), so a checkpoint written, or a run directory's link moved,
+                        // before the first poll is still noticed. One that failed to load is not retried.
+                        var failed: Date?
                         while !Task.isCancelled {
                             try await Task.sleep(for: interval)
                             let stamp = service.models.checkpointStamp()
-                            if let stamp, stamp != seen {
-                                seen = stamp
-                                await reload(because: "a new checkpoint in \(service.models.runPath)")
+                            if let stamp, stamp != service.models.current.checkpointStamp, stamp != failed {
+                                if !(await reload(because: "a new checkpoint in \(service.models.runPath)")) { failed = stamp }
                             }
                         }
                     }
@@ -43,12 +45,16 @@ public struct ModelWatcher: Service {
         }
     }
 
-    func reload(because reason: String) async {
+    /// Reloads the model; false (logged) when the load failed and the previous model still serves.
+    @discardableResult
+    func reload(because reason: String) async -> Bool {
         do {
             let (previous, current) = try await service.reloadModel()
             logger.info("model reloaded", metadata: ["reason": "\(reason)", "previous": "\(previous.id)", "model": "\(current.id)"])
+            return true
         } catch {
             logger.error("reload failed; still serving the previous model", metadata: ["reason": "\(reason)", "error": "\(error)"])
+            return false
         }
     }
 }

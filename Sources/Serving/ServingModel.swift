@@ -11,6 +11,8 @@ import Training
 public final class ServingModel: @unchecked Sendable {
     /// What `GET /v1/model` reports.
     public let card: ModelCard
+    /// The modification time of the checkpoint file when it was loaded (what the watcher compares).
+    public let checkpointStamp: Date?
     /// Most recent history items the network sees; longer histories are cut to their tail.
     public let maxLength: Int
     /// Items + 1 (id 0 is padding).
@@ -29,11 +31,14 @@ public final class ServingModel: @unchecked Sendable {
 
     /// Loads the best checkpoint of the run directory at `runPath`.
     public init(run runPath: String, weights: ModelLoader.Weights = .best) throws {
-        let (network, dataset, configuration) = try ModelLoader.load(run: runPath, weights: weights)
         let run = RunDirectory(path: runPath)
         let checkpoint = run.checkpointPath(weights)
+        // Read before the weights: a checkpoint replaced during the load then looks new to the watcher.
+        let stamp = try? FileManager.default.attributesOfItem(atPath: checkpoint)[.modificationDate] as? Date
+        checkpointStamp = stamp
+        let (network, dataset, configuration) = try ModelLoader.load(run: runPath, weights: weights)
         let summary = try? RunSummary(run: runPath)
-        let modified = (try? FileManager.default.attributesOfItem(atPath: checkpoint)[.modificationDate] as? Date) ?? Date()
+        let modified = stamp ?? Date()
         let (originals, titles) = try dataset.itemTable()
         var counts = [Float](repeating: 0, count: dataset.itemCount + 1)
         for item in dataset.items { counts[Int(item)] += 1 }

@@ -34,6 +34,32 @@ import Training
         try await service.close()
     }
 
+    /// The watcher compares with the served model's checkpoint, so a checkpoint written between
+    /// the server's load and the watcher's first poll is not missed.
+    @Test func aCheckpointWrittenBeforeTheWatcherStartsIsSwappedIn() async throws {
+        let fixture = try await ServingFixture.make()
+        defer { fixture.remove() }
+        let parts = try await TrajectoryServer.makeParts(fixture.configuration())
+        let service = parts.service
+        let before = service.models.current
+        let best = fixture.run + "/best.safetensors"
+        try FileManager.default.copyItem(atPath: fixture.run + "/model.safetensors", toPath: best + ".tmp")
+        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(5)], ofItemAtPath: best + ".tmp")
+        _ = rename(best + ".tmp", best)
+        let watcher = Task {
+            try await ModelWatcher(service: service, interval: .milliseconds(50), logger: Logger(label: "test")).run()
+        }
+        for _ in 0..<100 where service.models.current === before { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(service.models.current !== before)
+        // Once loaded, the same checkpoint is not loaded again.
+        let loaded = service.models.current
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(service.models.current === loaded)
+        watcher.cancel()
+        _ = await watcher.result
+        try await service.close()
+    }
+
     @Test func sighupReloadsTheServer() async throws {
         let fixture = try await ServingFixture.make()
         defer { fixture.remove() }
