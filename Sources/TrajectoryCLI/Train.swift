@@ -37,6 +37,11 @@ struct Train: ParsableCommand {
           trajectory train data/ml1m --out runs/lstm --epochs 50 --accumulate 4   # same batch, 1/4 the memory
           trajectory train data/ml1m --out runs/lstm --resume
           trajectory train data/ml1m --out runs/sasrec --model sasrec
+
+        Keeping a model current: prepare the newer log `--like` the run's dataset (known items \
+        keep their ids), then continue the run on it instead of starting over:
+          trajectory prepare logs/new.dat --like data/ml1m --out data/ml1m-2
+          trajectory train data/ml1m-2 --from runs/sasrec --window 30d --out runs/sasrec-2
         """
     )
 
