@@ -72,6 +72,15 @@ public final class Dataset: Sendable {
         UnsafeBufferPointer(rebasing: items[range(ofSequence: index)])
     }
 
+    /// Events per item id (index = id; index 0, padding, stays 0) over all events, or over the
+    /// index `ranges` given (e.g. the training spans).
+    public func itemEventCounts(in ranges: [Range<Int>]? = nil) -> [Int] {
+        var counts = [Int](repeating: 0, count: itemCount + 1)
+        let items = self.items
+        for range in ranges ?? [0..<eventCount] { for index in range { counts[Int(items[index])] += 1 } }
+        return counts
+    }
+
     /// The original ids of items (index id-1) and their titles (empty when unknown), from items.tsv.
     public func itemTable() throws -> (originals: [String], titles: [String]) {
         let rows = try readTable("items.tsv")

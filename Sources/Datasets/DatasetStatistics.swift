@@ -7,7 +7,7 @@ public struct DatasetStatistics: Codable, Sendable, Equatable {
     public var sequenceLength: LengthPercentiles
     /// Share of events on the most popular 1% of items (at least one item).
     public var topOnePercentShare: Double
-    /// Items with no events are impossible by construction; this counts items seen once.
+    /// Items seen exactly once (items with none occur only in datasets prepared `--like` another).
     public var itemsSeenOnce: Int
     /// Events / (users × items).
     public var density: Double
@@ -43,8 +43,7 @@ public struct DatasetStatistics: Codable, Sendable, Equatable {
         sequenceLength = LengthPercentiles(min: lengths.first ?? 0, p5: percentile(5), p25: percentile(25), p50: percentile(50),
                                            p75: percentile(75), p95: percentile(95), p99: percentile(99), max: lengths.last ?? 0,
                                            mean: users == 0 ? 0 : Double(events) / Double(users))
-        var counts = [Int](repeating: 0, count: items + 1)
-        for item in dataset.items { counts[Int(item)] += 1 }
+        var counts = dataset.itemEventCounts()
         counts.removeFirst()
         itemsSeenOnce = counts.reduce(0) { $0 + ($1 == 1 ? 1 : 0) }
         counts.sort(by: >)

@@ -9,10 +9,7 @@ public final class PopularityModel: NextItemScorer {
     /// Counts every item of the training spans.
     public init(dataset: Dataset, training: [TrainingSpan]) {
         vocabulary = dataset.itemCount + 1
-        var counts = [Float](repeating: 0, count: vocabulary)
-        let items = dataset.items
-        for span in training { for e in span.range { counts[Int(items[e])] += 1 } }
-        self.counts = counts
+        counts = dataset.itemEventCounts(in: training.map(\.range)).map(Float.init)
     }
 
     public func score(histories: UnsafePointer<Int32>, rows: Int, steps: Int, scores: UnsafeMutablePointer<Float>) {

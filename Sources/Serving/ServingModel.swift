@@ -40,8 +40,7 @@ public final class ServingModel: @unchecked Sendable {
         let summary = try? RunSummary(run: runPath)
         let modified = stamp ?? Date()
         let (originals, titles) = try dataset.itemTable()
-        var counts = [Float](repeating: 0, count: dataset.itemCount + 1)
-        for item in dataset.items { counts[Int(item)] += 1 }
+        let counts = dataset.itemEventCounts().map(Float.init)
         self.network = network
         self.maxLength = configuration.training.maxLength
         self.vocabulary = network.vocabulary

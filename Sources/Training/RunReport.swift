@@ -117,9 +117,7 @@ public struct RunReport {
         var lengths: [Int] = []
         lengths.reserveCapacity(dataset.sequenceCount)
         for s in 0..<dataset.sequenceCount { lengths.append(dataset.range(ofSequence: s).count) }
-        var counts = [Int](repeating: 0, count: dataset.itemCount + 1)
-        for item in dataset.items { counts[Int(item)] += 1 }
-        let popularity = counts.dropFirst().sorted(by: >)
+        let popularity = dataset.itemEventCounts().dropFirst().sorted(by: >)
         // Length bins doubling in width: 1, 2–3, 4–7, … (sequence lengths are heavy-tailed).
         var bins: [(label: String, value: Double)] = []
         var low = 1

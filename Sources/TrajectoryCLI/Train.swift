@@ -224,7 +224,7 @@ struct Train: ParsableCommand {
                 network = try ModelLoader.makeModel(configuration, seed: options.seed).model
             }
             if let sasrec = network as? SASRec, sasrec.configuration.loss != .fullSoftmax, sasrec.configuration.sampler == .popularity {
-                sasrec.useSampler(NegativeSampler(counts: Self.itemCounts(data, spans: split.training)))
+                sasrec.useSampler(NegativeSampler(counts: data.itemEventCounts(in: split.training.map(\.range))))
             }
             if let window = options.window {
                 print("window: \(window): \(split.training.reduce(0) { $0 + $1.targetCount }) training targets in \(split.training.count) sequences, \(split.validation.count) validation users")
@@ -328,13 +328,6 @@ struct Train: ParsableCommand {
         return targets == 0 ? 0 : Double(repeats) / Double(targets)
     }
 
-    /// How often each item occurs in the training spans (index = item id).
-    static func itemCounts(_ data: Dataset, spans: [TrainingSpan]) -> [Int] {
-        var counts = [Int](repeating: 0, count: data.itemCount + 1)
-        let items = data.items
-        for span in spans { for index in span.range { counts[Int(items[index])] += 1 } }
-        return counts
-    }
 
     private func fit<Model: TrainableModel>(_ network: Model, data: Dataset, split: DatasetSplit, options: TrainingOptions, run: (directory: RunDirectory, kind: String),
                                             optimizerState: OptimizerState?) throws {
