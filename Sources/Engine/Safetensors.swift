@@ -31,26 +31,11 @@ public enum Safetensors {
         let file = try MappedFile(path: path)
         let bytes = file.bytes
         func corrupt(_ reason: String) -> FormatError { .corrupt(path: path, reason: reason) }
-        guard bytes.count >= 8 else { throw corrupt("shorter than its 8-byte header length (\(bytes.count) bytes)") }
-        let headerLength = Int(bytes.loadUnaligned(as: UInt64.self).littleEndian)
-        guard headerLength > 0, headerLength <= bytes.count - 8, headerLength < 100_000_000 else {
-            throw corrupt("header length \(headerLength) does not fit in \(bytes.count) bytes (truncated?)")
-        }
-        let headerData = Data(bytes[8..<(8 + headerLength)])
-        guard let header = try? JSONSerialization.jsonObject(with: headerData) as? [String: Any] else {
-            throw corrupt("the header is not a JSON object")
-        }
-        let dataStart = 8 + headerLength
+        let (header, dataStart) = try self.header(bytes, path: path)
         let dataLength = bytes.count - dataStart
         var tensors: [String: Tensor] = [:]
-        var metadata: [String: String] = [:]
-        for (name, value) in header {
-            if name == "__metadata__" {
-                if let entries = value as? [String: Any] {
-                    for (key, text) in entries { metadata[key] = text as? String ?? "\(text)" }
-                }
-                continue
-            }
+        let metadata = metadataStrings(header)
+        for (name, value) in header where name != "__metadata__" {
             guard let entry = value as? [String: Any], let dtype = entry["dtype"] as? String,
                   let shape = (entry["shape"] as? [Any])?.compactMap({ ($0 as? NSNumber)?.intValue }),
                   let offsets = (entry["data_offsets"] as? [Any])?.compactMap({ ($0 as? NSNumber)?.intValue }), offsets.count == 2 else {
@@ -83,6 +68,35 @@ public enum Safetensors {
             tensors[name] = Tensor(shape: shape, values: values)
         }
         return (tensors, metadata)
+    }
+
+    /// The header's `__metadata__` strings alone: the tensors' data is not read.
+    public static func metadata(path: String) throws -> [String: String] {
+        let file = try MappedFile(path: path)
+        return metadataStrings(try header(file.bytes, path: path).header)
+    }
+
+    /// The parsed JSON header of a safetensors file and where its data starts.
+    private static func header(_ bytes: UnsafeRawBufferPointer, path: String) throws -> (header: [String: Any], dataStart: Int) {
+        func corrupt(_ reason: String) -> FormatError { .corrupt(path: path, reason: reason) }
+        guard bytes.count >= 8 else { throw corrupt("shorter than its 8-byte header length (\(bytes.count) bytes)") }
+        let headerLength = Int(bytes.loadUnaligned(as: UInt64.self).littleEndian)
+        guard headerLength > 0, headerLength <= bytes.count - 8, headerLength < 100_000_000 else {
+            throw corrupt("header length \(headerLength) does not fit in \(bytes.count) bytes (truncated?)")
+        }
+        let headerData = Data(bytes[8..<(8 + headerLength)])
+        guard let header = try? JSONSerialization.jsonObject(with: headerData) as? [String: Any] else {
+            throw corrupt("the header is not a JSON object")
+        }
+        return (header, 8 + headerLength)
+    }
+
+    private static func metadataStrings(_ header: [String: Any]) -> [String: String] {
+        var metadata: [String: String] = [:]
+        if let entries = header["__metadata__"] as? [String: Any] {
+            for (key, text) in entries { metadata[key] = text as? String ?? "\(text)" }
+        }
+        return metadata
     }
 
     /// Writes F32 tensors (in the order given) atomically: temporary file, fsync, rename.

@@ -30,8 +30,11 @@ public enum Checkpoint {
 
     /// Loads every tensor of `parameters` from `path` (names may be `aliases`); returns the metadata.
     /// Missing tensors and shape mismatches are errors that say which tensor and why.
+    /// With `grownRows`, those tensors (a model's item-indexed ones) hold exactly `rows` rows in the
+    /// checkpoint — a smaller catalogue's — and only those rows are loaded; the rest keep their values.
     @discardableResult
-    public static func load(into parameters: ParameterSet, from path: String, aliases: [String: String] = [:]) throws -> [String: String] {
+    public static func load(into parameters: ParameterSet, from path: String, aliases: [String: String] = [:],
+                            grownRows: (tensors: [String], rows: Int)? = nil) throws -> [String: String] {
         guard FileManager.default.fileExists(atPath: path) else { throw TrainingError.checkpoint(path: path, reason: "no such checkpoint") }
         let (stored, metadata): ([String: Safetensors.Tensor], [String: String])
         do {
@@ -45,18 +48,33 @@ public enum Checkpoint {
             guard let tensor = byName[spec.name] else {
                 throw TrainingError.checkpoint(path: path, reason: "no tensor '\(spec.name)' (it has: \(stored.keys.sorted().joined(separator: ", ")))")
             }
-            guard tensor.shape == spec.shape else {
-                var reason = "tensor '\(spec.name)' has shape \(tensor.shape), the model expects \(spec.shape)"
-                if spec.name.hasSuffix("embedding.weight") || spec.name.hasPrefix("fc.") {
-                    reason += ": the checkpoint was trained on \(tensor.shape[0] - 1) items and this dataset has \(spec.shape[0] - 1)"
-                }
-                throw TrainingError.checkpoint(path: path, reason: reason)
-            }
+            let count = try loadableCount(spec, storedShape: tensor.shape, grownRows: grownRows, path: path)
             guard tensor.values.allSatisfy({ $0.isFinite }) else {
                 throw TrainingError.checkpoint(path: path, reason: "tensor '\(spec.name)' holds NaN or infinite values")
             }
-            tensor.values.withUnsafeBufferPointer { (parameters.values.pointer + spec.offset).update(from: $0.baseAddress!, count: spec.count) }
+            tensor.values.withUnsafeBufferPointer { (parameters.values.pointer + spec.offset).update(from: $0.baseAddress!, count: count) }
         }
         return metadata
+    }
+
+    /// How many leading values of tensor `spec` a stored tensor of `storedShape` provides: all of
+    /// them when the shapes agree, or for a `grownRows` tensor its stored rows. Anything else is
+    /// an error naming the tensor (and, for the seed model's item tensors, the two catalogue sizes).
+    static func loadableCount(_ spec: TensorSpec, storedShape: [Int], grownRows: (tensors: [String], rows: Int)?, path: String) throws -> Int {
+        if let grownRows, grownRows.tensors.contains(spec.name) {
+            guard storedShape.count == spec.shape.count, storedShape.dropFirst() == spec.shape.dropFirst(),
+                  storedShape[0] == grownRows.rows, grownRows.rows <= spec.shape[0] else {
+                throw TrainingError.checkpoint(path: path, reason: "tensor '\(spec.name)' has shape \(storedShape), expected \(grownRows.rows) rows of \(Array(spec.shape.dropFirst()))")
+            }
+            return storedShape.reduce(1, *)
+        }
+        guard storedShape == spec.shape else {
+            var reason = "tensor '\(spec.name)' has shape \(storedShape), the model expects \(spec.shape)"
+            if spec.name.hasSuffix("embedding.weight") || spec.name.hasPrefix("fc.") {
+                reason += ": the checkpoint was trained on \(storedShape[0] - 1) items and this dataset has \(spec.shape[0] - 1)"
+            }
+            throw TrainingError.checkpoint(path: path, reason: reason)
+        }
+        return spec.count
     }
 }

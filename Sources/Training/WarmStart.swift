@@ -58,7 +58,7 @@ public struct WarmStart: Sendable {
         configuration.training = training
         configuration.dataset = fresh.dataset
         configuration.created = fresh.created
-        let metadata = try? Safetensors.read(path: checkpoint).metadata
+        let metadata = try? Safetensors.metadata(path: checkpoint)
         configuration.warmStart = .init(run: URL(fileURLWithPath: parent.path).standardizedFileURL.path,
                                         checkpoint: URL(fileURLWithPath: checkpoint).lastPathComponent,
                                         epoch: metadata?["epoch"].flatMap(Int.init), items: parentItems)
@@ -68,15 +68,8 @@ public struct WarmStart: Sendable {
     /// Copies the parent's weights into `parameters` (a model of `configuration(…)`): every
     /// tensor whole, item-indexed tensors for the parent's rows only.
     public func loadWeights(into parameters: ParameterSet) throws {
-        let (tensors, _) = try readSafetensors(checkpoint)
         let itemRows = try ModelLoader.parameterSpecs(parentConfiguration).itemRows
-        for spec in parameters.tensors {
-            guard let stored = tensors[spec.name] else {
-                throw TrainingError.checkpoint(path: checkpoint, reason: "no tensor '\(spec.name)'")
-            }
-            let count = try copiedCount(spec, sourceShape: stored.shape, itemRows: itemRows, path: checkpoint)
-            stored.values.withUnsafeBufferPointer { (parameters.values.pointer + spec.offset).update(from: $0.baseAddress!, count: count) }
-        }
+        try Checkpoint.load(into: parameters, from: checkpoint, grownRows: (itemRows, parentItems + 1))
     }
 
     /// A fresh model of `configuration` (from `configuration(training:dataset:)`) holding the
@@ -106,29 +99,14 @@ public struct WarmStart: Sendable {
             guard let source = byName[spec.name] else {
                 throw TrainingError.checkpoint(path: parent.optimizerPath, reason: "no moments for '\(spec.name)'")
             }
-            let count = try copiedCount(spec, sourceShape: source.shape, itemRows: itemRows, path: parent.optimizerPath)
+            let count = try Checkpoint.loadableCount(spec, storedShape: source.shape, grownRows: (itemRows, parentItems + 1),
+                                                     path: parent.optimizerPath)
             for i in 0..<count {
                 firstMoment[spec.offset + i] = first.values[source.offset + i]
                 secondMoment[spec.offset + i] = second.values[source.offset + i]
             }
         }
         return OptimizerState(firstMoment: firstMoment, secondMoment: secondMoment, step: step)
-    }
-
-    /// How many leading values of tensor `spec` come from a parent tensor of `sourceShape`: all
-    /// of them, or for an item-indexed tensor the parent's rows; any other difference is an error.
-    private func copiedCount(_ spec: TensorSpec, sourceShape: [Int], itemRows: [String], path: String) throws -> Int {
-        if itemRows.contains(spec.name) {
-            guard sourceShape.count == spec.shape.count, Array(sourceShape.dropFirst()) == Array(spec.shape.dropFirst()),
-                  sourceShape[0] == parentItems + 1, sourceShape[0] <= spec.shape[0] else {
-                throw TrainingError.checkpoint(path: path, reason: "tensor '\(spec.name)' has shape \(sourceShape), expected \(parentItems + 1) rows of \(Array(spec.shape.dropFirst()))")
-            }
-            return sourceShape.reduce(1, *)
-        }
-        guard sourceShape == spec.shape else {
-            throw TrainingError.checkpoint(path: path, reason: "tensor '\(spec.name)' has shape \(sourceShape), the model expects \(spec.shape)")
-        }
-        return spec.count
     }
 
     private func readSafetensors(_ path: String) throws -> ([String: Safetensors.Tensor], [String: String]) {
