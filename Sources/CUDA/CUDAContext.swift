@@ -50,15 +50,15 @@ public final class CUDAContext: @unchecked Sendable {
     }
 
     /// A device copy of `values`.
-    public func upload(_ values: [Float]) throws -> DeviceBuffer {
-        let buffer = try allocate(floats: values.count)
-        try values.withUnsafeBytes { try check(api.cuMemcpyHtoD(buffer.pointer, $0.baseAddress, $0.count), "cuMemcpyHtoD", api) }
-        return buffer
-    }
+    public func upload(_ values: [Float]) throws -> DeviceBuffer { try copyToDevice(values) }
 
     /// A device copy of integer `values` (ids, targets).
-    public func upload(_ values: [Int32]) throws -> DeviceBuffer {
-        let buffer = try allocate(floats: values.count)  // 4 bytes each, as floats
+    public func upload(_ values: [Int32]) throws -> DeviceBuffer { try copyToDevice(values) }
+
+    /// Buffers are counted in 4-byte elements, floats or 32-bit integers alike.
+    private func copyToDevice<Element: BitwiseCopyable>(_ values: [Element]) throws -> DeviceBuffer {
+        precondition(MemoryLayout<Element>.stride == 4)
+        let buffer = try allocate(floats: values.count)
         try values.withUnsafeBytes { try check(api.cuMemcpyHtoD(buffer.pointer, $0.baseAddress, $0.count), "cuMemcpyHtoD", api) }
         return buffer
     }
