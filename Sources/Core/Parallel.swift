@@ -11,7 +11,7 @@ public func availableCores() -> Int {
 /// Computes `body(i)` for `i` in `0..<count` on all cores and returns the results in order.
 public func parallelMap<T>(_ count: Int, _ body: (Int) -> T) -> [T] {
     if count == 0 { return [] }
-    if count == 1 { return [body(0)] }
+    if count == 1 || isInsideParallelWork { return (0..<count).map(body) }
     let results = UnsafeMutableBufferPointer<T?>.allocate(capacity: count)
     results.initialize(repeating: nil)
     defer { results.deallocate() }
@@ -20,7 +20,7 @@ public func parallelMap<T>(_ count: Int, _ body: (Int) -> T) -> [T] {
     withoutActuallyEscaping(body) { body in
         nonisolated(unsafe) let body = body
         DispatchQueue.concurrentPerform(iterations: count) { index in
-            slots[index] = body(index)
+            markingParallelWork { slots[index] = body(index) }
         }
     }
     // Move the results out (no copies, so arrays inside stay uniquely referenced) and leave nil behind.
@@ -37,11 +37,31 @@ public func parallelStripes(_ count: Int, minimumPerStripe: Int = 1, _ body: (Ra
 /// Runs `body` over `0..<count` split into `stripes` contiguous stripes, one per worker.
 public func parallelStripes(_ count: Int, stripes: Int, _ body: (Range<Int>) -> Void) {
     let stripes = max(1, min(stripes, count))
-    if stripes == 1 { body(0..<count); return }
+    if stripes == 1 || isInsideParallelWork { body(0..<count); return }
     withoutActuallyEscaping(body) { body in
         nonisolated(unsafe) let body = body
         DispatchQueue.concurrentPerform(iterations: stripes) { stripe in
-            body((count * stripe / stripes)..<(count * (stripe + 1) / stripes))
+            markingParallelWork { body((count * stripe / stripes)..<(count * (stripe + 1) / stripes)) }
         }
     }
+}
+
+/// Marks threads that are running one part of a parallel loop.
+private let insideParallelWorkKey: pthread_key_t = {
+    var key = pthread_key_t()
+    pthread_key_create(&key, nil)
+    return key
+}()
+
+/// True on a thread that runs one part of `parallelMap` / `parallelStripes`. Loops nested in
+/// such a part run serially: the outer loop already holds every core, and a second level
+/// would only add dispatch and contention (e.g. a softmax inside a per-core training shard).
+public var isInsideParallelWork: Bool { pthread_getspecific(insideParallelWorkKey) != nil }
+
+/// Runs `body` marked as one part of a parallel loop (see `isInsideParallelWork`).
+public func markingParallelWork<T>(_ body: () throws -> T) rethrows -> T {
+    let previous = pthread_getspecific(insideParallelWorkKey)
+    pthread_setspecific(insideParallelWorkKey, UnsafeRawPointer(bitPattern: 1))
+    defer { pthread_setspecific(insideParallelWorkKey, previous) }
+    return try body()
 }

@@ -68,6 +68,7 @@ public final class LSTMRecommender: NextItemScorer, @unchecked Sendable {
     public final class Workspace: @unchecked Sendable {
         public let rows: Int
         public let steps: Int
+        let hiddenSize: Int
         let packedInputs: UnsafeMutablePointer<Int32>
         let packedTargets: UnsafeMutablePointer<Int32>
         let embedded: FloatBuffer
@@ -85,10 +86,14 @@ public final class LSTMRecommender: NextItemScorer, @unchecked Sendable {
         /// positions than items (allocated on first use).
         var projectionTable: FloatBuffer?
         var projectionTableGradient: FloatBuffer?
+        /// What each core's share of a data-parallel step needs for itself (allocated on first use;
+        /// the activations are shared: each share uses its own range of packed positions).
+        var shards: [ShardBuffers] = []
 
         init(configuration c: LSTMRecommender.Configuration, rows: Int, steps: Int) {
             self.rows = rows
             self.steps = steps
+            hiddenSize = c.hiddenSize
             let positions = rows * steps
             let h = c.hiddenSize
             packedInputs = .allocate(capacity: positions)
@@ -112,11 +117,51 @@ public final class LSTMRecommender: NextItemScorer, @unchecked Sendable {
             packedTargets.deallocate()
         }
 
-        func activations(_ layer: Int) -> LSTMLayer.Activations {
-            LSTMLayer.Activations(gates: gates[layer].pointer, cells: cells[layer].pointer,
-                                  tanhCells: tanhCells[layer].pointer, hidden: hidden[layer].pointer)
+        /// Layer `layer`'s activations from packed position `base` on.
+        func activations(_ layer: Int, from base: Int = 0) -> LSTMLayer.Activations {
+            let h = hiddenSize
+            return LSTMLayer.Activations(gates: gates[layer].pointer + base * 4 * h, cells: cells[layer].pointer + base * h,
+                                         tanhCells: tanhCells[layer].pointer + base * h, hidden: hidden[layer].pointer + base * h)
+        }
+
+        /// Buffers for `count` shares, creating the missing ones.
+        func shardBuffers(_ count: Int, configuration c: LSTMRecommender.Configuration, parameterCount: Int) -> [ShardBuffers] {
+            while shards.count < count {
+                shards.append(ShardBuffers(configuration: c, rows: rows, steps: steps, parameterCount: parameterCount))
+            }
+            return Array(shards.prefix(count))
         }
     }
+
+    /// One core's share of a data-parallel training step: its rows (left-padded, copied out of the
+    /// batch), its own gradients in the parameters' flat layout, and its own scratch.
+    final class ShardBuffers: @unchecked Sendable {
+        let inputs: UnsafeMutablePointer<Int32>
+        let targets: UnsafeMutablePointer<Int32>
+        let gradients: FloatBuffer
+        let recurrentScratch: FloatBuffer
+        let logits: FloatBuffer
+        /// Per-item sums of the first layer's dGates, when the step uses the projection table.
+        var tableGradient: FloatBuffer?
+
+        init(configuration c: LSTMRecommender.Configuration, rows: Int, steps: Int, parameterCount: Int) {
+            inputs = .allocate(capacity: rows * steps)
+            targets = .allocate(capacity: rows * steps)
+            gradients = FloatBuffer(count: parameterCount)
+            recurrentScratch = FloatBuffer(count: 2 * rows * c.hiddenSize)
+            logits = FloatBuffer(count: SoftmaxCrossEntropy.chunkRows(vocabulary: c.vocabulary) * c.vocabulary)
+        }
+
+        deinit {
+            inputs.deallocate()
+            targets.deallocate()
+        }
+    }
+
+    /// Data-parallel steps need at least this many rows per core …
+    static let minimumRowsPerShare = 4
+    /// … and this many positions in the batch; smaller steps run on shared products.
+    static let minimumPositionsForShares = 1024
 
     public func makeWorkspace(rows: Int, steps: Int) -> Workspace {
         Workspace(configuration: configuration, rows: rows, steps: steps)
@@ -128,78 +173,198 @@ public final class LSTMRecommender: NextItemScorer, @unchecked Sendable {
     private func forwardLayers(inputs: UnsafePointer<Int32>, rows: Int, steps: Int, workspace w: Workspace) -> (layout: PackedLayout, table: FloatBuffer?) {
         precondition(rows <= w.rows && steps == w.steps, "batch larger than its workspace")
         let layout = PackedLayout(paddedIds: inputs, rows: rows, steps: steps)
-        layout.pack(inputs, into: w.packedInputs)
-        var table: FloatBuffer?
-        if configuration.vocabulary < layout.total {
-            let buffer = w.projectionTable ?? FloatBuffer(count: configuration.vocabulary * 4 * configuration.hiddenSize)
-            w.projectionTable = buffer
-            fillProjectionTable(buffer)
-            table = buffer
-        } else {
-            Embedding.forward(output: w.embedded.pointer, ids: w.packedInputs, count: layout.total,
-                              weight: parameters.value("embedding.weight"), channels: configuration.embeddingSize)
+        let table = configuration.vocabulary < layout.total ? filledProjectionTable(w) : nil
+        forwardLayers(inputs: inputs, layout: layout, from: 0, table: table, workspace: w)
+        return (layout, table)
+    }
+
+    /// The workspace's projection table, filled from the current weights.
+    private func filledProjectionTable(_ w: Workspace) -> FloatBuffer {
+        let buffer = w.projectionTable ?? FloatBuffer(count: configuration.vocabulary * 4 * configuration.hiddenSize)
+        w.projectionTable = buffer
+        fillProjectionTable(buffer)
+        return buffer
+    }
+
+    /// The layers over `layout`'s rows of `inputs`, stored from packed position `base` on.
+    private func forwardLayers(inputs: UnsafePointer<Int32>, layout: PackedLayout, from base: Int, table: FloatBuffer?, workspace w: Workspace) {
+        let ids = w.packedInputs + base
+        layout.pack(inputs, into: ids)
+        let e = configuration.embeddingSize, h = configuration.hiddenSize
+        if table == nil {
+            Embedding.forward(output: w.embedded.pointer + base * e, ids: ids, count: layout.total,
+                              weight: parameters.value("embedding.weight"), channels: e)
         }
         for (index, layer) in lstm.enumerated() {
             let projection: LSTMLayer.InputProjection
             if index == 0, let table {
-                projection = .table(table.pointer, ids: w.packedInputs)
+                projection = .table(table.pointer, ids: ids)
             } else {
-                projection = .compute(index == 0 ? w.embedded.pointer : w.hidden[index - 1].pointer)
+                projection = .compute(index == 0 ? w.embedded.pointer + base * e : w.hidden[index - 1].pointer + base * h)
             }
-            layer.forward(layout: layout, projection: projection, weights: weights(index, in: parameters.values), activations: w.activations(index))
+            layer.forward(layout: layout, projection: projection, weights: weights(index, in: parameters.values), activations: w.activations(index, from: base))
         }
-        return (layout, table)
     }
 
     /// One forward and backward pass over a batch of left-padded windows (rows × steps inputs
     /// and next-item targets, 0 = padding). Adds `gradientScale` × the gradient of the summed
     /// loss to `parameters.gradients`; returns the summed loss and the number of targets.
+    ///
+    /// With several cores and a large enough batch the step is data-parallel: each core takes a
+    /// share of the rows (dealt longest first, so the shares hold about the same number of
+    /// positions) through every layer with single-threaded products and its own gradient
+    /// buffer, and the buffers are summed at the end. The cores then never wait for each other
+    /// inside the 2 × 200 recurrent steps, where a shared product of ~60 rows would.
     public func trainStep(inputs: UnsafePointer<Int32>, targets: UnsafePointer<Int32>, rows: Int, steps: Int,
                           workspace w: Workspace, gradientScale: (Int) -> Float) -> (loss: Double, targets: Int) {
         invalidateCaches()  // the optimizer step that follows changes the weights
-        let (layout, table) = forwardLayers(inputs: inputs, rows: rows, steps: steps, workspace: w)
-        layout.pack(targets, into: w.packedTargets)
-        let total = layout.total
+        precondition(rows <= w.rows && steps == w.steps, "batch larger than its workspace")
+        let lengths = (0..<rows).map { row in
+            var t = 0
+            while t < steps && inputs[row * steps + t] == 0 { t += 1 }
+            return steps - t
+        }
+        let total = lengths.reduce(0, +)
         if total == 0 { return (0, 0) }
-        let targetCount = SampledLosses.targetCount(w.packedTargets, rows: total)
+        let shareCount = min(BLAS.processThreads, availableCores(), rows / Self.minimumRowsPerShare)
+        if shareCount < 2 || total < Self.minimumPositionsForShares || isInsideParallelWork {
+            return serialTrainStep(inputs: inputs, targets: targets, rows: rows, steps: steps, workspace: w, gradientScale: gradientScale)
+        }
+        return trainStep(inputs: inputs, targets: targets, rows: rows, steps: steps, lengths: lengths, shareCount: shareCount,
+                         workspace: w, gradientScale: gradientScale)
+    }
+
+    /// The data-parallel step over `shareCount` shares (`lengths`: each row's non-padding length).
+    func trainStep(inputs: UnsafePointer<Int32>, targets: UnsafePointer<Int32>, rows: Int, steps: Int, lengths: [Int], shareCount: Int,
+                   workspace w: Workspace, gradientScale: (Int) -> Float) -> (loss: Double, targets: Int) {
+        let total = lengths.reduce(0, +)
+        let table = configuration.vocabulary < total ? filledProjectionTable(w) : nil
+        let shares = w.shardBuffers(shareCount, configuration: configuration, parameterCount: parameters.values.count)
+        // Deal the rows longest first, round robin, and copy each share's rows out of the batch.
+        let longestFirst = (0..<rows).sorted { lengths[$0] > lengths[$1] || (lengths[$0] == lengths[$1] && $0 < $1) }
+        var shareRows = [Int](repeating: 0, count: shareCount)
+        for (rank, row) in longestFirst.enumerated() {
+            let share = shares[rank % shareCount], slot = shareRows[rank % shareCount]
+            (share.inputs + slot * steps).update(from: inputs + row * steps, count: steps)
+            (share.targets + slot * steps).update(from: targets + row * steps, count: steps)
+            shareRows[rank % shareCount] += 1
+        }
+        // Forward, each share over its own range of packed positions.
+        let layouts = (0..<shareCount).map { PackedLayout(paddedIds: shares[$0].inputs, rows: shareRows[$0], steps: steps) }
+        var bases = [0]
+        for layout in layouts.dropLast() { bases.append(bases.last! + layout.total) }
+        let targetCounts = BLAS.singleThreaded {
+            parallelMap(shareCount) { k in
+                self.forwardLayers(inputs: shares[k].inputs, layout: layouts[k], from: bases[k], table: table, workspace: w)
+                layouts[k].pack(shares[k].targets, into: w.packedTargets + bases[k])
+                return SampledLosses.targetCount(w.packedTargets + bases[k], rows: layouts[k].total)
+            }
+        }
+        let targetCount = targetCounts.reduce(0, +)
         if targetCount == 0 { return (0, 0) }
-        let c = configuration
-        let top = c.layers - 1
-        let gradients = parameters.gradients
-        let loss = SoftmaxCrossEntropy.forwardBackward(
-            hidden: w.hidden[top].pointer, targets: w.packedTargets, rows: total, channels: c.hiddenSize,
-            weight: parameters.value("fc.weight"), bias: parameters.value("fc.bias"), vocabulary: c.vocabulary,
-            logits: w.logits.pointer, chunkRows: w.chunkRows, gradientScale: gradientScale(targetCount),
-            weightGradient: parameters.gradient("fc.weight"), biasGradient: parameters.gradient("fc.bias"),
-            hiddenGradient: w.upperGradient.pointer)
-        var upper = w.upperGradient, lower = w.lowerGradient
-        for index in stride(from: top, through: 0, by: -1) {
-            let input: UnsafePointer<Float>? = index > 0 ? UnsafePointer(w.hidden[index - 1].pointer) : table == nil ? UnsafePointer(w.embedded.pointer) : nil
-            lstm[index].backward(layout: layout, input: input, weights: weights(index, in: parameters.values),
-                                 gradients: weights(index, in: gradients), activations: w.activations(index),
-                                 hiddenGradient: upper.pointer, inputGradient: lower.pointer, recurrentScratch: w.recurrentScratch.pointer)
-            swap(&upper, &lower)
+        let scale = gradientScale(targetCount)
+        // Loss and backward; share 0 adds into the model's gradients, the others into their own.
+        let losses = BLAS.singleThreaded {
+            parallelMap(shareCount) { k in
+                if k > 0 { shares[k].gradients.pointer.update(repeating: 0, count: shares[k].gradients.count) }
+                return self.backwardLayers(layout: layouts[k], from: bases[k], table: table, gradientScale: scale, workspace: w,
+                                           gradients: k == 0 ? self.parameters.gradients : shares[k].gradients,
+                                           recurrentScratch: shares[k].recurrentScratch, logits: shares[k].logits,
+                                           tableGradient: table == nil ? nil : self.tableGradient(k == 0 ? w : nil, share: shares[k]))
+            }
+        }
+        let all = parameters.gradients.pointer
+        for share in shares.dropFirst() {
+            let own = share.gradients.pointer
+            for i in 0..<parameters.values.count { all[i] += own[i] }
         }
         if table != nil {
-            tableBackward(workspace: w, count: total)
-        } else {
-            Embedding.backward(weightGradient: parameters.gradient("embedding.weight"), outputGradient: upper.pointer,
-                               ids: w.packedInputs, count: total, channels: c.embeddingSize)
+            let dTable = tableGradient(w, share: shares[0])
+            for share in shares.dropFirst() {
+                let own = share.tableGradient!.pointer
+                for i in 0..<dTable.count { dTable.pointer[i] += own[i] }
+            }
+            tableBackward(tableGradient: dTable)
         }
+        return (losses.reduce(0, +), targetCount)
+    }
+
+    /// The table gradient a share sums into: the workspace's for share 0 (`workspace` given), its own otherwise.
+    private func tableGradient(_ workspace: Workspace?, share: ShardBuffers) -> FloatBuffer {
+        let count = configuration.vocabulary * 4 * configuration.hiddenSize
+        if let workspace {
+            let buffer = workspace.projectionTableGradient ?? FloatBuffer(count: count)
+            workspace.projectionTableGradient = buffer
+            return buffer
+        }
+        let buffer = share.tableGradient ?? FloatBuffer(count: count)
+        share.tableGradient = buffer
+        return buffer
+    }
+
+    /// The whole step on one set of buffers (one core's worth of rows, or products shared by the cores).
+    func serialTrainStep(inputs: UnsafePointer<Int32>, targets: UnsafePointer<Int32>, rows: Int, steps: Int,
+                                 workspace w: Workspace, gradientScale: (Int) -> Float) -> (loss: Double, targets: Int) {
+        let (layout, table) = forwardLayers(inputs: inputs, rows: rows, steps: steps, workspace: w)
+        layout.pack(targets, into: w.packedTargets)
+        let targetCount = SampledLosses.targetCount(w.packedTargets, rows: layout.total)
+        if targetCount == 0 { return (0, 0) }
+        let dTable: FloatBuffer? = table == nil ? nil : {
+            let buffer = w.projectionTableGradient ?? FloatBuffer(count: configuration.vocabulary * 4 * configuration.hiddenSize)
+            w.projectionTableGradient = buffer
+            return buffer
+        }()
+        let loss = backwardLayers(layout: layout, from: 0, table: table, gradientScale: gradientScale(targetCount), workspace: w,
+                                  gradients: parameters.gradients, recurrentScratch: w.recurrentScratch, logits: w.logits, tableGradient: dTable)
+        if let dTable { tableBackward(tableGradient: dTable) }
         return (loss, targetCount)
     }
 
-    /// Gradients of the embedding and W_ih0 through the projection table: the first layer's
-    /// dGates summed per item (dTable), then dW_ih0 += dTableᵀ · E and dE += dTable · W_ih0.
-    /// Padding never occurs among packed ids, so the padding row gets no gradient.
-    private func tableBackward(workspace w: Workspace, count: Int) {
+    /// The output layer's loss and the backward pass of every layer over `layout`'s packed
+    /// positions from `base` on, adding into `gradients` (the parameters' flat layout). With the
+    /// projection table, the first layer's dGates are summed per item into `tableGradient`
+    /// (which `tableBackward` turns into the embedding's and W_ih0's gradients); otherwise the
+    /// embedding's gradient goes into `gradients`. Returns the summed loss.
+    private func backwardLayers(layout: PackedLayout, from base: Int, table: FloatBuffer?, gradientScale: Float, workspace w: Workspace,
+                                gradients: FloatBuffer, recurrentScratch: FloatBuffer, logits: FloatBuffer, tableGradient: FloatBuffer?) -> Double {
+        let c = configuration
+        let h = c.hiddenSize, e = c.embeddingSize, total = layout.total
+        let top = c.layers - 1
+        let width = max(h, e)
+        func gradient(_ name: String) -> UnsafeMutablePointer<Float> { gradients.pointer + parameters.spec(name).offset }
+        let ids = w.packedInputs + base
+        let loss = SoftmaxCrossEntropy.forwardBackward(
+            hidden: w.hidden[top].pointer + base * h, targets: w.packedTargets + base, rows: total, channels: h,
+            weight: parameters.value("fc.weight"), bias: parameters.value("fc.bias"), vocabulary: c.vocabulary,
+            logits: logits.pointer, chunkRows: w.chunkRows, gradientScale: gradientScale,
+            weightGradient: gradient("fc.weight"), biasGradient: gradient("fc.bias"),
+            hiddenGradient: w.upperGradient.pointer + base * width)
+        var upper = w.upperGradient.pointer + base * width, lower = w.lowerGradient.pointer + base * width
+        for index in stride(from: top, through: 0, by: -1) {
+            let input: UnsafePointer<Float>? = index > 0 ? UnsafePointer(w.hidden[index - 1].pointer + base * h)
+                : table == nil ? UnsafePointer(w.embedded.pointer + base * e) : nil
+            lstm[index].backward(layout: layout, input: input, weights: weights(index, in: parameters.values),
+                                 gradients: weights(index, in: gradients), activations: w.activations(index, from: base),
+                                 hiddenGradient: upper, inputGradient: lower, recurrentScratch: recurrentScratch.pointer)
+            swap(&upper, &lower)
+        }
+        if let tableGradient {
+            // Padding never occurs among packed ids, so the padding row gets no gradient.
+            tableGradient.pointer.update(repeating: 0, count: tableGradient.count)
+            Embedding.backward(weightGradient: tableGradient.pointer, outputGradient: w.gates[0].pointer + base * 4 * h, ids: ids,
+                               count: total, channels: 4 * h)
+        } else {
+            Embedding.backward(weightGradient: gradient("embedding.weight"), outputGradient: upper, ids: ids, count: total, channels: e)
+        }
+        return loss
+    }
+
+    /// Gradients of the embedding and W_ih0 through the projection table, from the first
+    /// layer's dGates summed per item (dTable): dW_ih0 += dTableᵀ · E and dE += dTable · W_ih0.
+    private func tableBackward(tableGradient: FloatBuffer) {
         let c = configuration
         let g4 = 4 * c.hiddenSize, e = c.embeddingSize, v = c.vocabulary
-        let tableGradient = w.projectionTableGradient ?? FloatBuffer(count: v * g4)
-        w.projectionTableGradient = tableGradient
         let dTable = tableGradient.pointer
-        dTable.update(repeating: 0, count: v * g4)
-        Embedding.backward(weightGradient: dTable, outputGradient: w.gates[0].pointer, ids: w.packedInputs, count: count, channels: g4)
         BLAS.gemm(transposeA: true, m: g4, n: e, k: v, a: dTable, lda: g4, b: parameters.value("embedding.weight"), ldb: e,
                   beta: 1, c: parameters.gradient("lstm.weight_ih_l0"), ldc: e)
         BLAS.gemm(m: v, n: e, k: g4, a: dTable, lda: g4, b: parameters.value("lstm.weight_ih_l0"), ldb: e,

@@ -114,3 +114,18 @@ import Glibc
         #expect(mismatches == 0)
     }
 }
+
+@Suite struct NestedParallelismTests {
+    /// A loop inside one part of a parallel loop runs serially on that part's thread, and the
+    /// mark is gone once the outer loop returns.
+    @Test func innerLoopsRunSerially() {
+        #expect(!isInsideParallelWork)
+        let inner = parallelMap(4) { _ -> (Bool, Int) in
+            var parts = 0
+            parallelStripes(1000, stripes: 4) { _ in parts += 1 }
+            return (isInsideParallelWork, parts)
+        }
+        #expect(inner.allSatisfy { $0.0 && $0.1 == 1 })
+        #expect(!isInsideParallelWork)
+    }
+}

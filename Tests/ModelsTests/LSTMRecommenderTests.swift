@@ -90,3 +90,54 @@ import TestSupport
         }
     }
 }
+
+@Suite struct LSTMDataParallelStepTests {
+    /// A batch of `rows` left-padded windows of random lengths (some empty), with a few
+    /// context-only positions (target 0), over `vocabulary` − 1 items.
+    static func batch(rows: Int, steps: Int, vocabulary: Int, seed: UInt64) -> (inputs: [Int32], targets: [Int32], lengths: [Int]) {
+        var random = SeededRandom(seed: seed)
+        func below(_ n: Int) -> Int { Int(random.next() % UInt64(n)) }
+        var inputs = [Int32](repeating: 0, count: rows * steps), targets = inputs
+        var lengths = [Int]()
+        for row in 0..<rows {
+            let length = row % 7 == 3 ? 0 : 1 + below(steps)
+            lengths.append(length)
+            for t in (steps - length)..<steps {
+                inputs[row * steps + t] = Int32(1 + below(vocabulary - 1))
+                targets[row * steps + t] = below(10) == 0 ? 0 : Int32(1 + below(vocabulary - 1))
+            }
+        }
+        return (inputs, targets, lengths)
+    }
+
+    /// Shares of the rows on separate cores, each with its own gradients, give the loss and the
+    /// gradients of one shared pass (up to summation order), with the projection table (few
+    /// items) and without it (more items than positions), and add to gradients already there.
+    @Test(arguments: [(31, 2), (31, 3), (3000, 2)]) func sharesMatchOnePass(vocabulary: Int, shares: Int) {
+        let configuration = LSTMRecommender.Configuration(vocabulary: vocabulary, embeddingSize: 8, hiddenSize: 12, layers: 2)
+        let rows = 26, steps = 90
+        let (inputs, targets, lengths) = Self.batch(rows: rows, steps: steps, vocabulary: vocabulary, seed: 5)
+        func step(shares: Int) -> (loss: Double, targets: Int, gradients: [Float]) {
+            let model = LSTMRecommender(configuration: configuration, seed: 3)
+            let workspace = model.makeWorkspace(rows: rows, steps: steps)
+            let gradients = model.parameters.gradients
+            for i in 0..<gradients.count { gradients.pointer[i] = Float(i % 5) * 0.01 }  // an earlier micro-batch's
+            let result = inputs.withUnsafeBufferPointer { i in
+                targets.withUnsafeBufferPointer { t in
+                    shares == 1
+                        ? model.serialTrainStep(inputs: i.baseAddress!, targets: t.baseAddress!, rows: rows, steps: steps, workspace: workspace,
+                                                gradientScale: { 1 / Float($0) })
+                        : model.trainStep(inputs: i.baseAddress!, targets: t.baseAddress!, rows: rows, steps: steps, lengths: lengths,
+                                          shareCount: shares, workspace: workspace, gradientScale: { 1 / Float($0) })
+                }
+            }
+            return (result.loss, result.targets, Array(gradients.buffer))
+        }
+        let one = step(shares: 1), many = step(shares: shares)
+        #expect(many.targets == one.targets)
+        #expect(abs(many.loss - one.loss) <= 1e-5 * abs(one.loss))
+        let scale = one.gradients.map { abs($0) }.max()!
+        let worst = zip(one.gradients, many.gradients).map { abs($0 - $1) }.max()!
+        #expect(worst <= 1e-5 * scale, "largest gradient difference \(worst) of \(scale)")
+    }
+}
