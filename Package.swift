@@ -38,7 +38,7 @@ let package = Package(
         // The CUDA driver API, NVRTC, cuBLAS and NVML, dlopen()ed at run time: no link-time CUDA dependency.
         .target(name: "CCUDA", linkerSettings: [.linkedLibrary("dl")]),
         // GPUs through CCUDA: devices, memory, NVRTC-compiled kernels (checked against Engine's CPU ops), cuBLAS, NVML.
-        .target(name: "CUDA", dependencies: ["CCUDA", "Core", "Engine"]),
+        .target(name: "CUDA", dependencies: ["CCUDA", "Core", "Engine", "Models"]),
         // Tensors as flat buffers, ops as forward/backward pairs, optimizers, safetensors.
         .target(
             name: "Engine",

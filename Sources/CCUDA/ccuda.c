@@ -65,7 +65,7 @@ int ccuda_load_driver(CCUDADriverAPI *api, const char *directories, char *error,
         "cuInit", "cuDriverGetVersion", "cuGetErrorString", "cuDeviceGetCount", "cuDeviceGet", "cuDeviceGetName",
         "cuDeviceTotalMem_v2", "cuDeviceGetAttribute", "cuDevicePrimaryCtxRetain", "cuDevicePrimaryCtxRelease_v2",
         "cuCtxSetCurrent", "cuCtxSynchronize", "cuMemAlloc_v2", "cuMemFree_v2", "cuMemcpyHtoD_v2", "cuMemcpyDtoH_v2",
-        "cuMemGetInfo_v2", "cuStreamCreate", "cuStreamDestroy_v2", "cuStreamSynchronize", "cuModuleLoadData",
+        "cuMemGetInfo_v2", "cuMemcpyDtoD_v2", "cuMemsetD32_v2", "cuStreamCreate", "cuStreamDestroy_v2", "cuStreamSynchronize", "cuModuleLoadData",
         "cuModuleUnload", "cuModuleGetFunction", "cuLaunchKernel",
     };
     _Static_assert(sizeof(CCUDADriverAPI) == sizeof symbols / sizeof symbols[0] * sizeof(void *), "one symbol per slot");

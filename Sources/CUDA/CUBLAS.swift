@@ -29,11 +29,20 @@ public final class CUBLAS: @unchecked Sendable {
     /// cuBLAS is column-major, so it computes Cᵀ = op(B)ᵀ · op(A)ᵀ.
     public func gemm(transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int, alpha: Float = 1,
                      a: DeviceBuffer, lda: Int, b: DeviceBuffer, ldb: Int, beta: Float = 0, c: DeviceBuffer, ldc: Int) throws {
+        try gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha, a: a.pointer, lda: lda,
+                 b: b.pointer, ldb: ldb, beta: beta, c: c.pointer, ldc: ldc)
+    }
+
+    /// The same product on device addresses (operands inside larger buffers); nothing happens when m, n or k is 0
+    /// except C = beta · C when k is 0.
+    public func gemm(transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int, alpha: Float = 1,
+                     a: CUdeviceptr, lda: Int, b: CUdeviceptr, ldb: Int, beta: Float = 0, c: CUdeviceptr, ldc: Int) throws {
+        if m == 0 || n == 0 { return }
         var alpha = alpha, beta = beta
         let status = api.cublasSgemm(handle, Int32(transposeB ? CCUDA_CUBLAS_OP_T : CCUDA_CUBLAS_OP_N),
                                      Int32(transposeA ? CCUDA_CUBLAS_OP_T : CCUDA_CUBLAS_OP_N), Int32(n), Int32(m), Int32(k), &alpha,
-                                     UnsafePointer(bitPattern: UInt(b.pointer)), Int32(ldb), UnsafePointer(bitPattern: UInt(a.pointer)), Int32(lda),
-                                     &beta, UnsafeMutablePointer(bitPattern: UInt(c.pointer)), Int32(ldc))
+                                     UnsafePointer(bitPattern: UInt(b)), Int32(ldb), UnsafePointer(bitPattern: UInt(a)), Int32(lda),
+                                     &beta, UnsafeMutablePointer(bitPattern: UInt(c)), Int32(ldc))
         guard status == 0 else { throw CUDAError.cublas(call: "cublasSgemm", status: status) }
     }
 

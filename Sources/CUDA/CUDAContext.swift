@@ -70,6 +70,30 @@ public final class CUDAContext: @unchecked Sendable {
         return values
     }
 
+    /// Copies `count` host values into `buffer` from element `offset` on.
+    public func copy<Element: BitwiseCopyable>(_ values: UnsafePointer<Element>, count: Int, to buffer: DeviceBuffer, at offset: Int = 0) throws {
+        precondition(MemoryLayout<Element>.stride == 4 && offset + count <= buffer.count)
+        try check(api.cuMemcpyHtoD(buffer.address(offset), values, count * 4), "cuMemcpyHtoD", api)
+    }
+
+    /// Copies `count` values of `buffer` from element `offset` on to the host (waits for the device).
+    public func copy<Element: BitwiseCopyable>(_ buffer: DeviceBuffer, at offset: Int = 0, count: Int, to values: UnsafeMutablePointer<Element>) throws {
+        precondition(MemoryLayout<Element>.stride == 4 && offset + count <= buffer.count)
+        try check(api.cuMemcpyDtoH(values, buffer.address(offset), count * 4), "cuMemcpyDtoH", api)
+    }
+
+    /// Copies `count` elements between device addresses (queued in order with launches).
+    public func copy(from source: CUdeviceptr, to destination: CUdeviceptr, count: Int) throws {
+        if count == 0 { return }
+        try check(api.cuMemcpyDtoD(destination, source, count * 4), "cuMemcpyDtoD", api)
+    }
+
+    /// Sets `count` 4-byte elements from `address` on to zero.
+    public func zero(_ address: CUdeviceptr, count: Int) throws {
+        if count == 0 { return }
+        try check(api.cuMemsetD32(address, 0, count), "cuMemsetD32", api)
+    }
+
     /// Loads PTX (from `NVRTC.compile`); the driver compiles it for this GPU.
     public func loadModule(ptx: String) throws -> CUDAModule {
         var module: CUmodule?
@@ -91,11 +115,19 @@ public final class DeviceBuffer: @unchecked Sendable {
     }
 
     deinit { _ = context.api.cuMemFree(pointer) }
+
+    /// The device address of element `offset` (4-byte elements).
+    public func address(_ offset: Int = 0) -> CUdeviceptr {
+        precondition(offset >= 0 && offset <= count)
+        return pointer + CUdeviceptr(offset * 4)
+    }
 }
 
 /// A kernel argument, passed by value as the kernel's C signature declares it.
 public enum KernelArgument: Sendable {
     case buffer(DeviceBuffer)
+    /// A device address inside a buffer (`DeviceBuffer.address`); the caller keeps the buffer alive.
+    case address(CUdeviceptr)
     case int32(Int32)
     /// A C `long` (64 bits here): element counts past 2³¹.
     case int64(Int64)
@@ -128,6 +160,7 @@ public final class CUDAModule: @unchecked Sendable {
             let slot = slots + index * 8
             switch argument {
             case .buffer(let buffer): slot.storeBytes(of: buffer.pointer, as: CUdeviceptr.self)
+            case .address(let address): slot.storeBytes(of: address, as: CUdeviceptr.self)
             case .int32(let value): slot.storeBytes(of: value, as: Int32.self)
             case .int64(let value): slot.storeBytes(of: value, as: Int64.self)
             case .float(let value): slot.storeBytes(of: value, as: Float.self)

@@ -30,7 +30,7 @@ public struct KernelSelfTest {
             ("embedding", embedding, 1e-6), ("gelu", gelu, 1e-5), ("relu", relu, 0), ("add_bias", addBias, 1e-6),
             ("lstm_cell", lstmCell, 1e-5), ("gru_cell", gruCell, 1e-5), ("dropout", dropout, 0),
             ("causal_attention", causalAttention, 1e-5), ("gradient_norm", gradientNorm, 1e-5),
-            ("cublas_gemm", gemm, 1e-4),
+            ("cublas_gemm", gemm, 1e-4), ("lstm_training_step", lstmTrainingStep, 1e-3), ("lstm_scoring", lstmScoring, 1e-4),
         ]
         return checks.map { name, check, tolerance in
             do {

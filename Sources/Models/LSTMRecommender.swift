@@ -22,6 +22,8 @@ public final class LSTMRecommender: NextItemScorer, @unchecked Sendable {
 
     public let configuration: Configuration
     public let parameters: ParameterSet
+    /// Where training steps and scoring run when not on the CPU (`--device cuda`); nil = the CPU.
+    public var accelerator: StepAccelerator?
     public var vocabulary: Int { configuration.vocabulary }
     private let lstm: [LSTMLayer]
 
@@ -218,6 +220,14 @@ public final class LSTMRecommender: NextItemScorer, @unchecked Sendable {
     public func trainStep(inputs: UnsafePointer<Int32>, targets: UnsafePointer<Int32>, rows: Int, steps: Int,
                           workspace w: Workspace, gradientScale: (Int) -> Float) -> (loss: Double, targets: Int) {
         invalidateCaches()  // the optimizer step that follows changes the weights
+        if let accelerator {
+            do {
+                return try accelerator.trainStep(inputs: inputs, targets: targets, rows: rows, steps: steps, parameters: parameters,
+                                                 gradientScale: gradientScale)
+            } catch {
+                fatalError("training step on \(accelerator.deviceName) failed: \(error)")
+            }
+        }
         precondition(rows <= w.rows && steps == w.steps, "batch larger than its workspace")
         let lengths = (0..<rows).map { row in
             var t = 0
@@ -435,6 +445,13 @@ public final class LSTMRecommender: NextItemScorer, @unchecked Sendable {
     }
 
     public func score(histories: UnsafePointer<Int32>, rows: Int, steps: Int, scores: UnsafeMutablePointer<Float>) {
+        if let accelerator {
+            do {
+                return try accelerator.score(histories: histories, rows: rows, steps: steps, parameters: parameters, scores: scores)
+            } catch {
+                fatalError("scoring on \(accelerator.deviceName) failed: \(error)")
+            }
+        }
         if rows == 1 {
             singleScore(history: histories, steps: steps, scores: scores)
             return

@@ -49,6 +49,9 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Threads for matrix products.")
     var threads = availableCoresForHelp()
 
+    @Option(help: DeviceChoice.help)
+    var device: DeviceChoice = .cpu
+
     @Flag(help: "Print JSON.")
     var json = false
 
@@ -70,6 +73,8 @@ struct Evaluate: ParsableCommand {
                 scorer = baseline == .popularity ? PopularityModel(dataset: dataset, training: training) : MarkovModel(dataset: dataset, training: training)
             } else {
                 let loaded = try ModelLoader.load(run: path, weights: weights)
+                let deviceName = try device.attach(loaded.0)
+                if device != .cpu && !json { print("device: \(deviceName)") }
                 scorer = loaded.0
                 dataset = loaded.1
                 maxLength = loaded.2.training.maxLength

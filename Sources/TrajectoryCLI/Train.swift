@@ -102,6 +102,9 @@ struct Train: ParsableCommand {
     @Option(help: "Threads for matrix products.")
     var threads = availableCoresForHelp()
 
+    @Option(help: DeviceChoice.help)
+    var device: DeviceChoice = .cpu
+
     @Option(help: "Embedding size (default: lstm 128, gru4rec 64; sasrec uses --hidden-size).")
     var embeddingSize: Int?
 
@@ -192,6 +195,8 @@ struct Train: ParsableCommand {
                 }
                 try? FileManager.default.removeItem(atPath: out)
             }
+            // A GPU that cannot be used is said before anything is written.
+            try device.check(model: warmStart?.parentConfiguration.model ?? model ?? "lstm")
             let options = trainingOptions(parent: warmStart?.parentConfiguration)
             var split = DatasetSplit.leaveOneOut(data)
             if let window = options.window { split = try split.restricted(to: window, dataset: data) }
@@ -223,6 +228,8 @@ struct Train: ParsableCommand {
             } else {
                 network = try ModelLoader.makeModel(configuration, seed: options.seed).model
             }
+            let deviceName = try device.attach(network)
+            if device != .cpu { print("device: \(deviceName)") }
             if let sasrec = network as? SASRec, sasrec.configuration.loss != .fullSoftmax, sasrec.configuration.sampler == .popularity {
                 sasrec.useSampler(NegativeSampler(counts: data.itemEventCounts(in: split.training.map(\.range))))
             }

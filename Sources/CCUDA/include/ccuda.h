@@ -43,6 +43,8 @@ typedef struct {
     CUresult (*cuMemcpyHtoD)(CUdeviceptr destination, const void *source, size_t bytes);   // _v2
     CUresult (*cuMemcpyDtoH)(void *destination, CUdeviceptr source, size_t bytes);         // _v2
     CUresult (*cuMemGetInfo)(size_t *free, size_t *total);                        // cuMemGetInfo_v2
+    CUresult (*cuMemcpyDtoD)(CUdeviceptr destination, CUdeviceptr source, size_t bytes);   // _v2
+    CUresult (*cuMemsetD32)(CUdeviceptr destination, unsigned int value, size_t count);    // _v2
     CUresult (*cuStreamCreate)(CUstream *stream, unsigned int flags);
     CUresult (*cuStreamDestroy)(CUstream stream);                                 // cuStreamDestroy_v2
     CUresult (*cuStreamSynchronize)(CUstream stream);

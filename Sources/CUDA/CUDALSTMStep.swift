@@ -1,0 +1,266 @@
+import CCUDA
+import Core
+import Engine
+import Foundation
+import Models
+
+/// The seed LSTM's training step and scoring on one GPU, mirroring `LSTMRecommender` and
+/// `LSTMLayer` on the CPU op for op: the same packed layout (padding never computed), cuBLAS
+/// for every product, the engine's kernels (`CUDAKernelSource`) for the rest. Parameters and
+/// gradients live on the device in the CPU's flat layout; each step uploads the weights the
+/// CPU optimizer just wrote and adds the device's gradient into `ParameterSet.gradients`.
+public final class CUDALSTMStep: StepAccelerator, @unchecked Sendable {
+    public let configuration: LSTMRecommender.Configuration
+    public let deviceName: String
+    let context: CUDAContext
+    let blas: CUBLAS
+    let module: CUDAModule
+    /// Each tensor's offset in the flat layout, by `state_dict()` name.
+    private let offsets: [String: Int]
+    private let values: DeviceBuffer
+    private let gradients: DeviceBuffer
+    private var hostGradient: [Float]
+    private var buffers: Buffers?
+    /// One step or scoring at a time: they share the activation buffers.
+    private let lock = NSLock()
+
+    /// Activations for up to `positions` packed positions, reallocated when a batch needs more.
+    private final class Buffers {
+        let positions: Int
+        let ids, targets, losses, embedded, upper, lower, cellGradient, logits: DeviceBuffer
+        let gates, cells, previousCells, hidden, previousHidden: [DeviceBuffer]
+        let chunkRows: Int
+
+        init(positions p: Int, configuration c: LSTMRecommender.Configuration, context: CUDAContext) throws {
+            positions = p
+            let h = c.hiddenSize, width = max(c.hiddenSize, c.embeddingSize)
+            ids = try context.allocate(floats: p)
+            targets = try context.allocate(floats: p)
+            losses = try context.allocate(floats: p)
+            embedded = try context.allocate(floats: p * c.embeddingSize)
+            upper = try context.allocate(floats: p * width)
+            lower = try context.allocate(floats: p * width)
+            cellGradient = try context.allocate(floats: p * h)
+            func perLayer(_ count: Int) throws -> [DeviceBuffer] { try (0..<c.layers).map { _ in try context.allocate(floats: count) } }
+            gates = try perLayer(p * 4 * h)
+            cells = try perLayer(p * h)
+            previousCells = try perLayer(p * h)
+            hidden = try perLayer(p * h)
+            previousHidden = try perLayer(p * h)
+            // Logits in chunks of at most 2²⁶ floats (256 MB), as the CPU's fused softmax does in smaller ones.
+            chunkRows = max(1, min(p, (1 << 26) / max(1, c.vocabulary)))
+            logits = try context.allocate(floats: chunkRows * c.vocabulary)
+        }
+    }
+
+    /// Compiles the kernels for `context`'s GPU and allocates the parameters of a model laid out as `parameters`.
+    public init(configuration: LSTMRecommender.Configuration, parameters: ParameterSet, context: CUDAContext) throws {
+        self.configuration = configuration
+        self.context = context
+        deviceName = "cuda:\(context.device.index) (\(context.device.name))"
+        blas = try CUBLAS(context: context)
+        module = try context.loadModule(ptx: try KernelCache.ptx(for: context.device))
+        offsets = Dictionary(uniqueKeysWithValues: parameters.tensors.map { ($0.name, $0.offset) })
+        values = try context.allocate(floats: parameters.values.count)
+        gradients = try context.allocate(floats: parameters.values.count)
+        hostGradient = [Float](repeating: 0, count: parameters.values.count)
+    }
+
+    private func value(_ name: String) -> CUdeviceptr { values.address(offsets[name]!) }
+    private func gradient(_ name: String) -> CUdeviceptr { gradients.address(offsets[name]!) }
+
+    private func buffers(positions: Int) throws -> Buffers {
+        if let buffers, buffers.positions >= positions { return buffers }
+        buffers = nil  // free the old ones first
+        let fresh = try Buffers(positions: positions, configuration: configuration, context: context)
+        buffers = fresh
+        return fresh
+    }
+
+    /// One thread per element, 256 to a block.
+    private func launch(_ kernel: String, elements: Int, _ arguments: [KernelArgument]) throws {
+        if elements == 0 { return }
+        try module.launch(kernel, grid: ((elements + 255) / 256, 1, 1), block: (256, 1, 1), arguments: arguments)
+    }
+
+    public func trainStep(inputs: UnsafePointer<Int32>, targets: UnsafePointer<Int32>, rows: Int, steps: Int,
+                          parameters: ParameterSet, gradientScale: (Int) -> Float) throws -> (loss: Double, targets: Int) {
+        lock.lock()
+        defer { lock.unlock() }
+        try context.makeCurrent()  // the calling thread may not be the one that created the context
+        let layout = PackedLayout(paddedIds: inputs, rows: rows, steps: steps)
+        let p = layout.total
+        if p == 0 { return (0, 0) }
+        var packedTargets = [Int32](repeating: 0, count: p)
+        packedTargets.withUnsafeMutableBufferPointer { layout.pack(targets, into: $0.baseAddress!) }
+        let targetCount = packedTargets.reduce(0) { $0 + ($1 != 0 ? 1 : 0) }
+        if targetCount == 0 { return (0, 0) }
+        let b = try buffers(positions: p)
+        try forward(inputs: inputs, layout: layout, parameters: parameters, buffers: b)
+        try packedTargets.withUnsafeBufferPointer { try context.copy($0.baseAddress!, count: p, to: b.targets) }
+        try context.zero(gradients.pointer, count: gradients.count)
+
+        // Output layer and loss, chunk by chunk: logits → scale · (softmax − onehot) in place → dW, db, dHidden.
+        let c = configuration
+        let h = c.hiddenSize, v = c.vocabulary, top = c.layers - 1
+        let scale = gradientScale(targetCount)
+        var start = 0
+        while start < p {
+            let n = min(b.chunkRows, p - start)
+            let hiddenRows = b.hidden[top].address(start * h)
+            try blas.gemm(transposeB: true, m: n, n: v, k: h, a: hiddenRows, lda: h, b: value("fc.weight"), ldb: h, c: b.logits.pointer, ldc: v)
+            try module.launch("softmax_cross_entropy", grid: (n, 1, 1), block: (256, 1, 1), arguments: [
+                .buffer(b.logits), .address(value("fc.bias")), .address(b.targets.address(start)), .address(b.losses.address(start)),
+                .int32(Int32(n)), .int32(Int32(v)), .float(scale), .int32(1),
+            ])
+            try blas.gemm(transposeA: true, m: v, n: h, k: n, a: b.logits.pointer, lda: v, b: hiddenRows, ldb: h,
+                          beta: 1, c: gradient("fc.weight"), ldc: h)
+            try module.launch("bias_backward", grid: ((v + 255) / 256, 1, 1), block: (256, 1, 1), arguments: [
+                .address(gradient("fc.bias")), .buffer(b.logits), .int32(Int32(n)), .int32(Int32(v)),
+            ])
+            try blas.gemm(m: n, n: h, k: v, a: b.logits.pointer, lda: v, b: value("fc.weight"), ldb: h, c: b.upper.address(start * h), ldc: h)
+            start += n
+        }
+
+        // Layers top to bottom; each one's input gradient is the hidden gradient of the one below.
+        var upper = b.upper, lower = b.lower
+        for layer in stride(from: top, through: 0, by: -1) {
+            let input = layer == 0 ? b.embedded : b.hidden[layer - 1]
+            try backward(layer: layer, layout: layout, input: input, hiddenGradient: upper, inputGradient: lower, buffers: b)
+            swap(&upper, &lower)
+        }
+        try launch("embedding_backward", elements: p * c.embeddingSize, [
+            .address(gradient("embedding.weight")), .buffer(upper), .buffer(b.ids), .int32(Int32(p)), .int32(Int32(c.embeddingSize)),
+        ])
+
+        var losses = [Float](repeating: 0, count: p)
+        try losses.withUnsafeMutableBufferPointer { try context.copy(b.losses, count: p, to: $0.baseAddress!) }
+        try hostGradient.withUnsafeMutableBufferPointer { try context.copy(gradients, count: gradients.count, to: $0.baseAddress!) }
+        let all = parameters.gradients.pointer
+        for i in 0..<hostGradient.count { all[i] += hostGradient[i] }
+        return (losses.reduce(0.0) { $0 + Double($1) }, targetCount)
+    }
+
+    /// Uploads the weights and the packed ids, then runs the embedding and every layer.
+    private func forward(inputs: UnsafePointer<Int32>, layout: PackedLayout, parameters: ParameterSet, buffers b: Buffers) throws {
+        let p = layout.total
+        try context.copy(parameters.values.pointer, count: parameters.values.count, to: values)
+        var ids = [Int32](repeating: 0, count: p)
+        ids.withUnsafeMutableBufferPointer { layout.pack(inputs, into: $0.baseAddress!) }
+        try ids.withUnsafeBufferPointer { try context.copy($0.baseAddress!, count: p, to: b.ids) }
+        let c = configuration
+        try launch("embedding_forward", elements: p * c.embeddingSize, [
+            .buffer(b.embedded), .buffer(b.ids), .address(value("embedding.weight")), .int32(Int32(p)), .int32(Int32(c.embeddingSize)),
+        ])
+        for layer in 0..<c.layers {
+            try forward(layer: layer, layout: layout, input: layer == 0 ? b.embedded : b.hidden[layer - 1], buffers: b)
+        }
+    }
+
+    /// One layer over time (as `LSTMLayer.forward`): the input projection of all positions in one
+    /// product, then per step the recurrent product of the rows that continue and the cell.
+    /// Also keeps, per position, the cell and hidden state it started from (zero for a
+    /// sequence's first item), which the backward pass needs.
+    private func forward(layer: Int, layout: PackedLayout, input: DeviceBuffer, buffers b: Buffers) throws {
+        let h = configuration.hiddenSize, g4 = 4 * h, p = layout.total
+        let inputSize = layer == 0 ? configuration.embeddingSize : h
+        let gates = b.gates[layer], cells = b.cells[layer], hidden = b.hidden[layer]
+        let previousCells = b.previousCells[layer], previousHidden = b.previousHidden[layer]
+        try blas.gemm(transposeB: true, m: p, n: g4, k: inputSize, a: input.pointer, lda: inputSize, b: value("lstm.weight_ih_l\(layer)"),
+                      ldb: inputSize, c: gates.pointer, ldc: g4)
+        for bias in ["lstm.bias_ih_l\(layer)", "lstm.bias_hh_l\(layer)"] {
+            try launch("add_bias", elements: p * g4, [.buffer(gates), .address(value(bias)), .int32(Int32(p)), .int32(Int32(g4))])
+        }
+        for t in 0..<layout.steps {
+            let rows = layout.active[t]
+            if rows == 0 { continue }
+            let here = layout.offsets[t]
+            let previousRows = t > 0 ? layout.active[t - 1] : 0
+            let previous = t > 0 ? layout.offsets[t - 1] : 0
+            // Row r of step t continues row r of step t-1; rows past previousRows start from zero.
+            try context.copy(from: hidden.address(previous * h), to: previousHidden.address(here * h), count: previousRows * h)
+            try context.zero(previousHidden.address((here + previousRows) * h), count: (rows - previousRows) * h)
+            try context.copy(from: cells.address(previous * h), to: previousCells.address(here * h), count: previousRows * h)
+            try context.zero(previousCells.address((here + previousRows) * h), count: (rows - previousRows) * h)
+            try blas.gemm(transposeB: true, m: previousRows, n: g4, k: h, a: previousHidden.address(here * h), lda: h,
+                          b: value("lstm.weight_hh_l\(layer)"), ldb: h, beta: 1, c: gates.address(here * g4), ldc: g4)
+            // The cell kernel updates c in place: start it from the previous cell state.
+            try context.copy(from: previousCells.address(here * h), to: cells.address(here * h), count: rows * h)
+            try launch("lstm_cell_forward", elements: rows * h, [
+                .address(gates.address(here * g4)), .address(cells.address(here * h)), .address(hidden.address(here * h)),
+                .int32(Int32(rows)), .int32(Int32(h)),
+            ])
+        }
+    }
+
+    /// Backpropagation through time for one layer (as `LSTMLayer.backward`): `hiddenGradient`
+    /// [P, H] holds dLoss/dh from above and receives the recurrent part step by step; the gates
+    /// become dGates; then dW_hh, dW_ih, both biases and `inputGradient` [P, I] in whole products.
+    private func backward(layer: Int, layout: PackedLayout, input: DeviceBuffer, hiddenGradient: DeviceBuffer, inputGradient: DeviceBuffer,
+                          buffers b: Buffers) throws {
+        let h = configuration.hiddenSize, g4 = 4 * h, p = layout.total
+        let inputSize = layer == 0 ? configuration.embeddingSize : h
+        let gates = b.gates[layer], dc = b.cellGradient
+        try context.zero(dc.pointer, count: p * h)
+        for t in stride(from: layout.steps - 1, through: 0, by: -1) {
+            let rows = layout.active[t]
+            if rows == 0 { continue }
+            let here = layout.offsets[t]
+            let previousRows = t > 0 ? layout.active[t - 1] : 0
+            let previous = t > 0 ? layout.offsets[t - 1] : 0
+            // dGates overwrite the activations in place (each thread reads its four gates before writing them).
+            try launch("lstm_cell_backward", elements: rows * h, [
+                .address(gates.address(here * g4)), .address(dc.address(here * h)), .address(gates.address(here * g4)),
+                .address(b.previousCells[layer].address(here * h)), .address(b.cells[layer].address(here * h)),
+                .address(hiddenGradient.address(here * h)), .int32(Int32(rows)), .int32(Int32(h)),
+            ])
+            if previousRows > 0 {
+                // dh_{t-1} += dGates_t · W_hh and dc_{t-1} = dc · f, for the rows that continue.
+                try blas.gemm(m: previousRows, n: h, k: g4, a: gates.address(here * g4), lda: g4, b: value("lstm.weight_hh_l\(layer)"), ldb: h,
+                              beta: 1, c: hiddenGradient.address(previous * h), ldc: h)
+                try context.copy(from: dc.address(here * h), to: dc.address(previous * h), count: previousRows * h)
+            }
+        }
+        try blas.gemm(transposeA: true, m: g4, n: h, k: p, a: gates.pointer, lda: g4, b: b.previousHidden[layer].pointer, ldb: h,
+                      beta: 1, c: gradient("lstm.weight_hh_l\(layer)"), ldc: h)
+        try blas.gemm(transposeA: true, m: g4, n: inputSize, k: p, a: gates.pointer, lda: g4, b: input.pointer, ldb: inputSize,
+                      beta: 1, c: gradient("lstm.weight_ih_l\(layer)"), ldc: inputSize)
+        try blas.gemm(m: p, n: inputSize, k: g4, a: gates.pointer, lda: g4, b: value("lstm.weight_ih_l\(layer)"), ldb: inputSize,
+                      c: inputGradient.pointer, ldc: inputSize)
+        for bias in ["lstm.bias_ih_l\(layer)", "lstm.bias_hh_l\(layer)"] {
+            try module.launch("bias_backward", grid: ((g4 + 255) / 256, 1, 1), block: (256, 1, 1), arguments: [
+                .address(gradient(bias)), .buffer(gates), .int32(Int32(p)), .int32(Int32(g4)),
+            ])
+        }
+    }
+
+    public func score(histories: UnsafePointer<Int32>, rows: Int, steps: Int, parameters: ParameterSet,
+                      scores: UnsafeMutablePointer<Float>) throws {
+        lock.lock()
+        defer { lock.unlock() }
+        try context.makeCurrent()
+        let c = configuration
+        let v = c.vocabulary, h = c.hiddenSize
+        let bias = parameters.value("fc.bias")
+        for row in 0..<rows { (scores + row * v).update(from: bias, count: v) }  // empty histories score the bias alone
+        let layout = PackedLayout(paddedIds: histories, rows: rows, steps: steps)
+        let running = layout.active.last ?? 0
+        if layout.total == 0 || running == 0 { return }
+        let b = try buffers(positions: max(layout.total, running))
+        try forward(inputs: histories, layout: layout, parameters: parameters, buffers: b)
+        // The last position of every running history: the top layer's last step, `running` rows.
+        var start = 0
+        var chunk = [Float](repeating: 0, count: min(b.chunkRows, running) * v)
+        while start < running {
+            let n = min(b.chunkRows, running - start)
+            try blas.gemm(transposeB: true, m: n, n: v, k: h, a: b.hidden[c.layers - 1].address((layout.offsets[steps - 1] + start) * h), lda: h,
+                          b: value("fc.weight"), ldb: h, c: b.logits.pointer, ldc: v)
+            try launch("add_bias", elements: n * v, [.buffer(b.logits), .address(value("fc.bias")), .int32(Int32(n)), .int32(Int32(v))])
+            try chunk.withUnsafeMutableBufferPointer { try context.copy(b.logits, count: n * v, to: $0.baseAddress!) }
+            for r in 0..<n {
+                chunk.withUnsafeBufferPointer { (scores + layout.order[start + r] * v).update(from: $0.baseAddress! + r * v, count: v) }
+            }
+            start += n
+        }
+    }
+}

@@ -1,0 +1,74 @@
+import Core
+import Engine
+import Models
+
+/// Whole models on the GPU against the same models on the CPU: a training step's loss and
+/// every parameter's gradient, and the scores of a batch of histories.
+extension KernelSelfTest {
+    /// A small seed LSTM and a batch of left-padded windows of different lengths (one empty,
+    /// a few context-only targets), the same on both sides.
+    static func lstmCase() -> (model: LSTMRecommender, inputs: [Int32], targets: [Int32], rows: Int, steps: Int) {
+        let configuration = LSTMRecommender.Configuration(vocabulary: 41, embeddingSize: 8, hiddenSize: 12, layers: 2)
+        let model = LSTMRecommender(configuration: configuration, seed: 7)
+        let (rows, steps) = (7, 11)
+        var random = SeededRandom(seed: 8)
+        var inputs = [Int32](repeating: 0, count: rows * steps), targets = inputs
+        for row in 0..<rows {
+            let length = row == 3 ? 0 : 1 + Int(random.next() % UInt64(steps))
+            for t in (steps - length)..<steps {
+                inputs[row * steps + t] = Int32(1 + random.next() % 40)
+                targets[row * steps + t] = random.next() % 8 == 0 ? 0 : Int32(1 + random.next() % 40)
+            }
+        }
+        return (model, inputs, targets, rows, steps)
+    }
+
+    /// Largest |a − b| over the largest |b|: a gradient's error relative to its scale.
+    static func scaledError(_ a: [Float], _ b: [Float]) -> Float {
+        guard a.count == b.count else { return .infinity }
+        let scale = max(b.map { abs($0) }.max() ?? 0, .leastNormalMagnitude)
+        return zip(a, b).reduce(0) { max($0, abs($1.0 - $1.1)) } / scale
+    }
+
+    /// The LSTM's training step on the GPU (`CUDALSTMStep`) against `LSTMRecommender.trainStep`.
+    func lstmTrainingStep() throws -> Float {
+        let (model, inputs, targets, rows, steps) = Self.lstmCase()
+        let workspace = model.makeWorkspace(rows: rows, steps: steps)
+        model.parameters.zeroGradients()
+        let cpu = inputs.withUnsafeBufferPointer { i in
+            targets.withUnsafeBufferPointer { t in
+                model.trainStep(inputs: i.baseAddress!, targets: t.baseAddress!, rows: rows, steps: steps, workspace: workspace,
+                                gradientScale: { 1 / Float($0) })
+            }
+        }
+        let expected = Array(model.parameters.gradients.buffer)
+        model.parameters.zeroGradients()
+        let device = try CUDALSTMStep(configuration: model.configuration, parameters: model.parameters, context: context)
+        let gpu = try inputs.withUnsafeBufferPointer { i in
+            try targets.withUnsafeBufferPointer { t in
+                try device.trainStep(inputs: i.baseAddress!, targets: t.baseAddress!, rows: rows, steps: steps, parameters: model.parameters,
+                                     gradientScale: { 1 / Float($0) })
+            }
+        }
+        guard gpu.targets == cpu.targets else { return .infinity }
+        let lossError = Float(abs(gpu.loss - cpu.loss) / max(1, abs(cpu.loss)))
+        return max(lossError, Self.scaledError(Array(model.parameters.gradients.buffer), expected))
+    }
+
+    /// The LSTM's scores of every item on the GPU against the CPU's.
+    func lstmScoring() throws -> Float {
+        let (model, inputs, _, rows, steps) = Self.lstmCase()
+        let v = model.vocabulary
+        var expected = [Float](repeating: 0, count: rows * v), scores = expected
+        inputs.withUnsafeBufferPointer { i in
+            expected.withUnsafeMutableBufferPointer { model.score(histories: i.baseAddress!, rows: rows, steps: steps, scores: $0.baseAddress!) }
+        }
+        let device = try CUDALSTMStep(configuration: model.configuration, parameters: model.parameters, context: context)
+        try inputs.withUnsafeBufferPointer { i in
+            try scores.withUnsafeMutableBufferPointer {
+                try device.score(histories: i.baseAddress!, rows: rows, steps: steps, parameters: model.parameters, scores: $0.baseAddress!)
+            }
+        }
+        return Self.error(scores, expected)
+    }
+}

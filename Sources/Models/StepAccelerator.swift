@@ -1,0 +1,19 @@
+import Engine
+
+/// Runs a model's training step and its scoring on another processor (a GPU), over the same
+/// flat parameter layout as the CPU: the weights go there from `ParameterSet.values`, the
+/// gradient comes back into `ParameterSet.gradients`. The trainer, the optimizer, checkpoints
+/// and early stopping stay as they are, so a checkpoint is the same file on either device.
+public protocol StepAccelerator: AnyObject {
+    /// Where the work runs, e.g. "cuda:0 (NVIDIA H100 80GB HBM3)".
+    var deviceName: String { get }
+
+    /// Adds `gradientScale(targets)` × the gradient of the batch's summed loss to
+    /// `parameters.gradients`; returns that summed loss and the number of targets.
+    func trainStep(inputs: UnsafePointer<Int32>, targets: UnsafePointer<Int32>, rows: Int, steps: Int,
+                   parameters: ParameterSet, gradientScale: (Int) -> Float) throws -> (loss: Double, targets: Int)
+
+    /// Scores of every id for each of `rows` left-padded histories (as `NextItemScorer.score`).
+    func score(histories: UnsafePointer<Int32>, rows: Int, steps: Int, parameters: ParameterSet,
+               scores: UnsafeMutablePointer<Float>) throws
+}

@@ -1,0 +1,69 @@
+import ArgumentParser
+import CUDA
+import Models
+
+/// `--device cpu | cuda | cuda:N | auto`: where a model's training steps and scoring run.
+/// Checkpoints are the same files either way (the GPU holds the CPU's flat parameter layout).
+enum DeviceChoice: Equatable, ExpressibleByArgument, CustomStringConvertible {
+    case cpu
+    case cuda(ordinal: Int)
+    /// The first GPU when one is usable (driver, NVRTC, cuBLAS) and the model runs there, else the CPU.
+    case auto
+
+    init?(argument: String) {
+        switch argument {
+        case "cpu": self = .cpu
+        case "auto": self = .auto
+        case "cuda": self = .cuda(ordinal: 0)
+        default:
+            guard argument.hasPrefix("cuda:"), let ordinal = Int(argument.dropFirst(5)), ordinal >= 0 else { return nil }
+            self = .cuda(ordinal: ordinal)
+        }
+    }
+
+    var description: String {
+        switch self {
+        case .cpu: return "cpu"
+        case .auto: return "auto"
+        case .cuda(let ordinal): return "cuda:\(ordinal)"
+        }
+    }
+
+    static let help = ArgumentHelp("Where the model runs: cpu, cuda (the first GPU), cuda:N, or auto (a GPU when one is usable and the model runs there, else the CPU). CUDA runs the seed LSTM so far.",
+                                   valueName: "device")
+
+    /// Puts `model` on the chosen device and says where it runs ("cpu" or the GPU's name).
+    /// `.cuda` fails with what is missing (driver, GPU, NVRTC, cuBLAS) or why the model cannot run there.
+    func attach(_ model: AnyObject) throws -> String {
+        switch self {
+        case .cpu:
+            return "cpu"
+        case .cuda(let ordinal):
+            return try Self.attachCUDA(model, ordinal: ordinal)
+        case .auto:
+            guard model is LSTMRecommender, let devices = try? CUDADevices.list(), !devices.isEmpty else { return "cpu" }
+            return (try? Self.attachCUDA(model, ordinal: 0)) ?? "cpu"
+        }
+    }
+
+    /// Fails early, with the same messages as `attach`, when a `.cuda` choice cannot run `model` (lstm, sasrec, gru4rec).
+    func check(model: String) throws {
+        guard case .cuda(let ordinal) = self else { return }
+        guard model == "lstm" else {
+            throw ValidationError("--device cuda: only the seed LSTM runs on CUDA so far; train or evaluate this model with --device cpu")
+        }
+        let devices = try CUDADevices.list()
+        guard ordinal < devices.count else {
+            throw ValidationError("--device cuda:\(ordinal): this machine has \(devices.count) GPU\(devices.count == 1 ? "" : "s")")
+        }
+    }
+
+    private static func attachCUDA(_ model: AnyObject, ordinal: Int) throws -> String {
+        guard let lstm = model as? LSTMRecommender else { try DeviceChoice.cuda(ordinal: ordinal).check(model: "another model"); return "" }
+        try DeviceChoice.cuda(ordinal: ordinal).check(model: "lstm")
+        let context = try CUDAContext(ordinal: ordinal)
+        let step = try CUDALSTMStep(configuration: lstm.configuration, parameters: lstm.parameters, context: context)
+        lstm.accelerator = step
+        return step.deviceName
+    }
+}

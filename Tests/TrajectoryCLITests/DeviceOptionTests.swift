@@ -1,0 +1,45 @@
+import Foundation
+import Testing
+
+/// `--device` on train, evaluate and predict: the CPU by default, `auto` falls back to it, and a
+/// GPU that cannot be used (or a model that cannot run there) is a clear error before anything
+/// is written.
+@Suite struct DeviceOptionTests {
+    typealias CLI = CommandLineTests
+
+    /// Whether this machine has a usable NVIDIA driver (never this project's CPU hosts).
+    static let hasDriver = ((try? CLI.run(["doctor", "--json"]))?.stdout).map { !$0.contains("\"gpus\":[]") && $0.contains("\"gpus\"") } ?? false
+
+    @Test func devicesAreChosenOrRefusedClearly() throws {
+        let scratch = CLI.Scratch()
+        let data = scratch.path + "/ds"
+        #expect(try CLI.run(["synth", "--out", data, "--users", "60", "--items", "30", "--median-length", "8", "--min-length", "3"]).status == 0)
+        let small = ["--epochs", "1", "--embedding-size", "8", "--hidden-size", "8", "--threads", "1"]
+
+        let auto = try CLI.run(["train", data, "--out", scratch.path + "/auto", "--device", "auto"] + small)
+        #expect(auto.status == 0, "\(auto.stderr)")
+        let evaluated = try CLI.run(["evaluate", scratch.path + "/auto", "--device", "auto", "--json"])
+        #expect(evaluated.status == 0, "\(evaluated.stderr)")
+        #expect(evaluated.stdout.hasPrefix("{"))
+
+        let notADevice = try CLI.run(["evaluate", scratch.path + "/auto", "--device", "gpu"])
+        #expect(notADevice.status != 0)
+        #expect(notADevice.stderr.contains("--device"))
+
+        let sasrec = try CLI.run(["train", data, "--out", scratch.path + "/sasrec", "--model", "sasrec", "--device", "cuda"] + small.prefix(2))
+        #expect(sasrec.status != 0)
+        #expect(sasrec.stderr.contains("only the seed LSTM runs on CUDA"))
+        #expect(!FileManager.default.fileExists(atPath: scratch.path + "/sasrec/config.json"))
+
+        if !Self.hasDriver {
+            // No driver here: the error names what is missing, and no run directory is left behind.
+            let cuda = try CLI.run(["train", data, "--out", scratch.path + "/cuda", "--device", "cuda"] + small)
+            #expect(cuda.status != 0)
+            #expect(cuda.stderr.contains("libcuda"), "\(cuda.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: scratch.path + "/cuda/config.json"))
+            let predict = try CLI.run(["predict", scratch.path + "/auto", "--user", "1", "--device", "cuda:1"])
+            #expect(predict.status != 0)
+            #expect(predict.stderr.contains("libcuda"), "\(predict.stderr)")
+        }
+    }
+}
