@@ -12,8 +12,9 @@ cp ../shared/data/ml-1m/ml-1m.txt gpu/data/
 cp ../shared/peer/pytorch/*.py gpu/peer/
 cat > gpu/run.sh <<'RUN'
 #!/usr/bin/env bash
-# On the GPU host: unpack, check every GPU (cuBLAS and each kernel against the CPU op), then
-# the PyTorch peer's SASRec on CUDA for one epoch as the side-by-side reference.
+# On the GPU host: unpack, check every GPU (cuBLAS, each kernel against the CPU op, the LSTM's
+# training step and scores against the CPU's), then the seed LSTM on CUDA beside the PyTorch
+# peer on the same GPU (2 epochs each, ML-1M, 128 x 200 batches), then the peer's SASRec.
 set -uo pipefail
 cd "$(dirname "$0")"
 OUT=${OUT:-.}
@@ -21,6 +22,12 @@ mkdir -p bin && tar -C bin --strip-components=1 -xzf trajectory.tar.gz
 bin/trajectory doctor --json > "$OUT/doctor.json"; echo "doctor exit $?"
 bin/trajectory doctor
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv
+bin/trajectory prepare data/ml-1m.txt --out ml1m --force > /dev/null
+/usr/bin/time -v bin/trajectory train ml1m --out run-lstm-cuda --device cuda --epochs 2 --patience 100 --force 2> "$OUT/lstm-cuda.time" | tail -3
+cp run-lstm-cuda/metrics.jsonl "$OUT/lstm-cuda-metrics.jsonl" 2>/dev/null
+bin/trajectory evaluate run-lstm-cuda --device cuda --json > "$OUT/lstm-cuda-eval.json"; cat "$OUT/lstm-cuda-eval.json"
+bin/trajectory evaluate run-lstm-cuda --json > "$OUT/lstm-cpu-eval-of-cuda-run.json"
+python3 peer/lstm_ref.py --data data/ml-1m.txt --epochs 2 --device cuda --no-latency --out "$OUT/peer-lstm-cuda.jsonl" 2>&1 | tail -3
 python3 peer/sasrec_ref.py --data data/ml-1m.txt --epochs 1 --device cuda --no-latency --out "$OUT/peer-sasrec-cuda.jsonl" 2>&1 | tail -3
 RUN
 chmod +x gpu/run.sh
