@@ -12,6 +12,8 @@ import Models
 public final class CUDALSTMStep: StepAccelerator, @unchecked Sendable {
     public let configuration: LSTMRecommender.Configuration
     public let deviceName: String
+    /// The GPU's index (as `nvidia-smi` and NVML count them).
+    public var gpuIndex: Int { context.device.index }
     let context: CUDAContext
     let blas: CUBLAS
     let module: CUDAModule

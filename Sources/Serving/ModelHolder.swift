@@ -8,10 +8,13 @@ public final class ModelHolder: Sendable {
     /// The run directory models are loaded from.
     public let runPath: String
     private let state: Mutex<ServingModel>
+    /// Puts each loaded model on its device (nil: the CPU).
+    private let placeModel: (@Sendable (AnyObject) throws -> Void)?
 
-    public init(run runPath: String) throws {
+    public init(run runPath: String, placeModel: (@Sendable (AnyObject) throws -> Void)? = nil) throws {
         self.runPath = runPath
-        state = Mutex(try ServingModel(run: runPath))
+        self.placeModel = placeModel
+        state = Mutex(try ServingModel(run: runPath, placeModel: placeModel))
     }
 
     /// The model to use for the next request.
@@ -21,8 +24,8 @@ public final class ModelHolder: Sendable {
     /// A load that fails leaves the current model serving and throws.
     @discardableResult
     public func reload() async throws -> (previous: ModelCard, current: ModelCard) {
-        let path = runPath
-        let fresh = try await Task.detached(priority: .utility) { try ServingModel(run: path) }.value
+        let path = runPath, placeModel = placeModel
+        let fresh = try await Task.detached(priority: .utility) { try ServingModel(run: path, placeModel: placeModel) }.value
         let previous = state.withLock { model -> ServingModel in
             let old = model
             model = fresh

@@ -30,13 +30,15 @@ public final class ServingModel: @unchecked Sendable {
     private var scoreBuffer: [Float] = []
 
     /// Loads the best checkpoint of the run directory at `runPath`.
-    public init(run runPath: String, weights: ModelLoader.Weights = .best) throws {
+    /// `placeModel` puts the network on its device (`--device`) before it serves.
+    public init(run runPath: String, weights: ModelLoader.Weights = .best, placeModel: ((AnyObject) throws -> Void)? = nil) throws {
         let run = RunDirectory(path: runPath)
         let checkpoint = run.checkpointPath(weights)
         // Read before the weights: a checkpoint replaced during the load then looks new to the watcher.
         let stamp = try? FileManager.default.attributesOfItem(atPath: checkpoint)[.modificationDate] as? Date
         checkpointStamp = stamp
         let (network, dataset, configuration) = try ModelLoader.load(run: runPath, weights: weights)
+        try placeModel?(network)
         let summary = try? RunSummary(run: runPath)
         let modified = stamp ?? Date()
         let (originals, titles) = try dataset.itemTable()

@@ -20,6 +20,8 @@ public struct ServerConfiguration: Sendable {
     /// How often the run directory is checked for a new best checkpoint; nil: never.
     public var watchInterval: Duration? = .seconds(2)
     public var logLevel: Logger.Level = .info
+    /// Puts each loaded model on its device (`--device`); nil: the CPU.
+    public var placeModel: (@Sendable (AnyObject) throws -> Void)?
 
     public init(run: String) { self.run = run }
 
@@ -53,7 +55,7 @@ public enum TrajectoryServer {
     public static func makeParts(_ configuration: ServerConfiguration) async throws -> Parts {
         try configuration.validate()
         let metrics = ServiceMetrics()
-        let models = try ModelHolder(run: configuration.run)
+        let models = try ModelHolder(run: configuration.run, placeModel: configuration.placeModel)
         let store = try await HistoryStores.open(configuration.resolvedDatabase)
         let batcher = PredictionBatcher(maxBatch: configuration.maxBatch, maxWait: configuration.maxWait) { metrics.recordBatch($0) }
         let service = PredictionService(models: models, store: store, batcher: batcher, metrics: metrics)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import CUDA
 import Models
 
@@ -43,6 +44,16 @@ enum DeviceChoice: Equatable, ExpressibleByArgument, CustomStringConvertible {
         case .auto:
             guard model is LSTMRecommender, let devices = try? CUDADevices.list(), !devices.isEmpty else { return "cpu" }
             return (try? Self.attachCUDA(model, ordinal: 0)) ?? "cpu"
+        }
+    }
+
+    /// A progress-line reading of GPU `index` from NVML ("GPU 87% 12.3/79.6 GiB"), or nil where NVML is missing.
+    static func statusReader(gpu index: Int) -> (() -> String?)? {
+        guard let monitor = try? GPUMonitor() else { return nil }
+        return {
+            guard let sample = try? monitor.sample(index: index) else { return nil }
+            let gib = { (bytes: Int) in String(format: "%.1f", Double(bytes) / 1_073_741_824) }
+            return "GPU \(sample.utilisation)% \(gib(sample.usedBytes))/\(gib(sample.totalBytes)) GiB"
         }
     }
 

@@ -5,6 +5,24 @@ import Training
 final class ProgressDisplay {
     private let isTerminal = isatty(STDERR_FILENO) != 0
     private var lastLine = Date.distantPast
+    /// The GPU's utilisation and memory when training runs on one (e.g. "GPU 87% 12.3/79.6 GiB").
+    private let gpuStatus: (() -> String?)?
+    private var lastGPUStatus = ""
+    private var lastGPUSample = Date.distantPast
+
+    init(gpuStatus: (() -> String?)? = nil) {
+        self.gpuStatus = gpuStatus
+    }
+
+    /// The GPU's status, sampled at most once a second (NVML's own period is about that).
+    private var gpu: String {
+        guard let gpuStatus else { return "" }
+        if Date().timeIntervalSince(lastGPUSample) >= 1 {
+            lastGPUSample = Date()
+            lastGPUStatus = gpuStatus().map { "  " + $0 } ?? ""
+        }
+        return lastGPUStatus
+    }
 
     func show(_ event: TrainingEvent) {
         switch event {
@@ -13,10 +31,10 @@ final class ProgressDisplay {
                 let width = 24
                 let filled = width * step / max(1, steps)
                 let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
-                write("\r\u{1B}[2Kepoch \(epoch) \(bar) \(step)/\(steps)  loss \(format(loss))  \(Int(rate)) events/s  ETA \(duration(left))")
+                write("\r\u{1B}[2Kepoch \(epoch) \(bar) \(step)/\(steps)  loss \(format(loss))  \(Int(rate)) events/s  ETA \(duration(left))\(gpu)")
             } else if Date().timeIntervalSince(lastLine) >= 10 || step == steps {
                 lastLine = Date()
-                write("epoch \(epoch) step \(step)/\(steps) loss \(format(loss)) \(Int(rate)) events/s eta \(duration(left))\n")
+                write("epoch \(epoch) step \(step)/\(steps) loss \(format(loss)) \(Int(rate)) events/s eta \(duration(left))\(gpu)\n")
             }
         case .epoch(let epoch, let loss, let seconds, let validation, let improved):
             if isTerminal { write("\r\u{1B}[2K") }

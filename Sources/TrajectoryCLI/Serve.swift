@@ -65,6 +65,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Threads for the model's forward pass (default: half the cores; the rest serve HTTP).")
     var threads: Int?
 
+    @Option(help: DeviceChoice.help)
+    var device: DeviceChoice = .cpu
+
     func run() async throws {
         guard let level = Logger.Level(rawValue: logLevel) else { throw ValidationError("--log-level: unknown level '\(logLevel)'") }
         var configuration = ServerConfiguration(run: run)
@@ -76,6 +79,10 @@ struct Serve: AsyncParsableCommand {
         configuration.maxWait = .microseconds(Int64(maxWaitMs * 1000))
         configuration.watchInterval = watchSeconds > 0 ? .milliseconds(Int64(watchSeconds * 1000)) : nil
         configuration.logLevel = level
+        if device != .cpu {
+            let device = device
+            configuration.placeModel = { _ = try device.attach($0) }
+        }
         BLAS.setThreads(threads ?? max(1, ProcessInfo.processInfo.activeProcessorCount / 2))
         var logger = Logger(label: "trajectory.serve")
         logger.logLevel = level

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CUDA
 import Core
 import Datasets
 import Engine
@@ -345,7 +346,8 @@ struct Train: ParsableCommand {
         print("training \(run.kind) on \(dataset): \(split.training.count) sequences, \(data.itemCount) items, "
               + "\(network.parameters.parameterCount) parameters, \(trainer.stepsPerEpoch) steps per epoch")
         fflush(nil)  // (every stream) the lines above come before the progress on stderr, also when piped
-        let display = ProgressDisplay()
+        let gpuIndex = ((network as? LSTMRecommender)?.accelerator as? CUDALSTMStep)?.gpuIndex
+        let display = ProgressDisplay(gpuStatus: gpuIndex.flatMap { DeviceChoice.statusReader(gpu: $0) })
         let summary = try trainer.train(resume: resume) { display.show($0) }
         print("best epoch \(summary.bestEpoch): validation \(summary.bestValidation.summary)")
     }

@@ -40,6 +40,9 @@ import Testing
             let predict = try CLI.run(["predict", scratch.path + "/auto", "--user", "1", "--device", "cuda:1"])
             #expect(predict.status != 0)
             #expect(predict.stderr.contains("libcuda"), "\(predict.stderr)")
+            let serve = try CLI.run(["serve", scratch.path + "/auto", "--device", "cuda", "--no-auth", "--port", "0"])
+            #expect(serve.status != 0)
+            #expect(serve.stderr.contains("libcuda"), "\(serve.stderr)")
         }
     }
 }
