@@ -51,12 +51,21 @@ public final class CUBLAS: @unchecked Sendable {
     public func gemmBatched(transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int, alpha: Float = 1,
                             a: DeviceBuffer, lda: Int, strideA: Int, b: DeviceBuffer, ldb: Int, strideB: Int, beta: Float = 0,
                             c: DeviceBuffer, ldc: Int, strideC: Int, batches: Int) throws {
+        try gemmBatched(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha, a: a.pointer, lda: lda, strideA: strideA,
+                        b: b.pointer, ldb: ldb, strideB: strideB, beta: beta, c: c.pointer, ldc: ldc, strideC: strideC, batches: batches)
+    }
+
+    /// The same batched product on device addresses (operands inside larger buffers, e.g. one head's columns).
+    public func gemmBatched(transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int, alpha: Float = 1,
+                            a: CUdeviceptr, lda: Int, strideA: Int, b: CUdeviceptr, ldb: Int, strideB: Int, beta: Float = 0,
+                            c: CUdeviceptr, ldc: Int, strideC: Int, batches: Int) throws {
+        if m == 0 || n == 0 || batches == 0 { return }
         var alpha = alpha, beta = beta
         let status = api.cublasSgemmStridedBatched(handle, Int32(transposeB ? CCUDA_CUBLAS_OP_T : CCUDA_CUBLAS_OP_N),
                                                    Int32(transposeA ? CCUDA_CUBLAS_OP_T : CCUDA_CUBLAS_OP_N), Int32(n), Int32(m), Int32(k),
-                                                   &alpha, UnsafePointer(bitPattern: UInt(b.pointer)), Int32(ldb), Int64(strideB),
-                                                   UnsafePointer(bitPattern: UInt(a.pointer)), Int32(lda), Int64(strideA), &beta,
-                                                   UnsafeMutablePointer(bitPattern: UInt(c.pointer)), Int32(ldc), Int64(strideC), Int32(batches))
+                                                   &alpha, UnsafePointer(bitPattern: UInt(b)), Int32(ldb), Int64(strideB),
+                                                   UnsafePointer(bitPattern: UInt(a)), Int32(lda), Int64(strideA), &beta,
+                                                   UnsafeMutablePointer(bitPattern: UInt(c)), Int32(ldc), Int64(strideC), Int32(batches))
         guard status == 0 else { throw CUDAError.cublas(call: "cublasSgemmStridedBatched", status: status) }
     }
 }

@@ -326,6 +326,29 @@ public enum CUDAKernelSource {
         if (i < n) x[i] *= factor;
     }
 
+    // y += alpha · x (residual connections, scaled embeddings).
+    extern "C" __global__ void add_scaled(float *y, const float *x, long n, float alpha) {
+        long i = (long)blockIdx.x * blockDim.x + threadIdx.x;
+        if (i < n) y[i] += alpha * x[i];
+    }
+
+    // One block per row of a chunk of logits [rows, v] over left-padded windows of length t
+    // (ids [B, t], 0 = padding; chunk row r is window row firstRow + r): the items the window
+    // holds up to and including that position get −∞, except the row's target, so the softmax
+    // leaves them out (SASRec's exclude-seen-from-loss, as the CPU's `exclude` closure).
+    extern "C" __global__ void mask_history_logits(float *logits, const int *ids, const int *targets, int rows, int t, int v, int firstRow) {
+        int r = blockIdx.x;
+        if (r >= rows) return;
+        int row = firstRow + r, window = row / t, position = row % t;
+        int target = targets[row];
+        if (target == 0) return;
+        const int *history = ids + (long)window * t;
+        for (int q = threadIdx.x; q <= position; q += blockDim.x) {
+            int id = history[q];
+            if (id != 0 && id != target) logits[(long)r * v + id] = NEGATIVE_INFINITY;
+        }
+    }
+
     // Backward of dropout_forward: the gradient passes where the value was kept, scaled alike.
     extern "C" __global__ void dropout_backward(float *gradient, const float *mask, int n) {
         int i = blockIdx.x * blockDim.x + threadIdx.x;
@@ -338,5 +361,6 @@ public enum CUDAKernelSource {
                                      "adam_update", "embedding_forward", "embedding_backward", "softmax_cross_entropy",
                                      "layer_norm_forward", "layer_norm_backward", "dropout_forward", "dropout_backward",
                                      "lstm_cell_forward", "lstm_cell_backward", "gru_cell_forward", "gru_cell_backward",
-                                     "causal_softmax_forward", "causal_softmax_backward", "sum_of_squares", "scale_values"]
+                                     "causal_softmax_forward", "causal_softmax_backward", "sum_of_squares", "scale_values",
+                                     "add_scaled", "mask_history_logits"]
 }

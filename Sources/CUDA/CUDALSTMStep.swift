@@ -86,7 +86,7 @@ public final class CUDALSTMStep: StepAccelerator, @unchecked Sendable {
     }
 
     public func trainStep(inputs: UnsafePointer<Int32>, targets: UnsafePointer<Int32>, rows: Int, steps: Int,
-                          parameters: ParameterSet, gradientScale: (Int) -> Float) throws -> (loss: Double, targets: Int) {
+                          parameters: ParameterSet, seed: UInt64 = 0, gradientScale: (Int) -> Float) throws -> (loss: Double, targets: Int) {
         lock.lock()
         defer { lock.unlock() }
         try context.makeCurrent()  // the calling thread may not be the one that created the context

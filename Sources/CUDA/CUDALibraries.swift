@@ -13,10 +13,13 @@ public enum CUDAError: Error, CustomStringConvertible, Equatable {
     case cublas(call: String, status: Int32)
     /// NVML failed.
     case nvml(call: String, code: Int32)
+    /// Something the CUDA backend does not run (yet).
+    case unsupported(String)
 
     public var description: String {
         switch self {
         case .unavailable(let library, let reason): return "\(library) is not available: \(reason)"
+        case .unsupported(let what): return "not supported: \(what)"
         case .driver(let call, let code, let message): return "\(call) failed: \(message) (CUDA error \(code))"
         case .compile(let program, let log): return "NVRTC could not compile \(program):\n\(log)"
         case .cublas(let call, let status): return "\(call) failed (cuBLAS status \(status))"

@@ -72,3 +72,66 @@ extension KernelSelfTest {
         return Self.error(scores, expected)
     }
 }
+
+extension KernelSelfTest {
+    /// A small SASRec (2 blocks, 2 heads, no dropout so both sides compute the same function,
+    /// seen items left out of the loss) and windows longer than its positions, one of them empty.
+    static func sasrecCase() -> (model: SASRec, inputs: [Int32], targets: [Int32], rows: Int, steps: Int) {
+        var configuration = SASRec.Configuration(vocabulary: 37, maxLength: 10, hiddenSize: 8, blocks: 2, heads: 2, dropout: 0)
+        configuration.excludeSeenFromLoss = true
+        let model = SASRec(configuration: configuration, seed: 9)
+        let (rows, steps) = (6, 12)
+        var random = SeededRandom(seed: 10)
+        var inputs = [Int32](repeating: 0, count: rows * steps), targets = inputs
+        for row in 0..<rows {
+            let length = row == 2 ? 0 : 1 + Int(random.next() % UInt64(steps))
+            for t in (steps - length)..<steps {
+                inputs[row * steps + t] = Int32(1 + random.next() % 36)
+                targets[row * steps + t] = random.next() % 8 == 0 ? 0 : Int32(1 + random.next() % 36)
+            }
+        }
+        return (model, inputs, targets, rows, steps)
+    }
+
+    /// SASRec's training step on the GPU (`CUDASASRecStep`) against `SASRec.trainStep`.
+    func sasrecTrainingStep() throws -> Float {
+        let (model, inputs, targets, rows, steps) = Self.sasrecCase()
+        let workspace = model.makeWorkspace(rows: rows, steps: steps)
+        model.parameters.zeroGradients()
+        let cpu = inputs.withUnsafeBufferPointer { i in
+            targets.withUnsafeBufferPointer { t in
+                model.trainStep(inputs: i.baseAddress!, targets: t.baseAddress!, rows: rows, steps: steps, workspace: workspace,
+                                gradientScale: { 1 / Float($0) })
+            }
+        }
+        let expected = Array(model.parameters.gradients.buffer)
+        model.parameters.zeroGradients()
+        let device = try CUDASASRecStep(configuration: model.configuration, parameters: model.parameters, context: context)
+        let gpu = try inputs.withUnsafeBufferPointer { i in
+            try targets.withUnsafeBufferPointer { t in
+                try device.trainStep(inputs: i.baseAddress!, targets: t.baseAddress!, rows: rows, steps: steps, parameters: model.parameters,
+                                     seed: 1, gradientScale: { 1 / Float($0) })
+            }
+        }
+        guard gpu.targets == cpu.targets else { return .infinity }
+        let lossError = Float(abs(gpu.loss - cpu.loss) / max(1, abs(cpu.loss)))
+        return max(lossError, Self.scaledError(Array(model.parameters.gradients.buffer), expected))
+    }
+
+    /// SASRec's scores of every item on the GPU against the CPU's.
+    func sasrecScoring() throws -> Float {
+        let (model, inputs, _, rows, steps) = Self.sasrecCase()
+        let v = model.vocabulary
+        var expected = [Float](repeating: 0, count: rows * v), scores = expected
+        inputs.withUnsafeBufferPointer { i in
+            expected.withUnsafeMutableBufferPointer { model.score(histories: i.baseAddress!, rows: rows, steps: steps, scores: $0.baseAddress!) }
+        }
+        let device = try CUDASASRecStep(configuration: model.configuration, parameters: model.parameters, context: context)
+        try inputs.withUnsafeBufferPointer { i in
+            try scores.withUnsafeMutableBufferPointer {
+                try device.score(histories: i.baseAddress!, rows: rows, steps: steps, parameters: model.parameters, scores: $0.baseAddress!)
+            }
+        }
+        return Self.error(scores, expected)
+    }
+}

@@ -31,6 +31,7 @@ public struct KernelSelfTest {
             ("lstm_cell", lstmCell, 1e-5), ("gru_cell", gruCell, 1e-5), ("dropout", dropout, 0),
             ("causal_attention", causalAttention, 1e-5), ("gradient_norm", gradientNorm, 1e-5),
             ("cublas_gemm", gemm, 1e-4), ("lstm_training_step", lstmTrainingStep, 1e-3), ("lstm_scoring", lstmScoring, 1e-4),
+            ("sasrec_training_step", sasrecTrainingStep, 1e-3), ("sasrec_scoring", sasrecScoring, 1e-4),
         ]
         return checks.map { name, check, tolerance in
             do {

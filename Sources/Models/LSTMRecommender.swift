@@ -223,7 +223,7 @@ public final class LSTMRecommender: NextItemScorer, @unchecked Sendable {
         if let accelerator {
             do {
                 return try accelerator.trainStep(inputs: inputs, targets: targets, rows: rows, steps: steps, parameters: parameters,
-                                                 gradientScale: gradientScale)
+                                                 seed: 0, gradientScale: gradientScale)
             } catch {
                 fatalError("training step on \(accelerator.deviceName) failed: \(error)")
             }

@@ -8,6 +8,13 @@ extension SASRec {
     public static let scoringRows = 128
 
     public func score(histories: UnsafePointer<Int32>, rows: Int, steps: Int, scores: UnsafeMutablePointer<Float>) {
+        if let accelerator {
+            do {
+                return try accelerator.score(histories: histories, rows: rows, steps: steps, parameters: parameters, scores: scores)
+            } catch {
+                fatalError("scoring on \(accelerator.deviceName) failed: \(error)")
+            }
+        }
         let chunk = min(rows, Self.scoringRows)
         let w = scoringWorkspace(rows: chunk, steps: steps)
         let c = configuration

@@ -77,6 +77,8 @@ public final class SASRec: NextItemScorer, @unchecked Sendable {
     public var vocabulary: Int { configuration.vocabulary }
     /// Dropout draws for the next training step (set by the trainer, so runs are reproducible).
     var stepSeed: UInt64 = 0
+    /// Where training steps and scoring run when not on the CPU (`--device cuda`); nil = the CPU.
+    public var accelerator: StepAccelerator?
     /// Draws the sampled losses' items; popularity sampling needs the training counts (`useSampler`).
     public private(set) var sampler: NegativeSampler
 

@@ -9,9 +9,10 @@ public protocol StepAccelerator: AnyObject {
     var deviceName: String { get }
 
     /// Adds `gradientScale(targets)` × the gradient of the batch's summed loss to
-    /// `parameters.gradients`; returns that summed loss and the number of targets.
+    /// `parameters.gradients`; returns that summed loss and the number of targets. `seed`
+    /// draws the step's dropout masks (their values differ from the CPU's draws).
     func trainStep(inputs: UnsafePointer<Int32>, targets: UnsafePointer<Int32>, rows: Int, steps: Int,
-                   parameters: ParameterSet, gradientScale: (Int) -> Float) throws -> (loss: Double, targets: Int)
+                   parameters: ParameterSet, seed: UInt64, gradientScale: (Int) -> Float) throws -> (loss: Double, targets: Int)
 
     /// Scores of every id for each of `rows` left-padded histories (as `NextItemScorer.score`).
     func score(histories: UnsafePointer<Int32>, rows: Int, steps: Int, parameters: ParameterSet,

@@ -30,7 +30,7 @@ enum DeviceChoice: Equatable, ExpressibleByArgument, CustomStringConvertible {
         }
     }
 
-    static let help = ArgumentHelp("Where the model runs: cpu, cuda (the first GPU), cuda:N, or auto (a GPU when one is usable and the model runs there, else the CPU). CUDA runs the seed LSTM so far.",
+    static let help = ArgumentHelp("Where the model runs: cpu, cuda (the first GPU), cuda:N, or auto (a GPU when one is usable and the model runs there, else the CPU). CUDA runs the seed LSTM and SASRec (full-softmax loss) so far.",
                                    valueName: "device")
 
     /// Puts `model` on the chosen device and says where it runs ("cpu" or the GPU's name).
@@ -42,7 +42,7 @@ enum DeviceChoice: Equatable, ExpressibleByArgument, CustomStringConvertible {
         case .cuda(let ordinal):
             return try Self.attachCUDA(model, ordinal: ordinal)
         case .auto:
-            guard model is LSTMRecommender, let devices = try? CUDADevices.list(), !devices.isEmpty else { return "cpu" }
+            guard Self.runsOnCUDA(model), let devices = try? CUDADevices.list(), !devices.isEmpty else { return "cpu" }
             return (try? Self.attachCUDA(model, ordinal: 0)) ?? "cpu"
         }
     }
@@ -57,11 +57,19 @@ enum DeviceChoice: Equatable, ExpressibleByArgument, CustomStringConvertible {
         }
     }
 
-    /// Fails early, with the same messages as `attach`, when a `.cuda` choice cannot run `model` (lstm, sasrec, gru4rec).
-    func check(model: String) throws {
+    /// Whether `model` has a CUDA implementation (the seed LSTM; SASRec with the full softmax).
+    static func runsOnCUDA(_ model: AnyObject) -> Bool {
+        if model is LSTMRecommender { return true }
+        if let sasrec = model as? SASRec { return sasrec.configuration.loss == .fullSoftmax }
+        return false
+    }
+
+    /// Fails early, with the same messages as `attach`, when a `.cuda` choice cannot run `model`
+    /// (lstm, sasrec, gru4rec; `fullSoftmax`: SASRec's loss is the full softmax).
+    func check(model: String, fullSoftmax: Bool = true) throws {
         guard case .cuda(let ordinal) = self else { return }
-        guard model == "lstm" else {
-            throw ValidationError("--device cuda: only the seed LSTM runs on CUDA so far; train or evaluate this model with --device cpu")
+        guard model == "lstm" || (model == "sasrec" && fullSoftmax) else {
+            throw ValidationError("--device cuda: only the seed LSTM and SASRec with --loss full run on CUDA so far; use --device cpu for this model")
         }
         let devices = try CUDADevices.list()
         guard ordinal < devices.count else {
@@ -70,11 +78,25 @@ enum DeviceChoice: Equatable, ExpressibleByArgument, CustomStringConvertible {
     }
 
     private static func attachCUDA(_ model: AnyObject, ordinal: Int) throws -> String {
-        guard let lstm = model as? LSTMRecommender else { try DeviceChoice.cuda(ordinal: ordinal).check(model: "another model"); return "" }
-        try DeviceChoice.cuda(ordinal: ordinal).check(model: "lstm")
-        let context = try CUDAContext(ordinal: ordinal)
-        let step = try CUDALSTMStep(configuration: lstm.configuration, parameters: lstm.parameters, context: context)
-        lstm.accelerator = step
-        return step.deviceName
+        switch model {
+        case let lstm as LSTMRecommender:
+            try DeviceChoice.cuda(ordinal: ordinal).check(model: "lstm")
+            let step = try CUDALSTMStep(configuration: lstm.configuration, parameters: lstm.parameters, context: try CUDAContext(ordinal: ordinal))
+            lstm.accelerator = step
+            return step.deviceName
+        case let sasrec as SASRec:
+            try DeviceChoice.cuda(ordinal: ordinal).check(model: "sasrec", fullSoftmax: sasrec.configuration.loss == .fullSoftmax)
+            let step = try CUDASASRecStep(configuration: sasrec.configuration, parameters: sasrec.parameters, context: try CUDAContext(ordinal: ordinal))
+            sasrec.accelerator = step
+            return step.deviceName
+        default:
+            try DeviceChoice.cuda(ordinal: ordinal).check(model: "another model")
+            return ""
+        }
+    }
+
+    /// The GPU a model was put on, for progress lines.
+    static func gpuIndex(of model: AnyObject) -> Int? {
+        ((model as? LSTMRecommender)?.accelerator as? CUDALSTMStep)?.gpuIndex ?? ((model as? SASRec)?.accelerator as? CUDASASRecStep)?.gpuIndex
     }
 }

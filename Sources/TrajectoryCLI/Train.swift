@@ -197,7 +197,8 @@ struct Train: ParsableCommand {
                 try? FileManager.default.removeItem(atPath: out)
             }
             // A GPU that cannot be used is said before anything is written.
-            try device.check(model: warmStart?.parentConfiguration.model ?? model ?? "lstm")
+            try device.check(model: warmStart?.parentConfiguration.model ?? model ?? "lstm",
+                             fullSoftmax: (warmStart?.parentConfiguration.sasrec?.loss ?? loss ?? .fullSoftmax) == .fullSoftmax)
             let options = trainingOptions(parent: warmStart?.parentConfiguration)
             var split = DatasetSplit.leaveOneOut(data)
             if let window = options.window { split = try split.restricted(to: window, dataset: data) }
@@ -346,7 +347,7 @@ struct Train: ParsableCommand {
         print("training \(run.kind) on \(dataset): \(split.training.count) sequences, \(data.itemCount) items, "
               + "\(network.parameters.parameterCount) parameters, \(trainer.stepsPerEpoch) steps per epoch")
         fflush(nil)  // (every stream) the lines above come before the progress on stderr, also when piped
-        let gpuIndex = ((network as? LSTMRecommender)?.accelerator as? CUDALSTMStep)?.gpuIndex
+        let gpuIndex = DeviceChoice.gpuIndex(of: network)
         let display = ProgressDisplay(gpuStatus: gpuIndex.flatMap { DeviceChoice.statusReader(gpu: $0) })
         let summary = try trainer.train(resume: resume) { display.show($0) }
         print("best epoch \(summary.bestEpoch): validation \(summary.bestValidation.summary)")

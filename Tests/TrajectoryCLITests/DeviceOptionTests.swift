@@ -26,9 +26,13 @@ import Testing
         #expect(notADevice.status != 0)
         #expect(notADevice.stderr.contains("--device"))
 
-        let sasrec = try CLI.run(["train", data, "--out", scratch.path + "/sasrec", "--model", "sasrec", "--device", "cuda"] + small.prefix(2))
+        let sasrec = try CLI.run(["train", data, "--out", scratch.path + "/sasrec", "--model", "sasrec", "--loss", "sampled", "--device", "cuda"]
+                                 + small.prefix(2))
         #expect(sasrec.status != 0)
-        #expect(sasrec.stderr.contains("only the seed LSTM runs on CUDA"))
+        #expect(sasrec.stderr.contains("only the seed LSTM and SASRec with --loss full run on CUDA"), "\(sasrec.stderr)")
+        let gru = try CLI.run(["train", data, "--out", scratch.path + "/gru", "--model", "gru4rec", "--device", "cuda"] + small.prefix(2))
+        #expect(gru.status != 0)
+        #expect(gru.stderr.contains("use --device cpu"))
         #expect(!FileManager.default.fileExists(atPath: scratch.path + "/sasrec/config.json"))
 
         if !Self.hasDriver {
