@@ -88,7 +88,7 @@ int ccuda_load_cublas(CCUDACUBLASAPI *api, const char *directories, char *error,
     static const char *const names[] = {"libcublas.so.13", "libcublas.so.12", "libcublas.so.11", "libcublas.so", NULL};
     static const char *const symbols[] = {
         "cublasCreate_v2", "cublasDestroy_v2", "cublasGetVersion_v2", "cublasSetStream_v2", "cublasSgemm_v2",
-        "cublasSgemmStridedBatched",
+        "cublasSgemmStridedBatched", "cublasGemmEx", "cublasGemmStridedBatchedEx",
     };
     _Static_assert(sizeof(CCUDACUBLASAPI) == sizeof symbols / sizeof symbols[0] * sizeof(void *), "one symbol per slot");
     void *handle = open_first(names, directories, error, errorSize);

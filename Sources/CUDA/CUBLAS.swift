@@ -5,6 +5,8 @@ public final class CUBLAS: @unchecked Sendable {
     private let api: CCUDACUBLASAPI
     private let handle: cublasHandle_t?
     let context: CUDAContext
+    /// How the products multiply (data and accumulation stay fp32 in every mode).
+    public var precision: Precision = .fp32
 
     public init(context: CUDAContext) throws {
         api = try CUDALibraries.cublas.get()
@@ -39,6 +41,16 @@ public final class CUBLAS: @unchecked Sendable {
                      a: CUdeviceptr, lda: Int, b: CUdeviceptr, ldb: Int, beta: Float = 0, c: CUdeviceptr, ldc: Int) throws {
         if m == 0 || n == 0 { return }
         var alpha = alpha, beta = beta
+        if let computeType = precision.computeType {
+            let status = api.cublasGemmEx(handle, Int32(transposeB ? CCUDA_CUBLAS_OP_T : CCUDA_CUBLAS_OP_N),
+                                          Int32(transposeA ? CCUDA_CUBLAS_OP_T : CCUDA_CUBLAS_OP_N), Int32(n), Int32(m), Int32(k), &alpha,
+                                          UnsafeRawPointer(bitPattern: UInt(b)), CCUDA_R_32F, Int32(ldb),
+                                          UnsafeRawPointer(bitPattern: UInt(a)), CCUDA_R_32F, Int32(lda), &beta,
+                                          UnsafeMutableRawPointer(bitPattern: UInt(c)), CCUDA_R_32F, Int32(ldc), computeType,
+                                          CCUDA_CUBLAS_GEMM_DEFAULT)
+            guard status == 0 else { throw CUDAError.cublas(call: "cublasGemmEx", status: status) }
+            return
+        }
         let status = api.cublasSgemm(handle, Int32(transposeB ? CCUDA_CUBLAS_OP_T : CCUDA_CUBLAS_OP_N),
                                      Int32(transposeA ? CCUDA_CUBLAS_OP_T : CCUDA_CUBLAS_OP_N), Int32(n), Int32(m), Int32(k), &alpha,
                                      UnsafePointer(bitPattern: UInt(b)), Int32(ldb), UnsafePointer(bitPattern: UInt(a)), Int32(lda),
@@ -61,6 +73,16 @@ public final class CUBLAS: @unchecked Sendable {
                             c: CUdeviceptr, ldc: Int, strideC: Int, batches: Int) throws {
         if m == 0 || n == 0 || batches == 0 { return }
         var alpha = alpha, beta = beta
+        if let computeType = precision.computeType {
+            let status = api.cublasGemmStridedBatchedEx(handle, Int32(transposeB ? CCUDA_CUBLAS_OP_T : CCUDA_CUBLAS_OP_N),
+                                                        Int32(transposeA ? CCUDA_CUBLAS_OP_T : CCUDA_CUBLAS_OP_N), Int32(n), Int32(m), Int32(k),
+                                                        &alpha, UnsafeRawPointer(bitPattern: UInt(b)), CCUDA_R_32F, Int32(ldb), Int64(strideB),
+                                                        UnsafeRawPointer(bitPattern: UInt(a)), CCUDA_R_32F, Int32(lda), Int64(strideA), &beta,
+                                                        UnsafeMutableRawPointer(bitPattern: UInt(c)), CCUDA_R_32F, Int32(ldc), Int64(strideC),
+                                                        Int32(batches), computeType, CCUDA_CUBLAS_GEMM_DEFAULT)
+            guard status == 0 else { throw CUDAError.cublas(call: "cublasGemmStridedBatchedEx", status: status) }
+            return
+        }
         let status = api.cublasSgemmStridedBatched(handle, Int32(transposeB ? CCUDA_CUBLAS_OP_T : CCUDA_CUBLAS_OP_N),
                                                    Int32(transposeA ? CCUDA_CUBLAS_OP_T : CCUDA_CUBLAS_OP_N), Int32(n), Int32(m), Int32(k),
                                                    &alpha, UnsafePointer(bitPattern: UInt(b)), Int32(ldb), Int64(strideB),

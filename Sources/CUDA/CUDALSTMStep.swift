@@ -17,11 +17,7 @@ public final class CUDALSTMStep: StepAccelerator, @unchecked Sendable {
     let context: CUDAContext
     let blas: CUBLAS
     let module: CUDAModule
-    /// Each tensor's offset in the flat layout, by `state_dict()` name.
-    private let offsets: [String: Int]
-    private let values: DeviceBuffer
-    private let gradients: DeviceBuffer
-    private var hostGradient: [Float]
+    private let parameters: DeviceParameters
     private var buffers: Buffers?
     /// One step or scoring at a time: they share the activation buffers.
     private let lock = NSLock()
@@ -56,20 +52,18 @@ public final class CUDALSTMStep: StepAccelerator, @unchecked Sendable {
     }
 
     /// Compiles the kernels for `context`'s GPU and allocates the parameters of a model laid out as `parameters`.
-    public init(configuration: LSTMRecommender.Configuration, parameters: ParameterSet, context: CUDAContext) throws {
+    public init(configuration: LSTMRecommender.Configuration, parameters: ParameterSet, precision: Precision = .fp32, context: CUDAContext) throws {
         self.configuration = configuration
         self.context = context
         deviceName = "cuda:\(context.device.index) (\(context.device.name))"
         blas = try CUBLAS(context: context)
         module = try context.loadModule(ptx: try KernelCache.ptx(for: context.device))
-        offsets = Dictionary(uniqueKeysWithValues: parameters.tensors.map { ($0.name, $0.offset) })
-        values = try context.allocate(floats: parameters.values.count)
-        gradients = try context.allocate(floats: parameters.values.count)
-        hostGradient = [Float](repeating: 0, count: parameters.values.count)
+        blas.precision = precision
+        self.parameters = try DeviceParameters(parameters, precision: precision, context: context)
     }
 
-    private func value(_ name: String) -> CUdeviceptr { values.address(offsets[name]!) }
-    private func gradient(_ name: String) -> CUdeviceptr { gradients.address(offsets[name]!) }
+    private func value(_ name: String) -> CUdeviceptr { parameters.value(name) }
+    private func gradient(_ name: String) -> CUdeviceptr { parameters.gradient(name) }
 
     private func buffers(positions: Int) throws -> Buffers {
         if let buffers, buffers.positions >= positions { return buffers }
@@ -100,12 +94,12 @@ public final class CUDALSTMStep: StepAccelerator, @unchecked Sendable {
         let b = try buffers(positions: p)
         try forward(inputs: inputs, layout: layout, parameters: parameters, buffers: b)
         try packedTargets.withUnsafeBufferPointer { try context.copy($0.baseAddress!, count: p, to: b.targets) }
-        try context.zero(gradients.pointer, count: gradients.count)
+        try self.parameters.zeroGradients()
 
         // Output layer and loss, chunk by chunk: logits → scale · (softmax − onehot) in place → dW, db, dHidden.
         let c = configuration
         let h = c.hiddenSize, v = c.vocabulary, top = c.layers - 1
-        let scale = gradientScale(targetCount)
+        let scale = gradientScale(targetCount) * self.parameters.lossScale
         var start = 0
         while start < p {
             let n = min(b.chunkRows, p - start)
@@ -137,16 +131,14 @@ public final class CUDALSTMStep: StepAccelerator, @unchecked Sendable {
 
         var losses = [Float](repeating: 0, count: p)
         try losses.withUnsafeMutableBufferPointer { try context.copy(b.losses, count: p, to: $0.baseAddress!) }
-        try hostGradient.withUnsafeMutableBufferPointer { try context.copy(gradients, count: gradients.count, to: $0.baseAddress!) }
-        let all = parameters.gradients.pointer
-        for i in 0..<hostGradient.count { all[i] += hostGradient[i] }
+        try self.parameters.addGradients(to: parameters)
         return (losses.reduce(0.0) { $0 + Double($1) }, targetCount)
     }
 
     /// Uploads the weights and the packed ids, then runs the embedding and every layer.
     private func forward(inputs: UnsafePointer<Int32>, layout: PackedLayout, parameters: ParameterSet, buffers b: Buffers) throws {
         let p = layout.total
-        try context.copy(parameters.values.pointer, count: parameters.values.count, to: values)
+        try self.parameters.upload(parameters)
         var ids = [Int32](repeating: 0, count: p)
         ids.withUnsafeMutableBufferPointer { layout.pack(inputs, into: $0.baseAddress!) }
         try ids.withUnsafeBufferPointer { try context.copy($0.baseAddress!, count: p, to: b.ids) }

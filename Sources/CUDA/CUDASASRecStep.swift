@@ -18,10 +18,7 @@ public final class CUDASASRecStep: StepAccelerator, @unchecked Sendable {
     let context: CUDAContext
     let blas: CUBLAS
     let module: CUDAModule
-    private let offsets: [String: Int]
-    private let values: DeviceBuffer
-    private let gradients: DeviceBuffer
-    private var hostGradient: [Float]
+    private let parameters: DeviceParameters
     private var buffers: Buffers?
     private let lock = NSLock()
 
@@ -71,21 +68,19 @@ public final class CUDASASRecStep: StepAccelerator, @unchecked Sendable {
 
     /// Compiles the kernels for `context`'s GPU and allocates a model laid out as `parameters`.
     /// Only the full-softmax loss runs here (the sampled losses stay on the CPU).
-    public init(configuration: SASRec.Configuration, parameters: ParameterSet, context: CUDAContext) throws {
+    public init(configuration: SASRec.Configuration, parameters: ParameterSet, precision: Precision = .fp32, context: CUDAContext) throws {
         guard configuration.loss == .fullSoftmax else { throw CUDAError.unsupported("SASRec's \(configuration.loss.rawValue) loss on CUDA (only --loss full runs there)") }
         self.configuration = configuration
         self.context = context
         deviceName = "cuda:\(context.device.index) (\(context.device.name))"
         blas = try CUBLAS(context: context)
         module = try context.loadModule(ptx: try KernelCache.ptx(for: context.device))
-        offsets = Dictionary(uniqueKeysWithValues: parameters.tensors.map { ($0.name, $0.offset) })
-        values = try context.allocate(floats: parameters.values.count)
-        gradients = try context.allocate(floats: parameters.values.count)
-        hostGradient = [Float](repeating: 0, count: parameters.values.count)
+        blas.precision = precision
+        self.parameters = try DeviceParameters(parameters, precision: precision, context: context)
     }
 
-    private func value(_ name: String, _ offset: Int = 0) -> CUdeviceptr { values.address(offsets[name]! + offset) }
-    private func gradient(_ name: String, _ offset: Int = 0) -> CUdeviceptr { gradients.address(offsets[name]! + offset) }
+    private func value(_ name: String, _ offset: Int = 0) -> CUdeviceptr { parameters.value(name, offset) }
+    private func gradient(_ name: String, _ offset: Int = 0) -> CUdeviceptr { parameters.gradient(name, offset) }
 
     private func buffers(rows: Int, steps: Int) throws -> Buffers {
         if let buffers, buffers.rows >= rows, buffers.steps == steps { return buffers }
@@ -140,15 +135,15 @@ public final class CUDASASRecStep: StepAccelerator, @unchecked Sendable {
         let kept = try upload(inputs: inputs, targets: targets, rows: rows, steps: steps, buffers: b).targets
         let targetCount = kept.reduce(0) { $0 + ($1 != 0 ? 1 : 0) }
         if targetCount == 0 { return (0, 0) }
-        try context.copy(parameters.values.pointer, count: parameters.values.count, to: values)
-        try context.zero(gradients.pointer, count: gradients.count)
+        try self.parameters.upload(parameters)
+        try self.parameters.zeroGradients()
         var random = SeededRandom(seed: seed)
         try forward(rows: rows, steps: t, buffers: b, dropout: configuration.dropout, random: &random)
 
         // Full softmax against the tied item embeddings, chunk by chunk.
         let c = configuration
         let n = rows * t, d = c.hiddenSize, v = c.vocabulary
-        let scale = gradientScale(targetCount)
+        let scale = gradientScale(targetCount) * self.parameters.lossScale
         let dOutput = b.scratchB
         var start = 0
         while start < n {
@@ -173,9 +168,7 @@ public final class CUDASASRecStep: StepAccelerator, @unchecked Sendable {
 
         var losses = [Float](repeating: 0, count: n)
         try losses.withUnsafeMutableBufferPointer { try context.copy(b.losses, count: n, to: $0.baseAddress!) }
-        try hostGradient.withUnsafeMutableBufferPointer { try context.copy(gradients, count: gradients.count, to: $0.baseAddress!) }
-        let all = parameters.gradients.pointer
-        for i in 0..<hostGradient.count { all[i] += hostGradient[i] }
+        try self.parameters.addGradients(to: parameters)
         return (losses.reduce(0.0) { $0 + Double($1) }, targetCount)
     }
 
@@ -359,7 +352,7 @@ public final class CUDASASRecStep: StepAccelerator, @unchecked Sendable {
         let c = configuration
         let v = c.vocabulary, d = c.hiddenSize
         let t = min(steps, c.maxLength)
-        try context.copy(parameters.values.pointer, count: parameters.values.count, to: values)
+        try self.parameters.upload(parameters)
         var start = 0
         while start < rows {
             let count = min(SASRec.scoringRows, rows - start)

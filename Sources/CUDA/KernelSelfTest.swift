@@ -32,6 +32,7 @@ public struct KernelSelfTest {
             ("causal_attention", causalAttention, 1e-5), ("gradient_norm", gradientNorm, 1e-5),
             ("cublas_gemm", gemm, 1e-4), ("lstm_training_step", lstmTrainingStep, 1e-3), ("lstm_scoring", lstmScoring, 1e-4),
             ("sasrec_training_step", sasrecTrainingStep, 1e-3), ("sasrec_scoring", sasrecScoring, 1e-4),
+            ("cublas_gemm_tf32", gemmTF32, 1e-2), ("cublas_gemm_bf16", gemmBF16, 5e-2), ("cublas_gemm_fp16", gemmFP16, 1e-2),
         ]
         return checks.map { name, check, tolerance in
             do {
@@ -330,9 +331,17 @@ public struct KernelSelfTest {
     }
 
     /// cuBLAS in every transpose combination against OpenBLAS, row-major.
-    func gemm() throws -> Float {
+    func gemm() throws -> Float { try gemm(precision: .fp32) }
+
+    /// The same with tensor-core products (`--precision`): inputs rounded to TF32, bf16 or fp16.
+    func gemmTF32() throws -> Float { try gemm(precision: .tf32) }
+    func gemmBF16() throws -> Float { try gemm(precision: .bf16) }
+    func gemmFP16() throws -> Float { try gemm(precision: .fp16) }
+
+    func gemm(precision: Precision) throws -> Float {
         let (m, n, k) = (33, 17, 65)
         let blas = try CUBLAS(context: context)
+        blas.precision = precision
         var worst: Float = 0
         for (transposeA, transposeB) in [(false, false), (true, false), (false, true), (true, true)] {
             let a = Self.random(m * k, seed: 17), b = Self.random(k * n, seed: 18), c = Self.random(m * n, seed: 19)

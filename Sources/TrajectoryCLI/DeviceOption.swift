@@ -35,15 +35,16 @@ enum DeviceChoice: Equatable, ExpressibleByArgument, CustomStringConvertible {
 
     /// Puts `model` on the chosen device and says where it runs ("cpu" or the GPU's name).
     /// `.cuda` fails with what is missing (driver, GPU, NVRTC, cuBLAS) or why the model cannot run there.
-    func attach(_ model: AnyObject) throws -> String {
+    /// `precision` is how the GPU multiplies (the CPU always computes in fp32).
+    func attach(_ model: AnyObject, precision: Precision = .fp32) throws -> String {
         switch self {
         case .cpu:
             return "cpu"
         case .cuda(let ordinal):
-            return try Self.attachCUDA(model, ordinal: ordinal)
+            return try Self.attachCUDA(model, ordinal: ordinal, precision: precision)
         case .auto:
             guard Self.runsOnCUDA(model), let devices = try? CUDADevices.list(), !devices.isEmpty else { return "cpu" }
-            return (try? Self.attachCUDA(model, ordinal: 0)) ?? "cpu"
+            return (try? Self.attachCUDA(model, ordinal: 0, precision: precision)) ?? "cpu"
         }
     }
 
@@ -77,18 +78,20 @@ enum DeviceChoice: Equatable, ExpressibleByArgument, CustomStringConvertible {
         }
     }
 
-    private static func attachCUDA(_ model: AnyObject, ordinal: Int) throws -> String {
+    private static func attachCUDA(_ model: AnyObject, ordinal: Int, precision: Precision) throws -> String {
         switch model {
         case let lstm as LSTMRecommender:
             try DeviceChoice.cuda(ordinal: ordinal).check(model: "lstm")
-            let step = try CUDALSTMStep(configuration: lstm.configuration, parameters: lstm.parameters, context: try CUDAContext(ordinal: ordinal))
+            let step = try CUDALSTMStep(configuration: lstm.configuration, parameters: lstm.parameters, precision: precision,
+                                    context: try CUDAContext(ordinal: ordinal))
             lstm.accelerator = step
-            return step.deviceName
+            return step.deviceName + (precision == .fp32 ? "" : ", \(precision.rawValue) products")
         case let sasrec as SASRec:
             try DeviceChoice.cuda(ordinal: ordinal).check(model: "sasrec", fullSoftmax: sasrec.configuration.loss == .fullSoftmax)
-            let step = try CUDASASRecStep(configuration: sasrec.configuration, parameters: sasrec.parameters, context: try CUDAContext(ordinal: ordinal))
+            let step = try CUDASASRecStep(configuration: sasrec.configuration, parameters: sasrec.parameters, precision: precision,
+                                      context: try CUDAContext(ordinal: ordinal))
             sasrec.accelerator = step
-            return step.deviceName
+            return step.deviceName + (precision == .fp32 ? "" : ", \(precision.rawValue) products")
         default:
             try DeviceChoice.cuda(ordinal: ordinal).check(model: "another model")
             return ""
@@ -99,4 +102,9 @@ enum DeviceChoice: Equatable, ExpressibleByArgument, CustomStringConvertible {
     static func gpuIndex(of model: AnyObject) -> Int? {
         ((model as? LSTMRecommender)?.accelerator as? CUDALSTMStep)?.gpuIndex ?? ((model as? SASRec)?.accelerator as? CUDASASRecStep)?.gpuIndex
     }
+}
+
+extension Precision: ExpressibleByArgument {
+    static let help = ArgumentHelp("How a GPU multiplies matrices: fp32, tf32, bf16 or fp16 (tensor cores, fp32 accumulation; weights, gradients and Adam stay fp32, fp16 adds dynamic loss scaling). The CPU computes in fp32.",
+                                   valueName: "precision")
 }

@@ -106,6 +106,9 @@ struct Train: ParsableCommand {
     @Option(help: DeviceChoice.help)
     var device: DeviceChoice = .cpu
 
+    @Option(help: Precision.help)
+    var precision: Precision = .fp32
+
     @Option(help: "Embedding size (default: lstm 128, gru4rec 64; sasrec uses --hidden-size).")
     var embeddingSize: Int?
 
@@ -197,6 +200,7 @@ struct Train: ParsableCommand {
                 try? FileManager.default.removeItem(atPath: out)
             }
             // A GPU that cannot be used is said before anything is written.
+            if device == .cpu && precision != .fp32 { throw ValidationError("--precision \(precision.rawValue) needs --device cuda (the CPU computes in fp32)") }
             try device.check(model: warmStart?.parentConfiguration.model ?? model ?? "lstm",
                              fullSoftmax: (warmStart?.parentConfiguration.sasrec?.loss ?? loss ?? .fullSoftmax) == .fullSoftmax)
             let options = trainingOptions(parent: warmStart?.parentConfiguration)
@@ -230,7 +234,7 @@ struct Train: ParsableCommand {
             } else {
                 network = try ModelLoader.makeModel(configuration, seed: options.seed).model
             }
-            let deviceName = try device.attach(network)
+            let deviceName = try device.attach(network, precision: precision)
             if device != .cpu { print("device: \(deviceName)") }
             if let sasrec = network as? SASRec, sasrec.configuration.loss != .fullSoftmax, sasrec.configuration.sampler == .popularity {
                 sasrec.useSampler(NegativeSampler(counts: data.itemEventCounts(in: split.training.map(\.range))))

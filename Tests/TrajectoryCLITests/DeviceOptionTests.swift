@@ -22,6 +22,11 @@ import Testing
         #expect(evaluated.status == 0, "\(evaluated.stderr)")
         #expect(evaluated.stdout.hasPrefix("{"))
 
+        let precisionOnCPU = try CLI.run(["train", data, "--out", scratch.path + "/bf16", "--precision", "bf16"] + small)
+        #expect(precisionOnCPU.status != 0)
+        #expect(precisionOnCPU.stderr.contains("needs --device cuda"), "\(precisionOnCPU.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: scratch.path + "/bf16/config.json"))
+
         let notADevice = try CLI.run(["evaluate", scratch.path + "/auto", "--device", "gpu"])
         #expect(notADevice.status != 0)
         #expect(notADevice.stderr.contains("--device"))

@@ -90,7 +90,25 @@ typedef struct {
                                                 const float *alpha, const float *a, int lda, long long strideA,
                                                 const float *b, int ldb, long long strideB, const float *beta,
                                                 float *c, int ldc, long long strideC, int batches);
+    // The same products with a compute type (cublasComputeType_t), e.g. fp32 data multiplied
+    // on tensor cores as TF32, bf16 or fp16 with fp32 accumulation; data types are cudaDataType_t.
+    cublasStatus_t (*cublasGemmEx)(cublasHandle_t handle, int transposeA, int transposeB, int m, int n, int k,
+                                   const void *alpha, const void *a, int aType, int lda, const void *b, int bType, int ldb,
+                                   const void *beta, void *c, int cType, int ldc, int computeType, int algorithm);
+    cublasStatus_t (*cublasGemmStridedBatchedEx)(cublasHandle_t handle, int transposeA, int transposeB, int m, int n, int k,
+                                                 const void *alpha, const void *a, int aType, int lda, long long strideA,
+                                                 const void *b, int bType, int ldb, long long strideB, const void *beta,
+                                                 void *c, int cType, int ldc, long long strideC, int batches, int computeType,
+                                                 int algorithm);
 } CCUDACUBLASAPI;
+
+/// cudaDataType_t CUDA_R_32F and cublasGemmAlgo_t CUBLAS_GEMM_DEFAULT.
+#define CCUDA_R_32F 0
+#define CCUDA_CUBLAS_GEMM_DEFAULT (-1)
+/// cublasComputeType_t: fp32 data allowed to be rounded to TF32, bf16 or fp16 for tensor cores.
+#define CCUDA_CUBLAS_COMPUTE_32F_FAST_TF32 77
+#define CCUDA_CUBLAS_COMPUTE_32F_FAST_16BF 75
+#define CCUDA_CUBLAS_COMPUTE_32F_FAST_16F 74
 
 typedef int nvmlReturn_t;                   // 0 = NVML_SUCCESS
 typedef struct nvmlDevice_st *nvmlDevice_t;
