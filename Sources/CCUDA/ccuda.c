@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static char loadedPaths[4][512];
+static char loadedPaths[5][512];
 
 /// Tries each name bare (the loader's search path) and then in each of `directories`.
 static void *open_first(const char *const *names, const char *directories, char *error, size_t errorSize) {
@@ -107,5 +107,15 @@ int ccuda_load_nvml(CCUDANVMLAPI *api, const char *directories, char *error, siz
 }
 
 const char *ccuda_loaded_path(int library) {
-    return library >= 0 && library < 4 ? loadedPaths[library] : "";
+    return library >= 0 && library < 5 ? loadedPaths[library] : "";
+}
+
+int ccuda_load_nccl(CCUDANCCLAPI *api, const char *directories, char *error, size_t errorSize) {
+    static const char *const names[] = {"libnccl.so.2", "libnccl.so", NULL};
+    static const char *const symbols[] = {
+        "ncclGetVersion", "ncclGetUniqueId", "ncclCommInitRank", "ncclAllReduce", "ncclCommDestroy", "ncclGetErrorString",
+    };
+    _Static_assert(sizeof(CCUDANCCLAPI) == sizeof symbols / sizeof symbols[0] * sizeof(void *), "one symbol per slot");
+    void *handle = open_first(names, directories, error, errorSize);
+    return handle && bind(handle, CCUDA_LIBRARY_NCCL, (void **)api, symbols, sizeof symbols / sizeof symbols[0], error, errorSize);
 }

@@ -15,11 +15,14 @@ public enum CUDAError: Error, CustomStringConvertible, Equatable {
     case nvml(call: String, code: Int32)
     /// Something the CUDA backend does not run (yet).
     case unsupported(String)
+    /// An NCCL call failed.
+    case nccl(call: String, message: String)
 
     public var description: String {
         switch self {
         case .unavailable(let library, let reason): return "\(library) is not available: \(reason)"
         case .unsupported(let what): return "not supported: \(what)"
+        case .nccl(let call, let message): return "\(call) failed: \(message)"
         case .driver(let call, let code, let message): return "\(call) failed: \(message) (CUDA error \(code))"
         case .compile(let program, let log): return "NVRTC could not compile \(program):\n\(log)"
         case .cublas(let call, let status): return "\(call) failed (cuBLAS status \(status))"
@@ -48,6 +51,8 @@ public enum CUDALibraries {
     public static let cublas: Result<CCUDACUBLASAPI, CUDAError> = load("libcublas") { ccuda_load_cublas(&$0, $1, $2, $3) }
     /// NVML (GPU utilisation and memory).
     public static let nvml: Result<CCUDANVMLAPI, CUDAError> = load("libnvidia-ml (NVML)") { ccuda_load_nvml(&$0, $1, $2, $3) }
+    /// NCCL (all-reduce between GPUs; pip's nvidia-nccl-cu12 or the CUDA toolkit's).
+    public static let nccl: Result<CCUDANCCLAPI, CUDAError> = load("libnccl (NCCL)") { ccuda_load_nccl(&$0, $1, $2, $3) }
 
     /// The file each loaded library came from.
     public static func path(of library: Int32) -> String { String(cString: ccuda_loaded_path(library)) }

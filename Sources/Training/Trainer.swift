@@ -38,6 +38,10 @@ public final class Trainer<Model: TrainableModel> {
     private let microBatch: Int
     /// The run's config.json as JSON text (nil when the run has none), read once for every checkpoint.
     private let runConfiguration: String?
+    /// Set to train as one rank of a data-parallel group (several GPUs); nil: alone.
+    public var dataParallel: DataParallelGroup?
+    /// Whether this process writes the run directory (rank 0 of a group, or alone).
+    private var writesRun: Bool { (dataParallel?.rank ?? 0) == 0 }
 
     public init(model: Model, dataset: Dataset, split: DatasetSplit, options: TrainingOptions, run: RunDirectory) {
         precondition(options.batchSize % options.accumulate == 0, "the batch size must be a multiple of --accumulate")
@@ -63,8 +67,11 @@ public final class Trainer<Model: TrainableModel> {
         optimizer.restore(step: state.step)
     }
 
-    /// Optimizer steps in one epoch.
-    public var stepsPerEpoch: Int { (batcher.batchCount + options.accumulate - 1) / options.accumulate }
+    /// Micro-batch groups (one optimizer step's worth on one process) in one epoch.
+    private var groupCount: Int { (batcher.batchCount + options.accumulate - 1) / options.accumulate }
+
+    /// Optimizer steps in one epoch (fewer on each rank of a data-parallel group).
+    public var stepsPerEpoch: Int { dataParallel?.steps(groupCount: groupCount) ?? groupCount }
 
     /// State carried across epochs and saved with the optimizer.
     private struct Progress {
@@ -80,7 +87,7 @@ public final class Trainer<Model: TrainableModel> {
         var progress = Progress()
         if resume {
             progress = try restore()
-        } else {
+        } else if writesRun {
             try? FileManager.default.removeItem(atPath: run.metricsPath)
         }
         let evaluator = Evaluator(maxLength: options.maxLength, batchSize: options.evaluationBatchSize, filterSeen: options.filterSeen)
@@ -101,14 +108,18 @@ public final class Trainer<Model: TrainableModel> {
             var step = 0
             // Per-step loss and learning rate for reports, averaged into at most 200 points per epoch.
             var stepCurve = StepCurve(steps: stepsPerEpoch)
-            var batch = 0
-            while batch < batcher.batchCount {
+            while step < stepsPerEpoch {
                 parameters.zeroGradients()
-                // The loss is the mean over all targets of the step, however it is split into micro-batches.
-                let microBatches = batch..<min(batcher.batchCount, batch + options.accumulate)
-                let stepTargetCount = microBatches.reduce(0) { $0 + batcher.targetCount(batch: $1) }
+                // The loss is the mean over all targets of the step, however it is split into micro-batches
+                // (and over the ranks of a data-parallel group, each of which takes one group of them).
+                let groups = dataParallel?.groups(step: step, groupCount: groupCount) ?? [step]
+                func microBatches(_ group: Int) -> Range<Int> {
+                    (group * options.accumulate)..<min(batcher.batchCount, (group + 1) * options.accumulate)
+                }
+                let stepTargetCount = groups.reduce(0) { total, group in microBatches(group).reduce(total) { $0 + batcher.targetCount(batch: $1) } }
+                let ownGroup = dataParallel.map { $0.rank < groups.count ? groups[$0.rank] : nil } ?? step
                 var stepLoss = 0.0, stepTargets = 0
-                for index in microBatches {
+                for index in ownGroup.map(microBatches) ?? 0..<0 {
                     let rows = batcher.fill(batch: index, inputs: inputs, targets: targets)
                     model.reseed(options.seed &+ UInt64(epoch) &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(index) &* 0xBF58_476D_1CE4_E5B9)
                     let result = model.trainStep(inputs: inputs.baseAddress!, targets: targets.baseAddress!, rows: rows,
@@ -117,7 +128,14 @@ public final class Trainer<Model: TrainableModel> {
                     stepLoss += result.loss
                     stepTargets += result.targets
                 }
-                batch = microBatches.upperBound
+                if let dataParallel {
+                    // Sum the ranks' gradients, losses and target counts (the loss for the progress line).
+                    try dataParallel.sum(parameters.gradients.pointer, parameters.gradients.count)
+                    var totals: [Float] = [Float(stepLoss), Float(stepTargets)]
+                    try totals.withUnsafeMutableBufferPointer { try dataParallel.sum($0.baseAddress!, 2) }
+                    stepLoss = Double(totals[0])
+                    stepTargets = Int(totals[1].rounded())
+                }
                 step += 1
                 let globalStep = (epoch - 1) * stepsPerEpoch + step
                 // A NaN anywhere (loss or gradients) stops training before it reaches the weights.
@@ -147,17 +165,19 @@ public final class Trainer<Model: TrainableModel> {
                 progress.bestEpoch = epoch
                 progress.bestValidation = validation
                 progress.sinceImprovement = 0
-                try Checkpoint.save(parameters, to: run.bestPath, metadata: checkpointMetadata(epoch: epoch))
+                if writesRun { try Checkpoint.save(parameters, to: run.bestPath, metadata: checkpointMetadata(epoch: epoch)) }
             } else {
                 progress.sinceImprovement += 1
             }
             let meanLoss = epochLoss / Double(max(1, epochTargets))
             stepCurve.flush()
-            try run.appendMetrics(["epoch": epoch, "train_loss": meanLoss, "seconds": seconds, "steps": step,
-                                   "valid": try metricsObject(validation), "best_epoch": progress.bestEpoch,
-                                   "step_losses": stepCurve.losses, "step_learning_rates": stepCurve.learningRates,
-                                   "steps_per_point": stepCurve.stepsPerPoint])
-            try save(progress)
+            if writesRun {
+                try run.appendMetrics(["epoch": epoch, "train_loss": meanLoss, "seconds": seconds, "steps": step,
+                                       "valid": try metricsObject(validation), "best_epoch": progress.bestEpoch,
+                                       "step_losses": stepCurve.losses, "step_learning_rates": stepCurve.learningRates,
+                                       "steps_per_point": stepCurve.stepsPerPoint])
+                try save(progress)
+            }
             report(.epoch(epoch: epoch, loss: meanLoss, seconds: seconds, validation: validation, improved: improved))
         }
         if progress.sinceImprovement >= options.patience && progress.epoch < options.epochs {

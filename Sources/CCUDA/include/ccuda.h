@@ -125,6 +125,24 @@ typedef struct {
     nvmlReturn_t (*nvmlDeviceGetMemoryInfo)(nvmlDevice_t device, CCUDANVMLMemory *memory);
 } CCUDANVMLAPI;
 
+typedef int ncclResult_t;                   // 0 = ncclSuccess
+typedef struct ncclComm *ncclComm_t;
+/// ncclUniqueId: what every rank of a group needs to join it (rank 0 makes it, the others read it).
+typedef struct { char internal[128]; } CCUDANCCLUniqueId;
+#define CCUDA_NCCL_FLOAT32 7
+#define CCUDA_NCCL_SUM 0
+
+/// NCCL (libnccl.so.2): collectives between GPUs, one process per GPU.
+typedef struct {
+    ncclResult_t (*ncclGetVersion)(int *version);
+    ncclResult_t (*ncclGetUniqueId)(CCUDANCCLUniqueId *id);
+    ncclResult_t (*ncclCommInitRank)(ncclComm_t *comm, int ranks, CCUDANCCLUniqueId id, int rank);
+    ncclResult_t (*ncclAllReduce)(const void *send, void *receive, size_t count, int dataType, int operation, ncclComm_t comm,
+                                  CUstream stream);
+    ncclResult_t (*ncclCommDestroy)(ncclComm_t comm);
+    const char *(*ncclGetErrorString)(ncclResult_t result);
+} CCUDANCCLAPI;
+
 /// Loads the library (the first of `names` dlopen finds, each tried bare and in `directories`,
 /// a colon-separated list that may be NULL) and fills `api`. Returns 1, or 0 with the reason in
 /// `error` (no library found, or the first missing symbol).
@@ -132,10 +150,11 @@ int ccuda_load_driver(CCUDADriverAPI *api, const char *directories, char *error,
 int ccuda_load_nvrtc(CCUDANVRTCAPI *api, const char *directories, char *error, size_t errorSize);
 int ccuda_load_cublas(CCUDACUBLASAPI *api, const char *directories, char *error, size_t errorSize);
 int ccuda_load_nvml(CCUDANVMLAPI *api, const char *directories, char *error, size_t errorSize);
+int ccuda_load_nccl(CCUDANCCLAPI *api, const char *directories, char *error, size_t errorSize);
 
 /// The path of the library a successful load opened (for `doctor`), or "".
 const char *ccuda_loaded_path(int library);
-enum { CCUDA_LIBRARY_DRIVER = 0, CCUDA_LIBRARY_NVRTC = 1, CCUDA_LIBRARY_CUBLAS = 2, CCUDA_LIBRARY_NVML = 3 };
+enum { CCUDA_LIBRARY_DRIVER = 0, CCUDA_LIBRARY_NVRTC = 1, CCUDA_LIBRARY_CUBLAS = 2, CCUDA_LIBRARY_NVML = 3, CCUDA_LIBRARY_NCCL = 4 };
 
 #ifdef __cplusplus
 }
