@@ -109,6 +109,16 @@ struct Train: ParsableCommand {
     @Option(help: Precision.help)
     var precision: Precision = .fp32
 
+    @Option(help: "Train on N GPUs of this machine (with --device cuda): one process per GPU, the gradient summed with NCCL after every step; each GPU takes --batch-size rows, so a step covers N times as many. --gpus 1 runs the same path on one GPU.")
+    var gpus: Int?
+
+    /// Set by `--gpus` on the processes it starts: this one's rank, and the file where rank 0 leaves NCCL's group id.
+    @Option(help: .hidden)
+    var rank: Int?
+
+    @Option(help: .hidden)
+    var rendezvous: String?
+
     @Option(help: "Embedding size (default: lstm 128, gru4rec 64; sasrec uses --hidden-size).")
     var embeddingSize: Int?
 
@@ -164,6 +174,10 @@ struct Train: ParsableCommand {
         guard accumulate >= 1, (batchSize ?? 128) % accumulate == 0 else { throw ValidationError("--batch-size must be a multiple of --accumulate") }
         if let slidingStride, slidingStride < 0 { throw ValidationError("--sliding-stride must be positive (or 0: latest window only)") }
         if resume && force { throw ValidationError("--resume and --force contradict each other") }
+        if let gpus {
+            guard gpus >= 1 else { throw ValidationError("--gpus must be positive") }
+            guard device == .cuda(ordinal: 0) || rank != nil else { throw ValidationError("--gpus needs --device cuda (the ranks take cuda:0 … cuda:\(gpus - 1))") }
+        }
         if let window, TrainingWindow(argument: window) == nil {
             throw ValidationError("--window '\(window)' is not a duration (90d, 12h), a time (2000-12-01) or a number of events (50)")
         }
@@ -179,10 +193,16 @@ struct Train: ParsableCommand {
 
     func run() throws {
         BLAS.setThreads(threads)
+        if let gpus, rank == nil {
+            try reportingErrors { try MultiGPULauncher.run(gpus: gpus, arguments: Array(CommandLine.arguments.dropFirst())) }
+            return
+        }
+        // Ranks other than 0 of a multi-GPU run read the run directory but never write it.
+        let writesRun = (rank ?? 0) == 0
         try reportingErrors {
             let data = try Dataset(directory: dataset)
             let run = RunDirectory(path: out)
-            if FileManager.default.fileExists(atPath: run.configPath) && !resume && !force {
+            if writesRun && FileManager.default.fileExists(atPath: run.configPath) && !resume && !force {
                 throw TrainingError.run(path: out, reason: "already holds a run; pass --resume to continue it or --force to start over")
             }
             let warmStart = try from.map { try WarmStart(run: $0, dataset: data) }
@@ -193,7 +213,7 @@ struct Train: ParsableCommand {
                maxLength != warmStart.parentConfiguration.sasrec?.maxLength {
                 throw ValidationError("--max-length: SASRec's positions come from the --from run (\(warmStart.parentConfiguration.sasrec?.maxLength ?? 0))")
             }
-            if force && FileManager.default.fileExists(atPath: out) {
+            if writesRun && force && FileManager.default.fileExists(atPath: out) {
                 if let from, URL(fileURLWithPath: from).standardizedFileURL == URL(fileURLWithPath: out).standardizedFileURL {
                     throw ValidationError("--force would delete the --from run \(from) before reading it; write the new run elsewhere")
                 }
@@ -220,7 +240,7 @@ struct Train: ParsableCommand {
                     let hint = saved.warmStart != nil && from == nil ? "; it was started --from \(saved.warmStart!.run)" : ""
                     throw TrainingError.run(path: out, reason: "--resume needs the same model and training options as the run (see its config.json)\(hint)")
                 }
-            } else {
+            } else if writesRun {
                 try run.create()
                 try run.writeConfiguration(configuration)
             }
@@ -243,6 +263,7 @@ struct Train: ParsableCommand {
                 print("window: \(window): \(split.training.reduce(0) { $0 + $1.targetCount }) training targets in \(split.training.count) sequences, \(split.validation.count) validation users")
             }
             try fit(network, data: data, split: split, options: options, run: (run, configuration.model), optimizerState: optimizerState)
+            guard writesRun else { return }
             // A report of the run beside its checkpoints; a failure here must not fail the training.
             do {
                 try AtomicOutput.writeText(out + "/report.html", try RunReport(runs: [out]).html(dataset: data))
@@ -345,6 +366,11 @@ struct Train: ParsableCommand {
     private func fit<Model: TrainableModel>(_ network: Model, data: Dataset, split: DatasetSplit, options: TrainingOptions, run: (directory: RunDirectory, kind: String),
                                             optimizerState: OptimizerState?) throws {
         let trainer = Trainer(model: network, dataset: data, split: split, options: options, run: run.directory)
+        if let rank, let gpus, let rendezvous {
+            let group = try NCCLGroup(rank: rank, size: gpus, rendezvous: rendezvous, context: try CUDAContext(ordinal: rank))
+            trainer.dataParallel = DataParallelGroup(rank: rank, size: gpus) { try group.sum($0, count: $1) }
+            if rank == 0 { print("data parallel: \(gpus) GPU\(gpus == 1 ? "" : "s"), NCCL \((try? NCCLGroup.version()).map(String.init) ?? "?")") }
+        }
         if let optimizerState {
             trainer.startOptimizer(optimizerState)
         }

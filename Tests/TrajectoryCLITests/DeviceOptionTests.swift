@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import TrajectoryCLI
 
 /// `--device` on train, evaluate and predict: the CPU by default, `auto` falls back to it, and a
 /// GPU that cannot be used (or a model that cannot run there) is a clear error before anything
@@ -27,6 +28,10 @@ import Testing
         #expect(precisionOnCPU.stderr.contains("needs --device cuda"), "\(precisionOnCPU.stderr)")
         #expect(!FileManager.default.fileExists(atPath: scratch.path + "/bf16/config.json"))
 
+        let gpusOnCPU = try CLI.run(["train", data, "--out", scratch.path + "/gpus", "--gpus", "2"] + small)
+        #expect(gpusOnCPU.status != 0)
+        #expect(gpusOnCPU.stderr.contains("--gpus needs --device cuda"), "\(gpusOnCPU.stderr)")
+
         let notADevice = try CLI.run(["evaluate", scratch.path + "/auto", "--device", "gpu"])
         #expect(notADevice.status != 0)
         #expect(notADevice.stderr.contains("--device"))
@@ -46,6 +51,10 @@ import Testing
             #expect(cuda.status != 0)
             #expect(cuda.stderr.contains("libcuda"), "\(cuda.stderr)")
             #expect(!FileManager.default.fileExists(atPath: scratch.path + "/cuda/config.json"))
+            let gpus = try CLI.run(["train", data, "--out", scratch.path + "/gpus", "--device", "cuda", "--gpus", "2"] + small)
+            #expect(gpus.status != 0)
+            #expect(gpus.stderr.contains("libcuda"), "\(gpus.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: scratch.path + "/gpus"))
             let predict = try CLI.run(["predict", scratch.path + "/auto", "--user", "1", "--device", "cuda:1"])
             #expect(predict.status != 0)
             #expect(predict.stderr.contains("libcuda"), "\(predict.stderr)")
@@ -53,5 +62,13 @@ import Testing
             #expect(serve.status != 0)
             #expect(serve.stderr.contains("libcuda"), "\(serve.stderr)")
         }
+    }
+
+    /// Each rank gets the launcher's arguments with its own device, rank and group settings.
+    @Test func ranksGetTheirOwnDeviceAndRank() {
+        let given = ["train", "data", "--device", "cuda", "--gpus", "4", "--epochs", "3", "--device=cuda:0", "--out", "runs/x"]
+        #expect(MultiGPULauncher.rankArguments(given) == ["train", "data", "--epochs", "3", "--out", "runs/x"])
+        #expect(DeviceChoice(argument: "cuda:3") == .cuda(ordinal: 3))
+        #expect(DeviceChoice(argument: "cuda:-1") == nil)
     }
 }
