@@ -12,23 +12,32 @@ cp ../shared/data/ml-1m/ml-1m.txt gpu/data/
 cp ../shared/peer/pytorch/*.py gpu/peer/
 cat > gpu/run.sh <<'RUN'
 #!/usr/bin/env bash
-# On the GPU host: unpack, check every GPU (cuBLAS, each kernel against the CPU op, the LSTM's
-# training step and scores against the CPU's), then the seed LSTM on CUDA beside the PyTorch
-# peer on the same GPU (2 epochs each, ML-1M, 128 x 200 batches), then the peer's SASRec.
+# On the GPU host: unpack, check every GPU (cuBLAS in each precision, each kernel against the
+# CPU op, the LSTM's and SASRec's training step and scores against the CPU's), then each model
+# on CUDA beside the PyTorch peer on the same GPU (ML-1M, 128 x 200 batches, 2 epochs each,
+# fp32 and bf16). Every step has a time limit so one hang cannot eat the device budget.
 set -uo pipefail
 cd "$(dirname "$0")"
 OUT=${OUT:-.}
+T=${STEP_LIMIT:-150}
 mkdir -p bin && tar -C bin --strip-components=1 -xzf trajectory.tar.gz
-bin/trajectory doctor --json > "$OUT/doctor.json"; echo "doctor exit $?"
-bin/trajectory doctor
+timeout $T bin/trajectory doctor --json > "$OUT/doctor.json"; echo "doctor exit $?"
+timeout $T bin/trajectory doctor
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv
 bin/trajectory prepare data/ml-1m.txt --out ml1m --force > /dev/null
-/usr/bin/time -v bin/trajectory train ml1m --out run-lstm-cuda --device cuda --epochs 2 --patience 100 --force 2> "$OUT/lstm-cuda.time" | tail -3
-cp run-lstm-cuda/metrics.jsonl "$OUT/lstm-cuda-metrics.jsonl" 2>/dev/null
-bin/trajectory evaluate run-lstm-cuda --device cuda --json > "$OUT/lstm-cuda-eval.json"; cat "$OUT/lstm-cuda-eval.json"
-bin/trajectory evaluate run-lstm-cuda --json > "$OUT/lstm-cpu-eval-of-cuda-run.json"
-python3 peer/lstm_ref.py --data data/ml-1m.txt --epochs 2 --device cuda --no-latency --out "$OUT/peer-lstm-cuda.jsonl" 2>&1 | tail -3
-python3 peer/sasrec_ref.py --data data/ml-1m.txt --epochs 1 --device cuda --no-latency --out "$OUT/peer-sasrec-cuda.jsonl" 2>&1 | tail -3
+for model in lstm sasrec; do
+  for precision in fp32 bf16; do
+    run=run-$model-$precision
+    extra=""; [ $model = sasrec ] && extra="--sliding-stride 0 --exclude-seen-from-loss off --lr 0.001 --warmup 0 --schedule constant"
+    timeout $T bin/trajectory train ml1m --model $model --out $run --device cuda --precision $precision --epochs 2 --patience 100 --force $extra \
+      > "$OUT/$run.log" 2>&1; echo "$run exit $?"; tail -3 "$OUT/$run.log"
+    cp $run/metrics.jsonl "$OUT/$run-metrics.jsonl" 2>/dev/null
+    timeout $T bin/trajectory evaluate $run --weights last --device cuda --json > "$OUT/$run-eval-cuda.json"; cat "$OUT/$run-eval-cuda.json"; echo
+  done
+  timeout $T bin/trajectory evaluate run-$model-fp32 --weights last --json > "$OUT/run-$model-fp32-eval-cpu.json"; cat "$OUT/run-$model-fp32-eval-cpu.json"; echo
+  timeout $T python3 peer/${model}_ref.py --data data/ml-1m.txt --epochs 2 --device cuda --no-latency --out "$OUT/peer-$model-cuda.jsonl" 2>&1 | tail -2
+  timeout $T python3 peer/${model}_ref.py --data data/ml-1m.txt --epochs 2 --device cuda --amp bf16 --no-latency --out "$OUT/peer-$model-cuda-bf16.jsonl" 2>&1 | tail -2
+done
 RUN
 chmod +x gpu/run.sh
 grep -qx "gpu/" .git/info/exclude || echo "gpu/" >> .git/info/exclude
