@@ -70,6 +70,34 @@ import Testing
         #expect(refused.status == 64 && refused.stderr.contains("--loss"))
     }
 
+    /// SASRec takes its sparse-data defaults on short histories and keeps its own on long ones;
+    /// flags still win.
+    @Test func sasrecDefaultsFollowHistoryLength() throws {
+        let scratch = CLI.Scratch()
+        func configuration(medianLength: Int, extra: [String] = []) throws -> [String: Any] {
+            let data = scratch.path + "/data-\(medianLength)", run = scratch.path + "/run-\(medianLength)-\(extra.count)"
+            if !FileManager.default.fileExists(atPath: data) {
+                #expect(try CLI.run(["synth", "--out", data, "--users", "60", "--items", "40", "--median-length", "\(medianLength)",
+                                     "--min-length", "4"]).status == 0)
+            }
+            let train = try CLI.run(["train", data, "--model", "sasrec", "--out", run, "--epochs", "1", "--hidden-size", "8", "--batch-size", "32"] + extra)
+            #expect(train.status == 0, "\(train.stderr)")
+            let config = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: run + "/config.json"))) as? [String: Any]
+            return config?["sasrec"] as? [String: Any] ?? [:]
+        }
+        let short = try configuration(medianLength: 8)
+        #expect(short["dropout"] as? Double == 0.5)
+        #expect(short["maxLength"] as? Int == 50)
+        #expect(short["excludeSeenFromLoss"] as? Bool == false)
+        let long = try configuration(medianLength: 60)
+        #expect(long["dropout"] as? Double == 0.2)
+        #expect(long["maxLength"] as? Int == 200)
+        let given = try configuration(medianLength: 8, extra: ["--dropout", "0.1", "--max-length", "30", "--exclude-seen-from-loss", "on"])
+        #expect(given["dropout"] as? Double == 0.1)
+        #expect(given["maxLength"] as? Int == 30)
+        #expect(given["excludeSeenFromLoss"] as? Bool == true)
+    }
+
     @Test func badRunsAndCheckpointsAreClearErrors() throws {
         let (scratch, data, run) = try Self.trainedRun()
         // An existing run is not overwritten by accident.
