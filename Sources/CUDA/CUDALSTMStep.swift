@@ -11,12 +11,12 @@ import Models
 /// CPU optimizer just wrote and adds the device's gradient into `ParameterSet.gradients`.
 public final class CUDALSTMStep: StepAccelerator, @unchecked Sendable {
     public let configuration: LSTMRecommender.Configuration
-    public let deviceName: String
     /// The GPU's index (as `nvidia-smi` and NVML count them).
     public var gpuIndex: Int { context.device.index }
-    let context: CUDAContext
-    let blas: CUBLAS
-    let module: CUDAModule
+    public var deviceName: String { runtime.deviceName }
+    private let runtime: CUDARuntime
+    private var context: CUDAContext { runtime.context }
+    private var blas: CUBLAS { runtime.blas }
     private let parameters: DeviceParameters
     private var buffers: Buffers?
     /// One step or scoring at a time: they share the activation buffers.
@@ -54,11 +54,7 @@ public final class CUDALSTMStep: StepAccelerator, @unchecked Sendable {
     /// Compiles the kernels for `context`'s GPU and allocates the parameters of a model laid out as `parameters`.
     public init(configuration: LSTMRecommender.Configuration, parameters: ParameterSet, precision: Precision = .fp32, context: CUDAContext) throws {
         self.configuration = configuration
-        self.context = context
-        deviceName = "cuda:\(context.device.index) (\(context.device.name))"
-        blas = try CUBLAS(context: context)
-        module = try context.loadModule(ptx: try KernelCache.ptx(for: context.device))
-        blas.precision = precision
+        runtime = try CUDARuntime(context: context, precision: precision)
         self.parameters = try DeviceParameters(parameters, precision: precision, context: context)
     }
 
@@ -71,12 +67,6 @@ public final class CUDALSTMStep: StepAccelerator, @unchecked Sendable {
         let fresh = try Buffers(positions: positions, configuration: configuration, context: context)
         buffers = fresh
         return fresh
-    }
-
-    /// One thread per element, 256 to a block.
-    private func launch(_ kernel: String, elements: Int, _ arguments: [KernelArgument]) throws {
-        if elements == 0 { return }
-        try module.launch(kernel, grid: ((elements + 255) / 256, 1, 1), block: (256, 1, 1), arguments: arguments)
     }
 
     public func trainStep(inputs: UnsafePointer<Int32>, targets: UnsafePointer<Int32>, rows: Int, steps: Int,
@@ -105,15 +95,13 @@ public final class CUDALSTMStep: StepAccelerator, @unchecked Sendable {
             let n = min(b.chunkRows, p - start)
             let hiddenRows = b.hidden[top].address(start * h)
             try blas.gemm(transposeB: true, m: n, n: v, k: h, a: hiddenRows, lda: h, b: value("fc.weight"), ldb: h, c: b.logits.pointer, ldc: v)
-            try module.launch("softmax_cross_entropy", grid: (n, 1, 1), block: (256, 1, 1), arguments: [
+            try runtime.launchRows("softmax_cross_entropy", rows: n, threads: 256, [
                 .buffer(b.logits), .address(value("fc.bias")), .address(b.targets.address(start)), .address(b.losses.address(start)),
                 .int32(Int32(n)), .int32(Int32(v)), .float(scale), .int32(1),
             ])
             try blas.gemm(transposeA: true, m: v, n: h, k: n, a: b.logits.pointer, lda: v, b: hiddenRows, ldb: h,
                           beta: 1, c: gradient("fc.weight"), ldc: h)
-            try module.launch("bias_backward", grid: ((v + 255) / 256, 1, 1), block: (256, 1, 1), arguments: [
-                .address(gradient("fc.bias")), .buffer(b.logits), .int32(Int32(n)), .int32(Int32(v)),
-            ])
+            try runtime.biasBackward(gradient("fc.bias"), b.logits.pointer, rows: n, columns: v)
             try blas.gemm(m: n, n: h, k: v, a: b.logits.pointer, lda: v, b: value("fc.weight"), ldb: h, c: b.upper.address(start * h), ldc: h)
             start += n
         }
@@ -125,7 +113,7 @@ public final class CUDALSTMStep: StepAccelerator, @unchecked Sendable {
             try backward(layer: layer, layout: layout, input: input, hiddenGradient: upper, inputGradient: lower, buffers: b)
             swap(&upper, &lower)
         }
-        try launch("embedding_backward", elements: p * c.embeddingSize, [
+        try runtime.launch("embedding_backward", elements: p * c.embeddingSize, [
             .address(gradient("embedding.weight")), .buffer(upper), .buffer(b.ids), .int32(Int32(p)), .int32(Int32(c.embeddingSize)),
         ])
 
@@ -143,7 +131,7 @@ public final class CUDALSTMStep: StepAccelerator, @unchecked Sendable {
         ids.withUnsafeMutableBufferPointer { layout.pack(inputs, into: $0.baseAddress!) }
         try ids.withUnsafeBufferPointer { try context.copy($0.baseAddress!, count: p, to: b.ids) }
         let c = configuration
-        try launch("embedding_forward", elements: p * c.embeddingSize, [
+        try runtime.launch("embedding_forward", elements: p * c.embeddingSize, [
             .buffer(b.embedded), .buffer(b.ids), .address(value("embedding.weight")), .int32(Int32(p)), .int32(Int32(c.embeddingSize)),
         ])
         for layer in 0..<c.layers {
@@ -163,7 +151,7 @@ public final class CUDALSTMStep: StepAccelerator, @unchecked Sendable {
         try blas.gemm(transposeB: true, m: p, n: g4, k: inputSize, a: input.pointer, lda: inputSize, b: value("lstm.weight_ih_l\(layer)"),
                       ldb: inputSize, c: gates.pointer, ldc: g4)
         for bias in ["lstm.bias_ih_l\(layer)", "lstm.bias_hh_l\(layer)"] {
-            try launch("add_bias", elements: p * g4, [.buffer(gates), .address(value(bias)), .int32(Int32(p)), .int32(Int32(g4))])
+            try runtime.launch("add_bias", elements: p * g4, [.buffer(gates), .address(value(bias)), .int32(Int32(p)), .int32(Int32(g4))])
         }
         for t in 0..<layout.steps {
             let rows = layout.active[t]
@@ -180,7 +168,7 @@ public final class CUDALSTMStep: StepAccelerator, @unchecked Sendable {
                           b: value("lstm.weight_hh_l\(layer)"), ldb: h, beta: 1, c: gates.address(here * g4), ldc: g4)
             // The cell kernel updates c in place: start it from the previous cell state.
             try context.copy(from: previousCells.address(here * h), to: cells.address(here * h), count: rows * h)
-            try launch("lstm_cell_forward", elements: rows * h, [
+            try runtime.launch("lstm_cell_forward", elements: rows * h, [
                 .address(gates.address(here * g4)), .address(cells.address(here * h)), .address(hidden.address(here * h)),
                 .int32(Int32(rows)), .int32(Int32(h)),
             ])
@@ -203,7 +191,7 @@ public final class CUDALSTMStep: StepAccelerator, @unchecked Sendable {
             let previousRows = t > 0 ? layout.active[t - 1] : 0
             let previous = t > 0 ? layout.offsets[t - 1] : 0
             // dGates overwrite the activations in place (each thread reads its four gates before writing them).
-            try launch("lstm_cell_backward", elements: rows * h, [
+            try runtime.launch("lstm_cell_backward", elements: rows * h, [
                 .address(gates.address(here * g4)), .address(dc.address(here * h)), .address(gates.address(here * g4)),
                 .address(b.previousCells[layer].address(here * h)), .address(b.cells[layer].address(here * h)),
                 .address(hiddenGradient.address(here * h)), .int32(Int32(rows)), .int32(Int32(h)),
@@ -222,9 +210,7 @@ public final class CUDALSTMStep: StepAccelerator, @unchecked Sendable {
         try blas.gemm(m: p, n: inputSize, k: g4, a: gates.pointer, lda: g4, b: value("lstm.weight_ih_l\(layer)"), ldb: inputSize,
                       c: inputGradient.pointer, ldc: inputSize)
         for bias in ["lstm.bias_ih_l\(layer)", "lstm.bias_hh_l\(layer)"] {
-            try module.launch("bias_backward", grid: ((g4 + 255) / 256, 1, 1), block: (256, 1, 1), arguments: [
-                .address(gradient(bias)), .buffer(gates), .int32(Int32(p)), .int32(Int32(g4)),
-            ])
+            try runtime.biasBackward(gradient(bias), gates.pointer, rows: p, columns: g4)
         }
     }
 
@@ -249,7 +235,7 @@ public final class CUDALSTMStep: StepAccelerator, @unchecked Sendable {
             let n = min(b.chunkRows, running - start)
             try blas.gemm(transposeB: true, m: n, n: v, k: h, a: b.hidden[c.layers - 1].address((layout.offsets[steps - 1] + start) * h), lda: h,
                           b: value("fc.weight"), ldb: h, c: b.logits.pointer, ldc: v)
-            try launch("add_bias", elements: n * v, [.buffer(b.logits), .address(value("fc.bias")), .int32(Int32(n)), .int32(Int32(v))])
+            try runtime.launch("add_bias", elements: n * v, [.buffer(b.logits), .address(value("fc.bias")), .int32(Int32(n)), .int32(Int32(v))])
             try chunk.withUnsafeMutableBufferPointer { try context.copy(b.logits, count: n * v, to: $0.baseAddress!) }
             for r in 0..<n {
                 chunk.withUnsafeBufferPointer { (scores + layout.order[start + r] * v).update(from: $0.baseAddress! + r * v, count: v) }

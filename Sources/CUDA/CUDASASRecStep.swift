@@ -12,12 +12,12 @@ import Models
 /// hash, so a GPU run draws different masks from a CPU run of the same seed.
 public final class CUDASASRecStep: StepAccelerator, @unchecked Sendable {
     public let configuration: SASRec.Configuration
-    public let deviceName: String
     /// The GPU's index (as `nvidia-smi` and NVML count them).
     public var gpuIndex: Int { context.device.index }
-    let context: CUDAContext
-    let blas: CUBLAS
-    let module: CUDAModule
+    public var deviceName: String { runtime.deviceName }
+    private let runtime: CUDARuntime
+    private var context: CUDAContext { runtime.context }
+    private var blas: CUBLAS { runtime.blas }
     private let parameters: DeviceParameters
     private var buffers: Buffers?
     private let lock = NSLock()
@@ -71,11 +71,7 @@ public final class CUDASASRecStep: StepAccelerator, @unchecked Sendable {
     public init(configuration: SASRec.Configuration, parameters: ParameterSet, precision: Precision = .fp32, context: CUDAContext) throws {
         guard configuration.loss == .fullSoftmax else { throw CUDAError.unsupported("SASRec's \(configuration.loss.rawValue) loss on CUDA (only --loss full runs there)") }
         self.configuration = configuration
-        self.context = context
-        deviceName = "cuda:\(context.device.index) (\(context.device.name))"
-        blas = try CUBLAS(context: context)
-        module = try context.loadModule(ptx: try KernelCache.ptx(for: context.device))
-        blas.precision = precision
+        runtime = try CUDARuntime(context: context, precision: precision)
         self.parameters = try DeviceParameters(parameters, precision: precision, context: context)
     }
 
@@ -88,17 +84,6 @@ public final class CUDASASRecStep: StepAccelerator, @unchecked Sendable {
         let fresh = try Buffers(rows: rows, steps: steps, configuration: configuration, context: context)
         buffers = fresh
         return fresh
-    }
-
-    private func launch(_ kernel: String, elements: Int, _ arguments: [KernelArgument]) throws {
-        if elements == 0 { return }
-        try module.launch(kernel, grid: ((elements + 255) / 256, 1, 1), block: (256, 1, 1), arguments: arguments)
-    }
-
-    /// One block of 64 threads per row (layer norm, softmax rows).
-    private func launchRows(_ kernel: String, rows: Int, threads: Int = 64, _ arguments: [KernelArgument]) throws {
-        if rows == 0 { return }
-        try module.launch(kernel, grid: (rows, 1, 1), block: (threads, 1, 1), arguments: arguments)
     }
 
     /// The batch's most recent `maxLength` columns, uploaded: ids, positions (0 for padding, as
@@ -151,11 +136,11 @@ public final class CUDASASRecStep: StepAccelerator, @unchecked Sendable {
             let outputRows = b.output.address(start * d)
             try blas.gemm(transposeB: true, m: count, n: v, k: d, a: outputRows, lda: d, b: value("item_emb.weight"), ldb: d, c: b.logits.pointer, ldc: v)
             if c.excludeSeenFromLoss {
-                try launchRows("mask_history_logits", rows: count, [
+                try runtime.launchRows("mask_history_logits", rows: count, [
                     .buffer(b.logits), .buffer(b.ids), .buffer(b.targets), .int32(Int32(count)), .int32(Int32(t)), .int32(Int32(v)), .int32(Int32(start)),
                 ])
             }
-            try launchRows("softmax_cross_entropy", rows: count, threads: 256, [
+            try runtime.launchRows("softmax_cross_entropy", rows: count, threads: 256, [
                 .buffer(b.logits), .address(0), .address(b.targets.address(start)), .address(b.losses.address(start)),
                 .int32(Int32(count)), .int32(Int32(v)), .float(scale), .int32(1),
             ])
@@ -175,7 +160,7 @@ public final class CUDASASRecStep: StepAccelerator, @unchecked Sendable {
     /// Dropout in place on `count` values, its mask kept; seeds drawn from `random` as the CPU draws them per site.
     private func dropout(_ values: CUdeviceptr, mask: DeviceBuffer, count: Int, probability: Float, random: inout SeededRandom) throws {
         let seed = random.next()
-        try launch("dropout_forward", elements: count, [
+        try runtime.launch("dropout_forward", elements: count, [
             .address(values), .buffer(mask), .int32(Int32(count)), .float(probability), .int32(Int32(bitPattern: UInt32(truncatingIfNeeded: seed))),
             .int32(Int32(bitPattern: UInt32(truncatingIfNeeded: seed >> 32))),
         ])
@@ -185,11 +170,11 @@ public final class CUDASASRecStep: StepAccelerator, @unchecked Sendable {
     private func linear(_ output: CUdeviceptr, _ input: CUdeviceptr, weight: CUdeviceptr, bias: CUdeviceptr, rows: Int, beta: Float = 0) throws {
         let d = configuration.hiddenSize
         try blas.gemm(transposeB: true, m: rows, n: d, k: d, a: input, lda: d, b: weight, ldb: d, beta: beta, c: output, ldc: d)
-        try launch("add_bias", elements: rows * d, [.address(output), .address(bias), .int32(Int32(rows)), .int32(Int32(d))])
+        try runtime.launch("add_bias", elements: rows * d, [.address(output), .address(bias), .int32(Int32(rows)), .int32(Int32(d))])
     }
 
     private func layerNorm(_ output: DeviceBuffer, mean: DeviceBuffer, inverseStd: DeviceBuffer, input: DeviceBuffer, name: String, rows: Int) throws {
-        try launchRows("layer_norm_forward", rows: rows, [
+        try runtime.launchRows("layer_norm_forward", rows: rows, [
             .buffer(output), .buffer(mean), .buffer(inverseStd), .buffer(input), .address(value(name + ".weight")), .address(value(name + ".bias")),
             .int32(Int32(rows)), .int32(Int32(configuration.hiddenSize)), .float(configuration.layerNormEpsilon),
         ])
@@ -200,10 +185,10 @@ public final class CUDASASRecStep: StepAccelerator, @unchecked Sendable {
         let c = configuration
         let n = rows * t, d = c.hiddenSize, heads = c.heads, dh = d / heads
         let x0 = b.blockInput(0)
-        try launch("embedding_forward", elements: n * d, [.buffer(x0), .buffer(b.ids), .address(value("item_emb.weight")), .int32(Int32(n)), .int32(Int32(d))])
-        try launch("scale_values", elements: n * d, [.buffer(x0), .int64(Int64(n * d)), .float(Float(d).squareRoot())])
-        try launch("embedding_forward", elements: n * d, [.buffer(b.positionRows), .buffer(b.positions), .address(value("pos_emb.weight")), .int32(Int32(n)), .int32(Int32(d))])
-        try launch("add_scaled", elements: n * d, [.buffer(x0), .buffer(b.positionRows), .int64(Int64(n * d)), .float(1)])
+        try runtime.launch("embedding_forward", elements: n * d, [.buffer(x0), .buffer(b.ids), .address(value("item_emb.weight")), .int32(Int32(n)), .int32(Int32(d))])
+        try runtime.launch("scale_values", elements: n * d, [.buffer(x0), .int64(Int64(n * d)), .float(Float(d).squareRoot())])
+        try runtime.launch("embedding_forward", elements: n * d, [.buffer(b.positionRows), .buffer(b.positions), .address(value("pos_emb.weight")), .int32(Int32(n)), .int32(Int32(d))])
+        try runtime.launch("add_scaled", elements: n * d, [.buffer(x0), .buffer(b.positionRows), .int64(Int64(n * d)), .float(1)])
         if p > 0 { try dropout(x0.pointer, mask: b.embeddingMask, count: n * d, probability: p, random: &random) }
         let probabilityCount = rows * heads * t * t
         for (index, a) in b.blocks.enumerated() {
@@ -218,7 +203,7 @@ public final class CUDASASRecStep: StepAccelerator, @unchecked Sendable {
                                      b: a.key.address(h * dh), ldb: d, strideB: t * d, c: a.probabilities.address(h * t * t), ldc: t,
                                      strideC: heads * t * t, batches: rows)
             }
-            try launchRows("causal_softmax_forward", rows: rows * heads * t, threads: 128, [
+            try runtime.launchRows("causal_softmax_forward", rows: rows * heads * t, threads: 128, [
                 .buffer(a.probabilities), .buffer(b.pads), .int32(Int32(rows * heads)), .int32(Int32(heads)), .int32(Int32(t)),
                 .float(1 / Float(dh).squareRoot()),
             ])
@@ -239,13 +224,13 @@ public final class CUDASASRecStep: StepAccelerator, @unchecked Sendable {
                        rows: n, beta: 1)
             try layerNorm(a.ffnNorm, mean: a.ffnMean, inverseStd: a.ffnInverseStd, input: a.residual, name: "ffn_ln.\(index)", rows: n)
             try linear(a.inner.pointer, a.ffnNorm.pointer, weight: value("ffn.\(index).0.weight"), bias: value("ffn.\(index).0.bias"), rows: n)
-            try launch("relu_forward", elements: n * d, [.buffer(a.activated), .buffer(a.inner), .int32(Int32(n * d))])
+            try runtime.launch("relu_forward", elements: n * d, [.buffer(a.activated), .buffer(a.inner), .int32(Int32(n * d))])
             if p > 0 { try dropout(a.activated.pointer, mask: a.innerMask, count: n * d, probability: p, random: &random) }
             // next = ffnNorm + dropout(activated · W₂ᵀ + b₂)
             let next = b.blockInput(index + 1)
             try linear(next.pointer, a.activated.pointer, weight: value("ffn.\(index).3.weight"), bias: value("ffn.\(index).3.bias"), rows: n)
             if p > 0 { try dropout(next.pointer, mask: a.outerMask, count: n * d, probability: p, random: &random) }
-            try launch("add_scaled", elements: n * d, [.buffer(next), .buffer(a.ffnNorm), .int64(Int64(n * d)), .float(1)])
+            try runtime.launch("add_scaled", elements: n * d, [.buffer(next), .buffer(a.ffnNorm), .int64(Int64(n * d)), .float(1)])
         }
         try layerNorm(b.output, mean: b.outputMean, inverseStd: b.outputInverseStd, input: b.finalInput, name: "last_ln", rows: n)
     }
@@ -259,14 +244,12 @@ public final class CUDASASRecStep: StepAccelerator, @unchecked Sendable {
                           c: inputGradient, ldc: d)
         }
         try blas.gemm(transposeA: true, m: d, n: d, k: rows, a: outputGradient, lda: d, b: input, ldb: d, beta: 1, c: gradient(weight, weightOffset), ldc: d)
-        try module.launch("bias_backward", grid: ((d + 255) / 256, 1, 1), block: (256, 1, 1), arguments: [
-            .address(gradient(bias, biasOffset)), .address(outputGradient), .int32(Int32(rows)), .int32(Int32(d)),
-        ])
+        try runtime.biasBackward(gradient(bias, biasOffset), outputGradient, rows: rows, columns: d)
     }
 
     private func layerNormBackward(inputGradient: DeviceBuffer, outputGradient: DeviceBuffer, input: DeviceBuffer, mean: DeviceBuffer,
                                    inverseStd: DeviceBuffer, name: String, rows: Int) throws {
-        try launchRows("layer_norm_backward", rows: rows, [
+        try runtime.launchRows("layer_norm_backward", rows: rows, [
             .buffer(inputGradient), .address(gradient(name + ".weight")), .address(gradient(name + ".bias")), .buffer(outputGradient),
             .buffer(input), .address(value(name + ".weight")), .buffer(mean), .buffer(inverseStd), .int32(Int32(rows)),
             .int32(Int32(configuration.hiddenSize)),
@@ -286,12 +269,12 @@ public final class CUDASASRecStep: StepAccelerator, @unchecked Sendable {
             let a = b.blocks[index]
             // out = f + drop₂(r · W₂ᵀ + b₂): df = dX, dInner₂ = dX ⊙ mask₂.
             try context.copy(from: dX.pointer, to: dA.pointer, count: count)
-            if dropout { try launch("dropout_backward", elements: count, [.buffer(dA), .buffer(a.outerMask), .int32(Int32(count))]) }
+            if dropout { try runtime.launch("dropout_backward", elements: count, [.buffer(dA), .buffer(a.outerMask), .int32(Int32(count))]) }
             try linearBackward(inputGradient: dB.pointer, outputGradient: dA.pointer, input: a.activated.pointer,
                                weight: "ffn.\(index).3.weight", bias: "ffn.\(index).3.bias", rows: n)
             // activated = drop₁(relu(inner)).
-            try launch("relu_backward", elements: count, [.buffer(dB), .buffer(dB), .buffer(a.inner), .int32(Int32(count))])
-            if dropout { try launch("dropout_backward", elements: count, [.buffer(dB), .buffer(a.innerMask), .int32(Int32(count))]) }
+            try runtime.launch("relu_backward", elements: count, [.buffer(dB), .buffer(dB), .buffer(a.inner), .int32(Int32(count))])
+            if dropout { try runtime.launch("dropout_backward", elements: count, [.buffer(dB), .buffer(a.innerMask), .int32(Int32(count))]) }
             try linearBackward(inputGradient: dX.pointer, accumulate: true, outputGradient: dB.pointer, input: a.ffnNorm.pointer,
                                weight: "ffn.\(index).0.weight", bias: "ffn.\(index).0.bias", rows: n)
             // f = LN(residual).
@@ -312,9 +295,9 @@ public final class CUDASASRecStep: StepAccelerator, @unchecked Sendable {
             }
             let probabilityCount = rows * heads * t * t
             if dropout {
-                try launch("dropout_backward", elements: probabilityCount, [.buffer(dP), .buffer(a.attentionMask), .int32(Int32(probabilityCount))])
+                try runtime.launch("dropout_backward", elements: probabilityCount, [.buffer(dP), .buffer(a.attentionMask), .int32(Int32(probabilityCount))])
             }
-            try launchRows("causal_softmax_backward", rows: rows * heads * t, threads: 128, [
+            try runtime.launchRows("causal_softmax_backward", rows: rows * heads * t, threads: 128, [
                 .buffer(dP), .buffer(a.probabilities), .int32(Int32(rows * heads * t)), .int32(Int32(t)), .float(1 / Float(dh).squareRoot()),
             ])
             for h in 0..<heads {
@@ -338,10 +321,10 @@ public final class CUDASASRecStep: StepAccelerator, @unchecked Sendable {
             try context.copy(from: dA.pointer, to: dX.pointer, count: count)
         }
         // x₀ = drop(E[id] · √d + P[pos]); padding (id 0, position 0) gets no gradient.
-        if dropout { try launch("dropout_backward", elements: count, [.buffer(dX), .buffer(b.embeddingMask), .int32(Int32(count))]) }
-        try launch("embedding_backward", elements: count, [.address(gradient("pos_emb.weight")), .buffer(dX), .buffer(b.positions), .int32(Int32(n)), .int32(Int32(d))])
-        try launch("scale_values", elements: count, [.buffer(dX), .int64(Int64(count)), .float(Float(d).squareRoot())])
-        try launch("embedding_backward", elements: count, [.address(gradient("item_emb.weight")), .buffer(dX), .buffer(b.ids), .int32(Int32(n)), .int32(Int32(d))])
+        if dropout { try runtime.launch("dropout_backward", elements: count, [.buffer(dX), .buffer(b.embeddingMask), .int32(Int32(count))]) }
+        try runtime.launch("embedding_backward", elements: count, [.address(gradient("pos_emb.weight")), .buffer(dX), .buffer(b.positions), .int32(Int32(n)), .int32(Int32(d))])
+        try runtime.launch("scale_values", elements: count, [.buffer(dX), .int64(Int64(count)), .float(Float(d).squareRoot())])
+        try runtime.launch("embedding_backward", elements: count, [.address(gradient("item_emb.weight")), .buffer(dX), .buffer(b.ids), .int32(Int32(n)), .int32(Int32(d))])
     }
 
     public func score(histories: UnsafePointer<Int32>, rows: Int, steps: Int, parameters: ParameterSet,

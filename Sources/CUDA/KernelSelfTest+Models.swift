@@ -10,17 +10,23 @@ extension KernelSelfTest {
     static func lstmCase() -> (model: LSTMRecommender, inputs: [Int32], targets: [Int32], rows: Int, steps: Int) {
         let configuration = LSTMRecommender.Configuration(vocabulary: 41, embeddingSize: 8, hiddenSize: 12, layers: 2)
         let model = LSTMRecommender(configuration: configuration, seed: 7)
-        let (rows, steps) = (7, 11)
-        var random = SeededRandom(seed: 8)
+        let (inputs, targets) = windows(rows: 7, steps: 11, items: 40, emptyRow: 3, seed: 8)
+        return (model, inputs, targets, 7, 11)
+    }
+
+    /// `rows` left-padded windows of random lengths over ids 1…`items` (row `emptyRow` all
+    /// padding), with next-item targets of which about one in eight is 0 (a context-only position).
+    static func windows(rows: Int, steps: Int, items: Int, emptyRow: Int, seed: UInt64) -> (inputs: [Int32], targets: [Int32]) {
+        var random = SeededRandom(seed: seed)
         var inputs = [Int32](repeating: 0, count: rows * steps), targets = inputs
         for row in 0..<rows {
-            let length = row == 3 ? 0 : 1 + Int(random.next() % UInt64(steps))
+            let length = row == emptyRow ? 0 : 1 + Int(random.next() % UInt64(steps))
             for t in (steps - length)..<steps {
-                inputs[row * steps + t] = Int32(1 + random.next() % 40)
-                targets[row * steps + t] = random.next() % 8 == 0 ? 0 : Int32(1 + random.next() % 40)
+                inputs[row * steps + t] = Int32(1 + random.next() % UInt64(items))
+                targets[row * steps + t] = random.next() % 8 == 0 ? 0 : Int32(1 + random.next() % UInt64(items))
             }
         }
-        return (model, inputs, targets, rows, steps)
+        return (inputs, targets)
     }
 
     /// Largest |a − b| over the largest |b|: a gradient's error relative to its scale.
@@ -33,6 +39,20 @@ extension KernelSelfTest {
     /// The LSTM's training step on the GPU (`CUDALSTMStep`) against `LSTMRecommender.trainStep`.
     func lstmTrainingStep() throws -> Float {
         let (model, inputs, targets, rows, steps) = Self.lstmCase()
+        let device = try CUDALSTMStep(configuration: model.configuration, parameters: model.parameters, context: context)
+        return try Self.compareTrainingStep(model, on: device, inputs: inputs, targets: targets, rows: rows, steps: steps)
+    }
+
+    /// The LSTM's scores of every item on the GPU against the CPU's.
+    func lstmScoring() throws -> Float {
+        let (model, inputs, _, rows, steps) = Self.lstmCase()
+        let device = try CUDALSTMStep(configuration: model.configuration, parameters: model.parameters, context: context)
+        return try Self.compareScoring(model, on: device, histories: inputs, rows: rows, steps: steps)
+    }
+
+    /// A training step's loss and every gradient on `device` against the model's own step on the CPU.
+    static func compareTrainingStep<Model: TrainableModel>(_ model: Model, on device: StepAccelerator, inputs: [Int32], targets: [Int32],
+                                                           rows: Int, steps: Int) throws -> Float {
         let workspace = model.makeWorkspace(rows: rows, steps: steps)
         model.parameters.zeroGradients()
         let cpu = inputs.withUnsafeBufferPointer { i in
@@ -43,33 +63,30 @@ extension KernelSelfTest {
         }
         let expected = Array(model.parameters.gradients.buffer)
         model.parameters.zeroGradients()
-        let device = try CUDALSTMStep(configuration: model.configuration, parameters: model.parameters, context: context)
         let gpu = try inputs.withUnsafeBufferPointer { i in
             try targets.withUnsafeBufferPointer { t in
                 try device.trainStep(inputs: i.baseAddress!, targets: t.baseAddress!, rows: rows, steps: steps, parameters: model.parameters,
-                                     gradientScale: { 1 / Float($0) })
+                                     seed: 1, gradientScale: { 1 / Float($0) })
             }
         }
         guard gpu.targets == cpu.targets else { return .infinity }
         let lossError = Float(abs(gpu.loss - cpu.loss) / max(1, abs(cpu.loss)))
-        return max(lossError, Self.scaledError(Array(model.parameters.gradients.buffer), expected))
+        return max(lossError, scaledError(Array(model.parameters.gradients.buffer), expected))
     }
 
-    /// The LSTM's scores of every item on the GPU against the CPU's.
-    func lstmScoring() throws -> Float {
-        let (model, inputs, _, rows, steps) = Self.lstmCase()
+    /// Scores of every item for each history on `device` against the model's CPU scores.
+    static func compareScoring<Model: TrainableModel>(_ model: Model, on device: StepAccelerator, histories: [Int32], rows: Int, steps: Int) throws -> Float {
         let v = model.vocabulary
         var expected = [Float](repeating: 0, count: rows * v), scores = expected
-        inputs.withUnsafeBufferPointer { i in
+        histories.withUnsafeBufferPointer { i in
             expected.withUnsafeMutableBufferPointer { model.score(histories: i.baseAddress!, rows: rows, steps: steps, scores: $0.baseAddress!) }
         }
-        let device = try CUDALSTMStep(configuration: model.configuration, parameters: model.parameters, context: context)
-        try inputs.withUnsafeBufferPointer { i in
+        try histories.withUnsafeBufferPointer { i in
             try scores.withUnsafeMutableBufferPointer {
                 try device.score(histories: i.baseAddress!, rows: rows, steps: steps, parameters: model.parameters, scores: $0.baseAddress!)
             }
         }
-        return Self.error(scores, expected)
+        return error(scores, expected)
     }
 }
 
@@ -80,58 +97,21 @@ extension KernelSelfTest {
         var configuration = SASRec.Configuration(vocabulary: 37, maxLength: 10, hiddenSize: 8, blocks: 2, heads: 2, dropout: 0)
         configuration.excludeSeenFromLoss = true
         let model = SASRec(configuration: configuration, seed: 9)
-        let (rows, steps) = (6, 12)
-        var random = SeededRandom(seed: 10)
-        var inputs = [Int32](repeating: 0, count: rows * steps), targets = inputs
-        for row in 0..<rows {
-            let length = row == 2 ? 0 : 1 + Int(random.next() % UInt64(steps))
-            for t in (steps - length)..<steps {
-                inputs[row * steps + t] = Int32(1 + random.next() % 36)
-                targets[row * steps + t] = random.next() % 8 == 0 ? 0 : Int32(1 + random.next() % 36)
-            }
-        }
-        return (model, inputs, targets, rows, steps)
+        let (inputs, targets) = windows(rows: 6, steps: 12, items: 36, emptyRow: 2, seed: 10)
+        return (model, inputs, targets, 6, 12)
     }
 
     /// SASRec's training step on the GPU (`CUDASASRecStep`) against `SASRec.trainStep`.
     func sasrecTrainingStep() throws -> Float {
         let (model, inputs, targets, rows, steps) = Self.sasrecCase()
-        let workspace = model.makeWorkspace(rows: rows, steps: steps)
-        model.parameters.zeroGradients()
-        let cpu = inputs.withUnsafeBufferPointer { i in
-            targets.withUnsafeBufferPointer { t in
-                model.trainStep(inputs: i.baseAddress!, targets: t.baseAddress!, rows: rows, steps: steps, workspace: workspace,
-                                gradientScale: { 1 / Float($0) })
-            }
-        }
-        let expected = Array(model.parameters.gradients.buffer)
-        model.parameters.zeroGradients()
         let device = try CUDASASRecStep(configuration: model.configuration, parameters: model.parameters, context: context)
-        let gpu = try inputs.withUnsafeBufferPointer { i in
-            try targets.withUnsafeBufferPointer { t in
-                try device.trainStep(inputs: i.baseAddress!, targets: t.baseAddress!, rows: rows, steps: steps, parameters: model.parameters,
-                                     seed: 1, gradientScale: { 1 / Float($0) })
-            }
-        }
-        guard gpu.targets == cpu.targets else { return .infinity }
-        let lossError = Float(abs(gpu.loss - cpu.loss) / max(1, abs(cpu.loss)))
-        return max(lossError, Self.scaledError(Array(model.parameters.gradients.buffer), expected))
+        return try Self.compareTrainingStep(model, on: device, inputs: inputs, targets: targets, rows: rows, steps: steps)
     }
 
     /// SASRec's scores of every item on the GPU against the CPU's.
     func sasrecScoring() throws -> Float {
         let (model, inputs, _, rows, steps) = Self.sasrecCase()
-        let v = model.vocabulary
-        var expected = [Float](repeating: 0, count: rows * v), scores = expected
-        inputs.withUnsafeBufferPointer { i in
-            expected.withUnsafeMutableBufferPointer { model.score(histories: i.baseAddress!, rows: rows, steps: steps, scores: $0.baseAddress!) }
-        }
         let device = try CUDASASRecStep(configuration: model.configuration, parameters: model.parameters, context: context)
-        try inputs.withUnsafeBufferPointer { i in
-            try scores.withUnsafeMutableBufferPointer {
-                try device.score(histories: i.baseAddress!, rows: rows, steps: steps, parameters: model.parameters, scores: $0.baseAddress!)
-            }
-        }
-        return Self.error(scores, expected)
+        return try Self.compareScoring(model, on: device, histories: inputs, rows: rows, steps: steps)
     }
 }
