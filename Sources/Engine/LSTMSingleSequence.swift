@@ -10,12 +10,16 @@ public final class LSTMSingleSequence: @unchecked Sendable {
     public let layers: Int
     public let hiddenSize: Int
     public let team: SpinTeam
-    /// Per layer, W_hh's rows regrouped by part: part p's units u, gates i, f, g, o.
-    private let recurrent: FloatBuffer
+    /// Per layer, W_hh's rows regrouped by part: part p's units u, gates i, f, g, o — in half
+    /// precision: the product is bound by reading these weights from each core's L2 at every
+    /// step, and fp16 halves the bytes (11-bit significands; the sums stay fp32).
+    private let recurrent: UnsafeMutablePointer<Float16>
     private let inputHidden: [UnsafePointer<Float>]
     private let biases: FloatBuffer
     private let cells: FloatBuffer
     private let scratch: FloatBuffer
+
+    deinit { recurrent.deallocate() }
 
     private func units(_ part: Int) -> Range<Int> {
         (hiddenSize * part / team.size)..<(hiddenSize * (part + 1) / team.size)
@@ -30,7 +34,7 @@ public final class LSTMSingleSequence: @unchecked Sendable {
         hiddenSize = h
         self.team = team
         self.inputHidden = inputHidden
-        recurrent = FloatBuffer(count: layers * 4 * h * h)
+        recurrent = .allocate(capacity: layers * 4 * h * h)
         biases = FloatBuffer(count: layers * 4 * h)
         cells = FloatBuffer(count: h)
         scratch = FloatBuffer(count: 4 * h)
@@ -39,7 +43,8 @@ public final class LSTMSingleSequence: @unchecked Sendable {
             for part in 0..<team.size {
                 for gate in 0..<4 {
                     for unit in units(part) {
-                        (recurrent.pointer + (layer * 4 * h + row) * h).update(from: hiddenHidden[layer] + (gate * h + unit) * h, count: h)
+                        let source = hiddenHidden[layer] + (gate * h + unit) * h, target = recurrent + (layer * 4 * h + row) * h
+                        for j in 0..<h { target[j] = Float16(source[j]) }
                         row += 1
                     }
                 }
@@ -76,7 +81,7 @@ public final class LSTMSingleSequence: @unchecked Sendable {
     private func recurrence(layer: Int, steps: Int, gates: UnsafePointer<Float>, hidden: UnsafeMutablePointer<Float>) {
         let h = hiddenSize
         let barrier = SpinBarrier(parties: team.size)
-        let weights = UnsafePointer(recurrent.pointer + layer * 4 * h * h)
+        let weights = UnsafePointer(recurrent + layer * 4 * h * h)
         let cells = self.cells.pointer, scratch = self.scratch.pointer
         team.run { part in
             let units = self.units(part)
@@ -85,7 +90,7 @@ public final class LSTMSingleSequence: @unchecked Sendable {
             let products = scratch + 4 * units.lowerBound
             for t in 0..<steps {
                 if t > 0 {
-                    Self.matrixVector(rows: 4 * n, columns: h, matrix: block, vector: hidden + (t - 1) * h, output: products)
+                    Self.halfMatrixVector(rows: 4 * n, columns: h, matrix: block, vector: hidden + (t - 1) * h, output: products)
                 } else {
                     products.update(repeating: 0, count: 4 * n)
                 }
@@ -119,6 +124,54 @@ public final class LSTMSingleSequence: @unchecked Sendable {
         }
     }
 
+    /// y = W · x for a row-major half-precision `rows` × `columns` matrix, four rows at a time, converting eight weights per load (F16C) and summing in fp32.
+    /// Eight accumulators (four rows × two column halves) keep both FMA units busy: with four,
+    /// each FMA would wait for the previous one's result.
+    @inline(__always)
+    static func halfMatrixVector(rows: Int, columns k: Int, matrix w: UnsafePointer<Float16>, vector x: UnsafePointer<Float>,
+                                 output y: UnsafeMutablePointer<Float>) {
+        @inline(__always) func weights(_ p: UnsafePointer<Float16>) -> SIMD8<Float> {
+            SIMD8<Float>(UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float16>.self))
+        }
+        @inline(__always) func total(_ v: SIMD8<Float>) -> Float {
+            let quad = v.lowHalf + v.highHalf
+            let pair = quad.lowHalf + quad.highHalf
+            return pair[0] + pair[1]
+        }
+        let blockEnd = k / 16 * 16
+        var r = 0
+        while r < rows {
+            let count = min(4, rows - r)
+            var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
+            var b0 = SIMD8<Float>(), b1 = SIMD8<Float>(), b2 = SIMD8<Float>(), b3 = SIMD8<Float>()
+            let w0 = w + r * k
+            let w1 = w + min(r + 1, rows - 1) * k, w2 = w + min(r + 2, rows - 1) * k, w3 = w + min(r + 3, rows - 1) * k
+            var j = 0
+            while j < blockEnd {
+                let xv = load(x + j), xw = load(x + j + 8)
+                a0 = a0.addingProduct(weights(w0 + j), xv)
+                a1 = a1.addingProduct(weights(w1 + j), xv)
+                a2 = a2.addingProduct(weights(w2 + j), xv)
+                a3 = a3.addingProduct(weights(w3 + j), xv)
+                b0 = b0.addingProduct(weights(w0 + j + 8), xw)
+                b1 = b1.addingProduct(weights(w1 + j + 8), xw)
+                b2 = b2.addingProduct(weights(w2 + j + 8), xw)
+                b3 = b3.addingProduct(weights(w3 + j + 8), xw)
+                j += 16
+            }
+            var sums = (total(a0 + b0), total(a1 + b1), total(a2 + b2), total(a3 + b3))
+            while j < k {
+                sums.0 += Float(w0[j]) * x[j]; sums.1 += Float(w1[j]) * x[j]; sums.2 += Float(w2[j]) * x[j]; sums.3 += Float(w3[j]) * x[j]
+                j += 1
+            }
+            y[r] = sums.0
+            if count > 1 { y[r + 1] = sums.1 }
+            if count > 2 { y[r + 2] = sums.2 }
+            if count > 3 { y[r + 3] = sums.3 }
+            r += 4
+        }
+    }
+
     /// y = W · x for a row-major `rows` × `columns` matrix, four rows at a time.
     @inline(__always)
     public static func matrixVector(rows: Int, columns k: Int, matrix w: UnsafePointer<Float>, vector x: UnsafePointer<Float>,
@@ -138,24 +191,25 @@ public final class LSTMSingleSequence: @unchecked Sendable {
             let w0 = w + r * k
             let w1 = w + min(r + 1, rows - 1) * k, w2 = w + min(r + 2, rows - 1) * k, w3 = w + min(r + 3, rows - 1) * k
             var j = 0
+            // addingProduct compiles to one FMA per lane group; `a += w * x` would be a multiply and an add.
             while j < pairEnd {
                 let xv = load(x + j), xw = load(x + j + 8)
-                a0 += load(w0 + j) * xv
-                a1 += load(w1 + j) * xv
-                a2 += load(w2 + j) * xv
-                a3 += load(w3 + j) * xv
-                b0 += load(w0 + j + 8) * xw
-                b1 += load(w1 + j + 8) * xw
-                b2 += load(w2 + j + 8) * xw
-                b3 += load(w3 + j + 8) * xw
+                a0 = a0.addingProduct(load(w0 + j), xv)
+                a1 = a1.addingProduct(load(w1 + j), xv)
+                a2 = a2.addingProduct(load(w2 + j), xv)
+                a3 = a3.addingProduct(load(w3 + j), xv)
+                b0 = b0.addingProduct(load(w0 + j + 8), xw)
+                b1 = b1.addingProduct(load(w1 + j + 8), xw)
+                b2 = b2.addingProduct(load(w2 + j + 8), xw)
+                b3 = b3.addingProduct(load(w3 + j + 8), xw)
                 j += 16
             }
             while j < vectorEnd {
                 let xv = load(x + j)
-                a0 += load(w0 + j) * xv
-                a1 += load(w1 + j) * xv
-                a2 += load(w2 + j) * xv
-                a3 += load(w3 + j) * xv
+                a0 = a0.addingProduct(load(w0 + j), xv)
+                a1 = a1.addingProduct(load(w1 + j), xv)
+                a2 = a2.addingProduct(load(w2 + j), xv)
+                a3 = a3.addingProduct(load(w3 + j), xv)
                 j += 8
             }
             a0 += b0; a1 += b1; a2 += b2; a3 += b3

@@ -129,3 +129,23 @@ import Glibc
         #expect(!isInsideParallelWork)
     }
 }
+
+@Suite struct HalfMatrixVectorTests {
+    /// The single-request product with fp16 weights equals the fp32 product of the same
+    /// (fp16-rounded) weights, whatever the shape (tails of rows and columns included).
+    @Test(arguments: [(37, 45), (512, 256), (4, 16), (3, 7)]) func matchesFloatProductOfRoundedWeights(rows: Int, columns: Int) {
+        var random = SeededRandom(seed: UInt64(rows * 1000 + columns))
+        let weights = (0..<(rows * columns)).map { _ in Float16(Float(random.unit() * 2 - 1) * 0.1) }
+        let x = (0..<columns).map { _ in Float(random.unit() * 2 - 1) }
+        let rounded = weights.map { Float($0) }
+        var expected = [Float](repeating: 0, count: rows), actual = expected
+        rounded.withUnsafeBufferPointer { w in
+            LSTMSingleSequence.matrixVector(rows: rows, columns: columns, matrix: w.baseAddress!, vector: x, output: &expected)
+        }
+        weights.withUnsafeBufferPointer { w in
+            LSTMSingleSequence.halfMatrixVector(rows: rows, columns: columns, matrix: w.baseAddress!, vector: x, output: &actual)
+        }
+        let worst = zip(actual, expected).map { abs($0 - $1) }.max() ?? 0
+        #expect(worst < 1e-5, "largest difference \(worst)")
+    }
+}

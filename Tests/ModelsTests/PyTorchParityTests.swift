@@ -60,6 +60,8 @@ import Testing
         history.withUnsafeBufferPointer { model.score(histories: $0.baseAddress!, rows: 1, steps: history.count, scores: &scores) }
         scores[0] = -.infinity
         #expect(TopK.select(scores, k: 10) == (try #require(expected["top10"])).values.map { Int($0) })
-        #expect(GradientCheck.relativeError(Array(scores[1...]), try #require(expected["scores"]).values) < 1e-4)
+        // A single request multiplies by half-precision recurrent weights (LSTMSingleSequence), so
+        // its scores are PyTorch's to about 1e-4 relative rather than 1e-5; batches stay fp32 (above).
+        #expect(GradientCheck.relativeError(Array(scores[1...]), try #require(expected["scores"]).values) < 1e-3)
     }
 }
