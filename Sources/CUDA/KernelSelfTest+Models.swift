@@ -115,3 +115,26 @@ extension KernelSelfTest {
         return try Self.compareScoring(model, on: device, histories: inputs, rows: rows, steps: steps)
     }
 }
+
+extension KernelSelfTest {
+    /// A small two-layer GRU4Rec without dropout (both sides then compute the same function).
+    static func gru4recCase() -> (model: GRU4Rec, inputs: [Int32], targets: [Int32], rows: Int, steps: Int) {
+        let model = GRU4Rec(configuration: GRU4Rec.Configuration(vocabulary: 33, embeddingSize: 8, hiddenSize: 12, layers: 2, dropout: 0), seed: 11)
+        let (inputs, targets) = windows(rows: 7, steps: 9, items: 32, emptyRow: 5, seed: 12)
+        return (model, inputs, targets, 7, 9)
+    }
+
+    /// GRU4Rec's training step on the GPU (`CUDAGRU4RecStep`) against `GRU4Rec.trainStep`.
+    func gru4recTrainingStep() throws -> Float {
+        let (model, inputs, targets, rows, steps) = Self.gru4recCase()
+        let device = try CUDAGRU4RecStep(configuration: model.configuration, parameters: model.parameters, context: context)
+        return try Self.compareTrainingStep(model, on: device, inputs: inputs, targets: targets, rows: rows, steps: steps)
+    }
+
+    /// GRU4Rec's scores of every item on the GPU against the CPU's.
+    func gru4recScoring() throws -> Float {
+        let (model, inputs, _, rows, steps) = Self.gru4recCase()
+        let device = try CUDAGRU4RecStep(configuration: model.configuration, parameters: model.parameters, context: context)
+        return try Self.compareScoring(model, on: device, histories: inputs, rows: rows, steps: steps)
+    }
+}

@@ -32,6 +32,7 @@ public struct KernelSelfTest {
             ("causal_attention", causalAttention, 1e-5), ("gradient_norm", gradientNorm, 1e-5),
             ("cublas_gemm", gemm, 1e-4), ("lstm_training_step", lstmTrainingStep, 1e-3), ("lstm_scoring", lstmScoring, 1e-4),
             ("sasrec_training_step", sasrecTrainingStep, 1e-3), ("sasrec_scoring", sasrecScoring, 1e-4),
+            ("gru4rec_training_step", gru4recTrainingStep, 1e-3), ("gru4rec_scoring", gru4recScoring, 1e-4),
             ("cublas_gemm_tf32", gemmTF32, 1e-2), ("cublas_gemm_bf16", gemmBF16, 5e-2), ("cublas_gemm_fp16", gemmFP16, 1e-2),
         ]
         return checks.map { name, check, tolerance in

@@ -31,6 +31,8 @@ public final class GRU4Rec: NextItemScorer, TrainableModel, @unchecked Sendable 
     public static var itemRowTensors: [String] { ["item_embedding.weight"] }
     private let gru: [GRULayer]
     private var stepSeed: UInt64 = 0
+    /// Where training steps and scoring run when not on the CPU (`--device cuda`); nil = the CPU.
+    public var accelerator: StepAccelerator?
 
     public static func parameterSpecs(_ c: Configuration) -> [(name: String, shape: [Int])] {
         var specs: [(String, [Int])] = [("item_embedding.weight", [c.vocabulary, c.embeddingSize])]
@@ -153,6 +155,14 @@ public final class GRU4Rec: NextItemScorer, TrainableModel, @unchecked Sendable 
 
     public func trainStep(inputs: UnsafePointer<Int32>, targets: UnsafePointer<Int32>, rows: Int, steps: Int,
                           workspace w: Workspace, gradientScale: (Int) -> Float) -> (loss: Double, targets: Int) {
+        if let accelerator {
+            do {
+                return try accelerator.trainStep(inputs: inputs, targets: targets, rows: rows, steps: steps, parameters: parameters,
+                                                 seed: stepSeed, gradientScale: gradientScale)
+            } catch {
+                fatalError("training step on \(accelerator.deviceName) failed: \(error)")
+            }
+        }
         let layout = forward(inputs: inputs, rows: rows, steps: steps, workspace: w, training: true)
         layout.pack(targets, into: w.packedTargets)
         let total = layout.total
@@ -200,6 +210,13 @@ public final class GRU4Rec: NextItemScorer, TrainableModel, @unchecked Sendable 
     private var scoringWorkspace: Workspace?
 
     public func score(histories: UnsafePointer<Int32>, rows: Int, steps: Int, scores: UnsafeMutablePointer<Float>) {
+        if let accelerator {
+            do {
+                return try accelerator.score(histories: histories, rows: rows, steps: steps, parameters: parameters, scores: scores)
+            } catch {
+                fatalError("scoring on \(accelerator.deviceName) failed: \(error)")
+            }
+        }
         let c = configuration
         let chunk = min(rows, Self.scoringRows)
         if scoringWorkspace == nil || scoringWorkspace!.rows < chunk || scoringWorkspace!.steps != steps {

@@ -30,7 +30,7 @@ enum DeviceChoice: Equatable, ExpressibleByArgument, CustomStringConvertible {
         }
     }
 
-    static let help = ArgumentHelp("Where the model runs: cpu, cuda (the first GPU), cuda:N, or auto (a GPU when one is usable and the model runs there, else the CPU). CUDA runs the seed LSTM and SASRec (full-softmax loss) so far.",
+    static let help = ArgumentHelp("Where the model runs: cpu, cuda (the first GPU), cuda:N, or auto (a GPU when one is usable and the model runs there, else the CPU). CUDA runs the seed LSTM, GRU4Rec and SASRec (full-softmax loss).",
                                    valueName: "device")
 
     /// Puts `model` on the chosen device and says where it runs ("cpu" or the GPU's name).
@@ -58,9 +58,9 @@ enum DeviceChoice: Equatable, ExpressibleByArgument, CustomStringConvertible {
         }
     }
 
-    /// Whether `model` has a CUDA implementation (the seed LSTM; SASRec with the full softmax).
+    /// Whether `model` has a CUDA implementation (the seed LSTM, GRU4Rec; SASRec with the full softmax).
     static func runsOnCUDA(_ model: AnyObject) -> Bool {
-        if model is LSTMRecommender { return true }
+        if model is LSTMRecommender || model is GRU4Rec { return true }
         if let sasrec = model as? SASRec { return sasrec.configuration.loss == .fullSoftmax }
         return false
     }
@@ -69,8 +69,8 @@ enum DeviceChoice: Equatable, ExpressibleByArgument, CustomStringConvertible {
     /// (lstm, sasrec, gru4rec; `fullSoftmax`: SASRec's loss is the full softmax).
     func check(model: String, fullSoftmax: Bool = true) throws {
         guard case .cuda(let ordinal) = self else { return }
-        guard model == "lstm" || (model == "sasrec" && fullSoftmax) else {
-            throw ValidationError("--device cuda: only the seed LSTM and SASRec with --loss full run on CUDA so far; use --device cpu for this model")
+        guard model == "lstm" || model == "gru4rec" || (model == "sasrec" && fullSoftmax) else {
+            throw ValidationError("--device cuda: SASRec's sampled losses do not run on CUDA (--loss full does); use --device cpu for them")
         }
         let devices = try CUDADevices.list()
         guard ordinal < devices.count else {
@@ -92,6 +92,12 @@ enum DeviceChoice: Equatable, ExpressibleByArgument, CustomStringConvertible {
                                       context: try CUDAContext(ordinal: ordinal))
             sasrec.accelerator = step
             return step.deviceName + (precision == .fp32 ? "" : ", \(precision.rawValue) products")
+        case let gru as GRU4Rec:
+            try DeviceChoice.cuda(ordinal: ordinal).check(model: "gru4rec")
+            let step = try CUDAGRU4RecStep(configuration: gru.configuration, parameters: gru.parameters, precision: precision,
+                                           context: try CUDAContext(ordinal: ordinal))
+            gru.accelerator = step
+            return step.deviceName + (precision == .fp32 ? "" : ", \(precision.rawValue) products")
         default:
             try DeviceChoice.cuda(ordinal: ordinal).check(model: "another model")
             return ""
@@ -101,6 +107,7 @@ enum DeviceChoice: Equatable, ExpressibleByArgument, CustomStringConvertible {
     /// The GPU a model was put on, for progress lines.
     static func gpuIndex(of model: AnyObject) -> Int? {
         ((model as? LSTMRecommender)?.accelerator as? CUDALSTMStep)?.gpuIndex ?? ((model as? SASRec)?.accelerator as? CUDASASRecStep)?.gpuIndex
+            ?? ((model as? GRU4Rec)?.accelerator as? CUDAGRU4RecStep)?.gpuIndex
     }
 }
 

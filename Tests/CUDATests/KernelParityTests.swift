@@ -13,7 +13,7 @@ enum GPUAvailability {
 struct KernelParityTests {
     @Test func everyKernelMatchesItsCPUOp() throws {
         let results = try KernelSelfTest(context: try CUDAContext(ordinal: 0)).run()
-        #expect(results.count == 20)
+        #expect(results.count == 22)
         for result in results { #expect(result.passed, "\(result.name): max error \(result.maxError)") }
     }
 }

@@ -66,7 +66,7 @@ import Testing
         nonisolated(unsafe) var errors: [any Error] = []
         let finished = DispatchSemaphore(value: 0)
         let rankOptions = options
-        nonisolated(unsafe) let data = (dataset, split)
+        let data = (dataset, split)
         for rank in 0..<2 {
             let model = models[rank]
             Thread {
