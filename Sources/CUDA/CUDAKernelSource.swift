@@ -212,6 +212,29 @@ public enum CUDAKernelSource {
         h[k] = o * tanhf(cell);
     }
 
+    // One training step of the LSTM cell over packed rows: rows below previousRows continue
+    // row r of the step before (its state at cellsBefore / hiddenBefore), the others start from
+    // zero. Also writes the state each row started from (previousCells / previousHidden), which
+    // the backward pass reads, so a step needs no separate copies.
+    extern "C" __global__ void lstm_cell_forward_step(float *gates, const float *cellsBefore, const float *hiddenBefore, int previousRows,
+                                                      float *previousCells, float *previousHidden, float *c, float *h, int rows, int hidden) {
+        long k = (long)blockIdx.x * blockDim.x + threadIdx.x;
+        if (k >= (long)rows * hidden) return;
+        long r = k / hidden, j = k % hidden;
+        float cp = r < previousRows ? cellsBefore[k] : 0.0f;
+        previousCells[k] = cp;
+        previousHidden[k] = r < previousRows ? hiddenBefore[k] : 0.0f;
+        float *g = gates + r * 4 * hidden;
+        float i = 1.0f / (1.0f + expf(-g[j]));
+        float f = 1.0f / (1.0f + expf(-g[hidden + j]));
+        float cand = tanhf(g[2 * hidden + j]);
+        float o = 1.0f / (1.0f + expf(-g[3 * hidden + j]));
+        float cell = f * cp + i * cand;
+        g[j] = i; g[hidden + j] = f; g[2 * hidden + j] = cand; g[3 * hidden + j] = o;
+        c[k] = cell;
+        h[k] = o * tanhf(cell);
+    }
+
     // Backward of lstm_cell_forward for one step: gates hold the activations (i, f, g, o),
     // dc holds dLoss/dc from the step after and becomes dLoss/dc of the step before; dgates
     // gets the pre-activation gradients (for the cuBLAS products with the weights).
@@ -362,5 +385,5 @@ public enum CUDAKernelSource {
                                      "layer_norm_forward", "layer_norm_backward", "dropout_forward", "dropout_backward",
                                      "lstm_cell_forward", "lstm_cell_backward", "gru_cell_forward", "gru_cell_backward",
                                      "causal_softmax_forward", "causal_softmax_backward", "sum_of_squares", "scale_values",
-                                     "add_scaled", "mask_history_logits"]
+                                     "add_scaled", "mask_history_logits", "lstm_cell_forward_step"]
 }

@@ -159,18 +159,14 @@ public final class CUDALSTMStep: StepAccelerator, @unchecked Sendable {
             let here = layout.offsets[t]
             let previousRows = t > 0 ? layout.active[t - 1] : 0
             let previous = t > 0 ? layout.offsets[t - 1] : 0
-            // Row r of step t continues row r of step t-1; rows past previousRows start from zero.
-            try context.copy(from: hidden.address(previous * h), to: previousHidden.address(here * h), count: previousRows * h)
-            try context.zero(previousHidden.address((here + previousRows) * h), count: (rows - previousRows) * h)
-            try context.copy(from: cells.address(previous * h), to: previousCells.address(here * h), count: previousRows * h)
-            try context.zero(previousCells.address((here + previousRows) * h), count: (rows - previousRows) * h)
-            try blas.gemm(transposeB: true, m: previousRows, n: g4, k: h, a: previousHidden.address(here * h), lda: h,
+            // Row r of step t continues row r of step t-1 (the first previousRows rows of that step).
+            try blas.gemm(transposeB: true, m: previousRows, n: g4, k: h, a: hidden.address(previous * h), lda: h,
                           b: value("lstm.weight_hh_l\(layer)"), ldb: h, beta: 1, c: gates.address(here * g4), ldc: g4)
-            // The cell kernel updates c in place: start it from the previous cell state.
-            try context.copy(from: previousCells.address(here * h), to: cells.address(here * h), count: rows * h)
-            try runtime.launch("lstm_cell_forward", elements: rows * h, [
-                .address(gates.address(here * g4)), .address(cells.address(here * h)), .address(hidden.address(here * h)),
-                .int32(Int32(rows)), .int32(Int32(h)),
+            // The cell, which also keeps the state each row started from for the backward pass.
+            try runtime.launch("lstm_cell_forward_step", elements: rows * h, [
+                .address(gates.address(here * g4)), .address(cells.address(previous * h)), .address(hidden.address(previous * h)),
+                .int32(Int32(previousRows)), .address(previousCells.address(here * h)), .address(previousHidden.address(here * h)),
+                .address(cells.address(here * h)), .address(hidden.address(here * h)), .int32(Int32(rows)), .int32(Int32(h)),
             ])
         }
     }
