@@ -40,6 +40,8 @@ struct Train: ParsableCommand {
           trajectory train data/ml1m --out runs/lstm --epochs 50 --accumulate 4   # same batch, 1/4 the memory
           trajectory train data/ml1m --out runs/lstm --resume
           trajectory train data/ml1m --out runs/sasrec --model sasrec
+          trajectory train data/ml1m --out runs/sasrec --model sasrec --device cuda --precision bf16
+          trajectory train data/ml1m --out runs/sasrec --model sasrec --device cuda --gpus 4   # NCCL
 
         Keeping a model current: prepare the newer log `--like` the run's dataset (known items \
         keep their ids), then continue the run on it instead of starting over:
