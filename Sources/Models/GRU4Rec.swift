@@ -156,12 +156,8 @@ public final class GRU4Rec: NextItemScorer, TrainableModel, @unchecked Sendable 
     public func trainStep(inputs: UnsafePointer<Int32>, targets: UnsafePointer<Int32>, rows: Int, steps: Int,
                           workspace w: Workspace, gradientScale: (Int) -> Float) -> (loss: Double, targets: Int) {
         if let accelerator {
-            do {
-                return try accelerator.trainStep(inputs: inputs, targets: targets, rows: rows, steps: steps, parameters: parameters,
-                                                 seed: stepSeed, gradientScale: gradientScale)
-            } catch {
-                fatalError("training step on \(accelerator.deviceName) failed: \(error)")
-            }
+            return accelerator.trainStepOrStop(inputs: inputs, targets: targets, rows: rows, steps: steps, parameters: parameters,
+                                               seed: stepSeed, gradientScale: gradientScale)
         }
         let layout = forward(inputs: inputs, rows: rows, steps: steps, workspace: w, training: true)
         layout.pack(targets, into: w.packedTargets)
@@ -211,11 +207,7 @@ public final class GRU4Rec: NextItemScorer, TrainableModel, @unchecked Sendable 
 
     public func score(histories: UnsafePointer<Int32>, rows: Int, steps: Int, scores: UnsafeMutablePointer<Float>) {
         if let accelerator {
-            do {
-                return try accelerator.score(histories: histories, rows: rows, steps: steps, parameters: parameters, scores: scores)
-            } catch {
-                fatalError("scoring on \(accelerator.deviceName) failed: \(error)")
-            }
+            return accelerator.scoreOrStop(histories: histories, rows: rows, steps: steps, parameters: parameters, scores: scores)
         }
         let c = configuration
         let chunk = min(rows, Self.scoringRows)

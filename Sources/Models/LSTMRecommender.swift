@@ -221,12 +221,8 @@ public final class LSTMRecommender: NextItemScorer, @unchecked Sendable {
                           workspace w: Workspace, gradientScale: (Int) -> Float) -> (loss: Double, targets: Int) {
         invalidateCaches()  // the optimizer step that follows changes the weights
         if let accelerator {
-            do {
-                return try accelerator.trainStep(inputs: inputs, targets: targets, rows: rows, steps: steps, parameters: parameters,
-                                                 seed: 0, gradientScale: gradientScale)
-            } catch {
-                fatalError("training step on \(accelerator.deviceName) failed: \(error)")
-            }
+            return accelerator.trainStepOrStop(inputs: inputs, targets: targets, rows: rows, steps: steps, parameters: parameters,
+                                               seed: 0, gradientScale: gradientScale)
         }
         precondition(rows <= w.rows && steps == w.steps, "batch larger than its workspace")
         let lengths = (0..<rows).map { row in
@@ -446,11 +442,7 @@ public final class LSTMRecommender: NextItemScorer, @unchecked Sendable {
 
     public func score(histories: UnsafePointer<Int32>, rows: Int, steps: Int, scores: UnsafeMutablePointer<Float>) {
         if let accelerator {
-            do {
-                return try accelerator.score(histories: histories, rows: rows, steps: steps, parameters: parameters, scores: scores)
-            } catch {
-                fatalError("scoring on \(accelerator.deviceName) failed: \(error)")
-            }
+            return accelerator.scoreOrStop(histories: histories, rows: rows, steps: steps, parameters: parameters, scores: scores)
         }
         if rows == 1 {
             singleScore(history: histories, steps: steps, scores: scores)

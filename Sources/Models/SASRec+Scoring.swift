@@ -9,11 +9,7 @@ extension SASRec {
 
     public func score(histories: UnsafePointer<Int32>, rows: Int, steps: Int, scores: UnsafeMutablePointer<Float>) {
         if let accelerator {
-            do {
-                return try accelerator.score(histories: histories, rows: rows, steps: steps, parameters: parameters, scores: scores)
-            } catch {
-                fatalError("scoring on \(accelerator.deviceName) failed: \(error)")
-            }
+            return accelerator.scoreOrStop(histories: histories, rows: rows, steps: steps, parameters: parameters, scores: scores)
         }
         let chunk = min(rows, Self.scoringRows)
         let w = scoringWorkspace(rows: chunk, steps: steps)

@@ -10,12 +10,8 @@ extension SASRec: TrainableModel {
     public func trainStep(inputs: UnsafePointer<Int32>, targets: UnsafePointer<Int32>, rows: Int, steps: Int,
                           workspace w: Workspace, gradientScale: (Int) -> Float) -> (loss: Double, targets: Int) {
         if let accelerator {
-            do {
-                return try accelerator.trainStep(inputs: inputs, targets: targets, rows: rows, steps: steps, parameters: parameters,
-                                                 seed: stepSeed, gradientScale: gradientScale)
-            } catch {
-                fatalError("training step on \(accelerator.deviceName) failed: \(error)")
-            }
+            return accelerator.trainStepOrStop(inputs: inputs, targets: targets, rows: rows, steps: steps, parameters: parameters,
+                                               seed: stepSeed, gradientScale: gradientScale)
         }
         precondition(rows <= w.rows && steps <= w.steps && w.training, "batch larger than its workspace")
         let segments = pack(inputs: inputs, targets: targets, rows: rows, steps: steps, workspace: w)

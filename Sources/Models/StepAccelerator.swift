@@ -18,3 +18,26 @@ public protocol StepAccelerator: AnyObject {
     func score(histories: UnsafePointer<Int32>, rows: Int, steps: Int, parameters: ParameterSet,
                scores: UnsafeMutablePointer<Float>) throws
 }
+
+extension StepAccelerator {
+    /// `trainStep` for the models' own (non-throwing) `trainStep`: a device that fails mid-run
+    /// stops the process with what failed where; the last checkpoint on disk is intact.
+    func trainStepOrStop(inputs: UnsafePointer<Int32>, targets: UnsafePointer<Int32>, rows: Int, steps: Int,
+                         parameters: ParameterSet, seed: UInt64, gradientScale: (Int) -> Float) -> (loss: Double, targets: Int) {
+        do {
+            return try trainStep(inputs: inputs, targets: targets, rows: rows, steps: steps, parameters: parameters, seed: seed,
+                                 gradientScale: gradientScale)
+        } catch {
+            fatalError("training step on \(deviceName) failed: \(error)")
+        }
+    }
+
+    /// `score` for the models' own (non-throwing) `score`.
+    func scoreOrStop(histories: UnsafePointer<Int32>, rows: Int, steps: Int, parameters: ParameterSet, scores: UnsafeMutablePointer<Float>) {
+        do {
+            try score(histories: histories, rows: rows, steps: steps, parameters: parameters, scores: scores)
+        } catch {
+            fatalError("scoring on \(deviceName) failed: \(error)")
+        }
+    }
+}
