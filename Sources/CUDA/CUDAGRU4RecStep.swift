@@ -155,11 +155,8 @@ public final class CUDAGRU4RecStep: StepAccelerator, @unchecked Sendable {
         try blas.gemm(transposeB: true, m: p, n: g3, k: inputSize, a: input.pointer, lda: inputSize, b: value("gru_layers.weight_ih_l\(layer)"),
                       ldb: inputSize, c: inputGates.pointer, ldc: g3)
         for t in 0..<layout.steps {
-            let rows = layout.active[t]
+            let (rows, here, previousRows, previous) = layout.step(t)
             if rows == 0 { continue }
-            let here = layout.offsets[t]
-            let previousRows = t > 0 ? layout.active[t - 1] : 0
-            let previous = t > 0 ? layout.offsets[t - 1] : 0
             try context.copy(from: hidden.address(previous * h), to: previousHidden.address(here * h), count: previousRows * h)
             try context.zero(previousHidden.address((here + previousRows) * h), count: (rows - previousRows) * h)
             // Rows starting here have h = 0, so their hidden gates are zero (no biases).
@@ -182,11 +179,8 @@ public final class CUDAGRU4RecStep: StepAccelerator, @unchecked Sendable {
         let inputSize = layer == 0 ? configuration.embeddingSize : h
         let inputGates = b.inputGates[layer], hiddenGates = b.hiddenGates[layer]
         for t in stride(from: layout.steps - 1, through: 0, by: -1) {
-            let rows = layout.active[t]
+            let (rows, here, previousRows, previous) = layout.step(t)
             if rows == 0 { continue }
-            let here = layout.offsets[t]
-            let previousRows = t > 0 ? layout.active[t - 1] : 0
-            let previous = t > 0 ? layout.offsets[t - 1] : 0
             // In place: each thread reads its own gates before writing their gradients.
             try runtime.launch("gru_cell_backward", elements: rows * h, [
                 .address(inputGates.address(here * g3)), .address(hiddenGates.address(here * g3)), .buffer(b.direct),

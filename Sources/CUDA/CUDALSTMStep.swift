@@ -154,11 +154,8 @@ public final class CUDALSTMStep: StepAccelerator, @unchecked Sendable {
             try runtime.launch("add_bias", elements: p * g4, [.buffer(gates), .address(value(bias)), .int32(Int32(p)), .int32(Int32(g4))])
         }
         for t in 0..<layout.steps {
-            let rows = layout.active[t]
+            let (rows, here, previousRows, previous) = layout.step(t)
             if rows == 0 { continue }
-            let here = layout.offsets[t]
-            let previousRows = t > 0 ? layout.active[t - 1] : 0
-            let previous = t > 0 ? layout.offsets[t - 1] : 0
             // Row r of step t continues row r of step t-1 (the first previousRows rows of that step).
             try blas.gemm(transposeB: true, m: previousRows, n: g4, k: h, a: hidden.address(previous * h), lda: h,
                           b: value("lstm.weight_hh_l\(layer)"), ldb: h, beta: 1, c: gates.address(here * g4), ldc: g4)
@@ -181,11 +178,8 @@ public final class CUDALSTMStep: StepAccelerator, @unchecked Sendable {
         let gates = b.gates[layer], dc = b.cellGradient
         try context.zero(dc.pointer, count: p * h)
         for t in stride(from: layout.steps - 1, through: 0, by: -1) {
-            let rows = layout.active[t]
+            let (rows, here, previousRows, previous) = layout.step(t)
             if rows == 0 { continue }
-            let here = layout.offsets[t]
-            let previousRows = t > 0 ? layout.active[t - 1] : 0
-            let previous = t > 0 ? layout.offsets[t - 1] : 0
             // dGates overwrite the activations in place (each thread reads its four gates before writing them).
             try runtime.launch("lstm_cell_backward", elements: rows * h, [
                 .address(gates.address(here * g4)), .address(dc.address(here * h)), .address(gates.address(here * g4)),

@@ -58,11 +58,8 @@ public struct GRULayer: Sendable {
         BLAS.gemm(transposeB: true, m: total, n: g3, k: inputSize, a: input, lda: inputSize, b: weights.inputHidden, ldb: inputSize,
                   beta: weights.inputBias == nil ? 0 : 1, c: a.inputGates, ldc: g3)
         for t in 0..<layout.steps {
-            let rows = layout.active[t]
+            let (rows, here, previousRows, previous) = layout.step(t)
             if rows == 0 { continue }
-            let here = layout.offsets[t]
-            let previousRows = t > 0 ? layout.active[t - 1] : 0
-            let previous = t > 0 ? layout.offsets[t - 1] : 0
             let hiddenGates = a.hiddenGates + here * g3
             // Rows starting here have h = 0, so their hidden gates are the bias alone.
             for r in 0..<rows {
@@ -119,11 +116,8 @@ public struct GRULayer: Sendable {
         let dhNext = recurrentScratch
         dhNext.update(repeating: 0, count: (layout.active.max() ?? 0) * h)
         for t in stride(from: layout.steps - 1, through: 0, by: -1) {
-            let rows = layout.active[t]
+            let (rows, here, previousRows, previous) = layout.step(t)
             if rows == 0 { continue }
-            let here = layout.offsets[t]
-            let previousRows = t > 0 ? layout.active[t - 1] : 0
-            let previous = t > 0 ? layout.offsets[t - 1] : 0
             Self.cellBackward(rows: rows, previousRows: previousRows, hiddenSize: h, inputGates: a.inputGates + here * g3,
                               hiddenGates: a.hiddenGates + here * g3, previousHidden: a.hidden + previous * h,
                               hiddenGradient: hiddenGradient + here * h, dhNext: dhNext)

@@ -80,11 +80,8 @@ public struct LSTMLayer: Sendable {
         }
         defer { bias?.deallocate() }
         for t in 0..<layout.steps {
-            let rows = layout.active[t]
+            let (rows, here, previousRows, previous) = layout.step(t)
             if rows == 0 { continue }
-            let here = layout.offsets[t]
-            let previousRows = t > 0 ? layout.active[t - 1] : 0
-            let previous = t > 0 ? layout.offsets[t - 1] : 0
             if previousRows == 1 {
                 // One running sequence (a single request): matrix-vector is several times faster than sgemm with M = 1.
                 BLAS.gemv(m: g4, n: h, a: weights.hiddenHidden, lda: h, x: a.hidden + previous * h, beta: 1, y: a.gates + here * g4)
@@ -153,11 +150,8 @@ public struct LSTMLayer: Sendable {
         dhNext.update(repeating: 0, count: batchRows * h)
         dcNext.update(repeating: 0, count: batchRows * h)
         for t in stride(from: layout.steps - 1, through: 0, by: -1) {
-            let rows = layout.active[t]
+            let (rows, here, previousRows, previous) = layout.step(t)
             if rows == 0 { continue }
-            let here = layout.offsets[t]
-            let previousRows = t > 0 ? layout.active[t - 1] : 0
-            let previous = t > 0 ? layout.offsets[t - 1] : 0
             Self.cellBackward(rows: rows, previousRows: previousRows, hiddenSize: h, gates: a.gates + here * g4,
                               previousCells: a.cells + previous * h, tanhCells: a.tanhCells + here * h,
                               hiddenGradient: hiddenGradient + here * h, dhNext: dhNext, dcNext: dcNext)

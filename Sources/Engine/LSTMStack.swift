@@ -72,12 +72,11 @@ public struct LSTMStack {
         let h = hiddenSize, g4 = 4 * hiddenSize, stride = layers * hiddenSize
         let gates = state.gates.pointer, hidden = state.hidden.pointer
         for t in 0..<layout.steps {
-            let rows = layout.active[t]
+            let (rows, here, previousRows, _) = layout.step(t)
             if rows == 0 { continue }
-            let previousRows = t > 0 ? layout.active[t - 1] : 0
             // Sequences starting here read zeros as their own previous state.
             (hidden + previousRows * stride).update(repeating: 0, count: (rows - previousRows) * stride)
-            let stepIds = ids + layout.offsets[t]
+            let stepIds = ids + here
             for r in 0..<rows { (gates + r * g4).update(from: table + Int(stepIds[r]) * g4, count: g4) }
             if previousRows == 1 {
                 BLAS.gemv(m: g4, n: h, a: weights[0].matrix, lda: h, x: hidden, beta: 1, y: gates)

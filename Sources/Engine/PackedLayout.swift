@@ -33,6 +33,13 @@ public struct PackedLayout: Sendable, Equatable {
     /// Packed rows in all.
     public var total: Int { offsets[steps] }
 
+    /// Step t's running rows and their first packed row, and how many of them continue from
+    /// step t-1 (its first `previousRows` rows, from packed row `previous`; 0 at t = 0).
+    @inline(__always)
+    public func step(_ t: Int) -> (rows: Int, here: Int, previousRows: Int, previous: Int) {
+        (active[t], offsets[t], t > 0 ? active[t - 1] : 0, t > 0 ? offsets[t - 1] : 0)
+    }
+
     /// The layout of left-padded ids (B × T, 0 = padding): lengths are counted from the first non-zero id.
     public init(paddedIds: UnsafePointer<Int32>, rows: Int, steps: Int) {
         var lengths = [Int](repeating: 0, count: rows)
@@ -49,9 +56,8 @@ public struct PackedLayout: Sendable, Equatable {
     /// recurrent layer's weight gradient Σ_t dGates_tᵀ · h_{t-1} is one product over all rows.
     public func previousStates(_ states: UnsafePointer<Float>, width: Int, into aligned: UnsafeMutablePointer<Float>) {
         for t in 0..<steps {
-            let rows = active[t], here = offsets[t]
-            let previousRows = t > 0 ? active[t - 1] : 0
-            if previousRows > 0 { (aligned + here * width).update(from: states + offsets[t - 1] * width, count: previousRows * width) }
+            let (rows, here, previousRows, previous) = step(t)
+            if previousRows > 0 { (aligned + here * width).update(from: states + previous * width, count: previousRows * width) }
             (aligned + (here + previousRows) * width).update(repeating: 0, count: (rows - previousRows) * width)
         }
     }
