@@ -124,58 +124,30 @@ public final class LSTMSingleSequence: @unchecked Sendable {
         }
     }
 
-    /// y = W · x for a row-major half-precision `rows` × `columns` matrix, four rows at a time, converting eight weights per load (F16C) and summing in fp32.
-    /// Eight accumulators (four rows × two column halves) keep both FMA units busy: with four,
-    /// each FMA would wait for the previous one's result.
+    /// y = W · x for a row-major half-precision `rows` × `columns` matrix (the recurrent
+    /// weights of single requests), converting eight weights per load (F16C), summing in fp32.
     @inline(__always)
-    static func halfMatrixVector(rows: Int, columns k: Int, matrix w: UnsafePointer<Float16>, vector x: UnsafePointer<Float>,
-                                 output y: UnsafeMutablePointer<Float>) {
-        @inline(__always) func weights(_ p: UnsafePointer<Float16>) -> SIMD8<Float> {
-            SIMD8<Float>(UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float16>.self))
-        }
-        @inline(__always) func total(_ v: SIMD8<Float>) -> Float {
-            let quad = v.lowHalf + v.highHalf
-            let pair = quad.lowHalf + quad.highHalf
-            return pair[0] + pair[1]
-        }
-        let blockEnd = k / 16 * 16
-        var r = 0
-        while r < rows {
-            let count = min(4, rows - r)
-            var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
-            var b0 = SIMD8<Float>(), b1 = SIMD8<Float>(), b2 = SIMD8<Float>(), b3 = SIMD8<Float>()
-            let w0 = w + r * k
-            let w1 = w + min(r + 1, rows - 1) * k, w2 = w + min(r + 2, rows - 1) * k, w3 = w + min(r + 3, rows - 1) * k
-            var j = 0
-            while j < blockEnd {
-                let xv = load(x + j), xw = load(x + j + 8)
-                a0 = a0.addingProduct(weights(w0 + j), xv)
-                a1 = a1.addingProduct(weights(w1 + j), xv)
-                a2 = a2.addingProduct(weights(w2 + j), xv)
-                a3 = a3.addingProduct(weights(w3 + j), xv)
-                b0 = b0.addingProduct(weights(w0 + j + 8), xw)
-                b1 = b1.addingProduct(weights(w1 + j + 8), xw)
-                b2 = b2.addingProduct(weights(w2 + j + 8), xw)
-                b3 = b3.addingProduct(weights(w3 + j + 8), xw)
-                j += 16
-            }
-            var sums = (total(a0 + b0), total(a1 + b1), total(a2 + b2), total(a3 + b3))
-            while j < k {
-                sums.0 += Float(w0[j]) * x[j]; sums.1 += Float(w1[j]) * x[j]; sums.2 += Float(w2[j]) * x[j]; sums.3 += Float(w3[j]) * x[j]
-                j += 1
-            }
-            y[r] = sums.0
-            if count > 1 { y[r + 1] = sums.1 }
-            if count > 2 { y[r + 2] = sums.2 }
-            if count > 3 { y[r + 3] = sums.3 }
-            r += 4
-        }
+    static func halfMatrixVector(rows: Int, columns: Int, matrix: UnsafePointer<Float16>, vector: UnsafePointer<Float>,
+                                 output: UnsafeMutablePointer<Float>) {
+        matrixVector(rows: rows, columns: columns, matrix: matrix, vector: vector, output: output,
+                     eight: { SIMD8<Float>(UnsafeRawPointer($0).loadUnaligned(as: SIMD8<Float16>.self)) }, one: { Float($0) })
     }
 
-    /// y = W · x for a row-major `rows` × `columns` matrix, four rows at a time.
+    /// y = W · x for a row-major `rows` × `columns` matrix.
     @inline(__always)
-    public static func matrixVector(rows: Int, columns k: Int, matrix w: UnsafePointer<Float>, vector x: UnsafePointer<Float>,
-                             output y: UnsafeMutablePointer<Float>) {
+    public static func matrixVector(rows: Int, columns: Int, matrix: UnsafePointer<Float>, vector: UnsafePointer<Float>,
+                                    output: UnsafeMutablePointer<Float>) {
+        matrixVector(rows: rows, columns: columns, matrix: matrix, vector: vector, output: output, eight: { load($0) }, one: { $0 })
+    }
+
+    /// y = W · x four rows at a time, for weights stored as `Weight` and widened to fp32 by
+    /// `eight` (eight at once) and `one`. Eight accumulators (four rows × two column halves) keep
+    /// both FMA units busy — with four, each FMA would wait for the previous one's result — and
+    /// `addingProduct` compiles to one FMA where `a += w * x` would be a multiply and an add.
+    @inline(__always)
+    static func matrixVector<Weight>(rows: Int, columns k: Int, matrix w: UnsafePointer<Weight>, vector x: UnsafePointer<Float>,
+                                     output y: UnsafeMutablePointer<Float>, eight: (UnsafePointer<Weight>) -> SIMD8<Float>,
+                                     one: (Weight) -> Float) {
         let vectorEnd = k / 8 * 8, pairEnd = k / 16 * 16
         @inline(__always) func total(_ v: SIMD8<Float>) -> Float {
             let quad = v.lowHalf + v.highHalf
@@ -185,37 +157,34 @@ public final class LSTMSingleSequence: @unchecked Sendable {
         var r = 0
         while r < rows {
             let count = min(4, rows - r)
-            // Two accumulators per row: eight independent additions in flight hide their latency.
             var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
             var b0 = SIMD8<Float>(), b1 = SIMD8<Float>(), b2 = SIMD8<Float>(), b3 = SIMD8<Float>()
             let w0 = w + r * k
             let w1 = w + min(r + 1, rows - 1) * k, w2 = w + min(r + 2, rows - 1) * k, w3 = w + min(r + 3, rows - 1) * k
             var j = 0
-            // addingProduct compiles to one FMA per lane group; `a += w * x` would be a multiply and an add.
             while j < pairEnd {
                 let xv = load(x + j), xw = load(x + j + 8)
-                a0 = a0.addingProduct(load(w0 + j), xv)
-                a1 = a1.addingProduct(load(w1 + j), xv)
-                a2 = a2.addingProduct(load(w2 + j), xv)
-                a3 = a3.addingProduct(load(w3 + j), xv)
-                b0 = b0.addingProduct(load(w0 + j + 8), xw)
-                b1 = b1.addingProduct(load(w1 + j + 8), xw)
-                b2 = b2.addingProduct(load(w2 + j + 8), xw)
-                b3 = b3.addingProduct(load(w3 + j + 8), xw)
+                a0 = a0.addingProduct(eight(w0 + j), xv)
+                a1 = a1.addingProduct(eight(w1 + j), xv)
+                a2 = a2.addingProduct(eight(w2 + j), xv)
+                a3 = a3.addingProduct(eight(w3 + j), xv)
+                b0 = b0.addingProduct(eight(w0 + j + 8), xw)
+                b1 = b1.addingProduct(eight(w1 + j + 8), xw)
+                b2 = b2.addingProduct(eight(w2 + j + 8), xw)
+                b3 = b3.addingProduct(eight(w3 + j + 8), xw)
                 j += 16
             }
             while j < vectorEnd {
                 let xv = load(x + j)
-                a0 = a0.addingProduct(load(w0 + j), xv)
-                a1 = a1.addingProduct(load(w1 + j), xv)
-                a2 = a2.addingProduct(load(w2 + j), xv)
-                a3 = a3.addingProduct(load(w3 + j), xv)
+                a0 = a0.addingProduct(eight(w0 + j), xv)
+                a1 = a1.addingProduct(eight(w1 + j), xv)
+                a2 = a2.addingProduct(eight(w2 + j), xv)
+                a3 = a3.addingProduct(eight(w3 + j), xv)
                 j += 8
             }
-            a0 += b0; a1 += b1; a2 += b2; a3 += b3
-            var sums = (total(a0), total(a1), total(a2), total(a3))
+            var sums = (total(a0 + b0), total(a1 + b1), total(a2 + b2), total(a3 + b3))
             while j < k {
-                sums.0 += w0[j] * x[j]; sums.1 += w1[j] * x[j]; sums.2 += w2[j] * x[j]; sums.3 += w3[j] * x[j]
+                sums.0 += one(w0[j]) * x[j]; sums.1 += one(w1[j]) * x[j]; sums.2 += one(w2[j]) * x[j]; sums.3 += one(w3[j]) * x[j]
                 j += 1
             }
             y[r] = sums.0
