@@ -1,7 +1,6 @@
 import CCUDA
 import Core
 import Engine
-import Foundation
 import Models
 
 /// GRU4Rec's training step and scoring on one GPU, mirroring `GRU4Rec` and `GRULayer` on the
@@ -18,7 +17,6 @@ public final class CUDAGRU4RecStep: StepAccelerator, @unchecked Sendable {
     private var blas: CUBLAS { runtime.blas }
     private let parameters: DeviceParameters
     private var buffers: Buffers?
-    private let lock = NSLock()
 
     /// Activations for up to `positions` packed positions.
     private final class Buffers {
@@ -61,62 +59,44 @@ public final class CUDAGRU4RecStep: StepAccelerator, @unchecked Sendable {
 
     public func trainStep(inputs: UnsafePointer<Int32>, targets: UnsafePointer<Int32>, rows: Int, steps: Int,
                           parameters: ParameterSet, seed: UInt64, gradientScale: (Int) -> Float) throws -> (loss: Double, targets: Int) {
-        lock.lock()
-        defer { lock.unlock() }
-        try context.makeCurrent()
-        let layout = PackedLayout(paddedIds: inputs, rows: rows, steps: steps)
-        let p = layout.total
-        if p == 0 { return (0, 0) }
-        var packedTargets = [Int32](repeating: 0, count: p)
-        packedTargets.withUnsafeMutableBufferPointer { layout.pack(targets, into: $0.baseAddress!) }
-        let targetCount = packedTargets.reduce(0) { $0 + ($1 != 0 ? 1 : 0) }
-        if targetCount == 0 { return (0, 0) }
-        let b = try buffers(positions: p)
-        try forward(inputs: inputs, layout: layout, parameters: parameters, buffers: b, dropoutSeed: seed)
-        try packedTargets.withUnsafeBufferPointer { try context.copy($0.baseAddress!, count: p, to: b.targets) }
-        try self.parameters.zeroGradients()
-
-        // Full softmax of the projections against the item embeddings, chunk by chunk.
-        let c = configuration
-        let h = c.hiddenSize, e = c.embeddingSize, v = c.vocabulary, top = c.layers - 1
-        let scale = gradientScale(targetCount) * self.parameters.lossScale
-        var start = 0
-        while start < p {
-            let n = min(b.chunkRows, p - start)
-            let rowsIn = b.projected.address(start * e)
-            try blas.gemm(transposeB: true, m: n, n: v, k: e, a: rowsIn, lda: e, b: value("item_embedding.weight"), ldb: e, c: b.logits.pointer, ldc: v)
-            try runtime.launchRows("softmax_cross_entropy", rows: n, threads: 256, [
-                .buffer(b.logits), .address(0), .address(b.targets.address(start)), .address(b.losses.address(start)),
-                .int32(Int32(n)), .int32(Int32(v)), .float(scale), .int32(1),
+        try runtime.exclusively {
+            let layout = PackedLayout(paddedIds: inputs, rows: rows, steps: steps)
+            let p = layout.total
+            if p == 0 { return (0, 0) }
+            let (packedTargets, targetCount) = layout.packedTargets(targets)
+            if targetCount == 0 { return (0, 0) }
+            let b = try buffers(positions: p)
+            try forward(inputs: inputs, layout: layout, parameters: parameters, buffers: b, dropoutSeed: seed)
+            try packedTargets.withUnsafeBufferPointer { try context.copy($0.baseAddress!, count: p, to: b.targets) }
+            try self.parameters.zeroGradients()
+            // Full softmax of the projections against the item embeddings.
+            let c = configuration
+            let h = c.hiddenSize, e = c.embeddingSize, top = c.layers - 1
+            try runtime.softmaxCrossEntropy(input: b.projected.pointer, rows: p, width: e, weight: value("item_embedding.weight"), bias: nil,
+                                            vocabulary: c.vocabulary, targets: b.targets, losses: b.losses, logits: b.logits,
+                                            chunkRows: b.chunkRows, scale: gradientScale(targetCount) * self.parameters.lossScale,
+                                            weightGradient: gradient("item_embedding.weight"), biasGradient: nil,
+                                            inputGradient: b.projectedGradient.pointer)
+            // projected = hidden · W_denseᵀ + b: dHidden = dProjected · W_dense.
+            try blas.gemm(m: p, n: h, k: e, a: b.projectedGradient.pointer, lda: e, b: value("dense.weight"), ldb: h, c: b.upper.pointer, ldc: h)
+            try blas.gemm(transposeA: true, m: e, n: h, k: p, a: b.projectedGradient.pointer, lda: e, b: b.hidden[top].pointer, ldb: h,
+                          beta: 1, c: gradient("dense.weight"), ldc: h)
+            try runtime.biasBackward(gradient("dense.bias"), b.projectedGradient.pointer, rows: p, columns: e)
+            var upper = b.upper, lower = b.lower
+            for layer in stride(from: top, through: 0, by: -1) {
+                try backward(layer: layer, layout: layout, input: layer == 0 ? b.embedded : b.hidden[layer - 1], hiddenGradient: upper,
+                             inputGradient: lower, buffers: b)
+                swap(&upper, &lower)
+            }
+            if c.dropout > 0 {
+                try runtime.launch("dropout_backward", elements: p * e, [.buffer(upper), .buffer(b.dropoutMask), .int32(Int32(p * e))])
+            }
+            try runtime.launch("embedding_backward", elements: p * e, [
+                .address(gradient("item_embedding.weight")), .buffer(upper), .buffer(b.ids), .int32(Int32(p)), .int32(Int32(e)),
             ])
-            try blas.gemm(transposeA: true, m: v, n: e, k: n, a: b.logits.pointer, lda: v, b: rowsIn, ldb: e,
-                          beta: 1, c: gradient("item_embedding.weight"), ldc: e)
-            try blas.gemm(m: n, n: e, k: v, a: b.logits.pointer, lda: v, b: value("item_embedding.weight"), ldb: e,
-                          c: b.projectedGradient.address(start * e), ldc: e)
-            start += n
+            try self.parameters.addGradients(to: parameters)
+            return (try runtime.sum(b.losses, count: p), targetCount)
         }
-        // projected = hidden · W_denseᵀ + b: dHidden = dProjected · W_dense.
-        try blas.gemm(m: p, n: h, k: e, a: b.projectedGradient.pointer, lda: e, b: value("dense.weight"), ldb: h, c: b.upper.pointer, ldc: h)
-        try blas.gemm(transposeA: true, m: e, n: h, k: p, a: b.projectedGradient.pointer, lda: e, b: b.hidden[top].pointer, ldb: h,
-                      beta: 1, c: gradient("dense.weight"), ldc: h)
-        try runtime.biasBackward(gradient("dense.bias"), b.projectedGradient.pointer, rows: p, columns: e)
-        var upper = b.upper, lower = b.lower
-        for layer in stride(from: top, through: 0, by: -1) {
-            try backward(layer: layer, layout: layout, input: layer == 0 ? b.embedded : b.hidden[layer - 1], hiddenGradient: upper,
-                         inputGradient: lower, buffers: b)
-            swap(&upper, &lower)
-        }
-        if c.dropout > 0 {
-            try runtime.launch("dropout_backward", elements: p * e, [.buffer(upper), .buffer(b.dropoutMask), .int32(Int32(p * e))])
-        }
-        try runtime.launch("embedding_backward", elements: p * e, [
-            .address(gradient("item_embedding.weight")), .buffer(upper), .buffer(b.ids), .int32(Int32(p)), .int32(Int32(e)),
-        ])
-
-        var losses = [Float](repeating: 0, count: p)
-        try losses.withUnsafeMutableBufferPointer { try context.copy(b.losses, count: p, to: $0.baseAddress!) }
-        try self.parameters.addGradients(to: parameters)
-        return (losses.reduce(0.0) { $0 + Double($1) }, targetCount)
     }
 
     /// Uploads weights and ids, then the embedding (dropout when `dropoutSeed` is given), the
@@ -207,32 +187,20 @@ public final class CUDAGRU4RecStep: StepAccelerator, @unchecked Sendable {
 
     public func score(histories: UnsafePointer<Int32>, rows: Int, steps: Int, parameters: ParameterSet,
                       scores: UnsafeMutablePointer<Float>) throws {
-        lock.lock()
-        defer { lock.unlock() }
-        try context.makeCurrent()
-        let c = configuration
-        let v = c.vocabulary, e = c.embeddingSize
-        // Empty histories score the dense bias against every item, as on the CPU.
-        let bias = parameters.value("dense.bias"), items = parameters.value("item_embedding.weight")
-        var biasScores = [Float](repeating: 0, count: v)
-        for item in 0..<v { for j in 0..<e { biasScores[item] += items[item * e + j] * bias[j] } }
-        for row in 0..<rows { biasScores.withUnsafeBufferPointer { (scores + row * v).update(from: $0.baseAddress!, count: v) } }
-        let layout = PackedLayout(paddedIds: histories, rows: rows, steps: steps)
-        let running = layout.active.last ?? 0
-        if layout.total == 0 || running == 0 { return }
-        let b = try buffers(positions: layout.total)
-        try forward(inputs: histories, layout: layout, parameters: parameters, buffers: b, dropoutSeed: nil)
-        var start = 0
-        var chunk = [Float](repeating: 0, count: min(b.chunkRows, running) * v)
-        while start < running {
-            let n = min(b.chunkRows, running - start)
-            try blas.gemm(transposeB: true, m: n, n: v, k: e, a: b.projected.address((layout.offsets[steps - 1] + start) * e), lda: e,
-                          b: value("item_embedding.weight"), ldb: e, c: b.logits.pointer, ldc: v)
-            try chunk.withUnsafeMutableBufferPointer { try context.copy(b.logits, count: n * v, to: $0.baseAddress!) }
-            for r in 0..<n {
-                chunk.withUnsafeBufferPointer { (scores + layout.order[start + r] * v).update(from: $0.baseAddress! + r * v, count: v) }
-            }
-            start += n
+        try runtime.exclusively {
+            let c = configuration
+            let v = c.vocabulary, e = c.embeddingSize
+            // Empty histories score the dense bias against every item, as on the CPU.
+            let bias = parameters.value("dense.bias"), items = parameters.value("item_embedding.weight")
+            var biasScores = [Float](repeating: 0, count: v)
+            for item in 0..<v { for j in 0..<e { biasScores[item] += items[item * e + j] * bias[j] } }
+            for row in 0..<rows { biasScores.withUnsafeBufferPointer { (scores + row * v).update(from: $0.baseAddress!, count: v) } }
+            let layout = PackedLayout(paddedIds: histories, rows: rows, steps: steps)
+            if layout.total == 0 || (layout.active.last ?? 0) == 0 { return }
+            let b = try buffers(positions: layout.total)
+            try forward(inputs: histories, layout: layout, parameters: parameters, buffers: b, dropoutSeed: nil)
+            try runtime.scoreLastStep(layout: layout, states: b.projected, width: e, weight: value("item_embedding.weight"), bias: nil,
+                                      vocabulary: v, logits: b.logits, chunkRows: b.chunkRows, scores: scores)
         }
     }
 }

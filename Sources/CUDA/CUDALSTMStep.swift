@@ -1,7 +1,6 @@
 import CCUDA
 import Core
 import Engine
-import Foundation
 import Models
 
 /// The seed LSTM's training step and scoring on one GPU, mirroring `LSTMRecommender` and
@@ -19,8 +18,6 @@ public final class CUDALSTMStep: StepAccelerator, @unchecked Sendable {
     private var blas: CUBLAS { runtime.blas }
     private let parameters: DeviceParameters
     private var buffers: Buffers?
-    /// One step or scoring at a time: they share the activation buffers.
-    private let lock = NSLock()
 
     /// Activations for up to `positions` packed positions, reallocated when a batch needs more.
     private final class Buffers {
@@ -71,56 +68,35 @@ public final class CUDALSTMStep: StepAccelerator, @unchecked Sendable {
 
     public func trainStep(inputs: UnsafePointer<Int32>, targets: UnsafePointer<Int32>, rows: Int, steps: Int,
                           parameters: ParameterSet, seed: UInt64 = 0, gradientScale: (Int) -> Float) throws -> (loss: Double, targets: Int) {
-        lock.lock()
-        defer { lock.unlock() }
-        try context.makeCurrent()  // the calling thread may not be the one that created the context
-        let layout = PackedLayout(paddedIds: inputs, rows: rows, steps: steps)
-        let p = layout.total
-        if p == 0 { return (0, 0) }
-        var packedTargets = [Int32](repeating: 0, count: p)
-        packedTargets.withUnsafeMutableBufferPointer { layout.pack(targets, into: $0.baseAddress!) }
-        let targetCount = packedTargets.reduce(0) { $0 + ($1 != 0 ? 1 : 0) }
-        if targetCount == 0 { return (0, 0) }
-        let b = try buffers(positions: p)
-        try forward(inputs: inputs, layout: layout, parameters: parameters, buffers: b)
-        try packedTargets.withUnsafeBufferPointer { try context.copy($0.baseAddress!, count: p, to: b.targets) }
-        try self.parameters.zeroGradients()
-
-        // Output layer and loss, chunk by chunk: logits → scale · (softmax − onehot) in place → dW, db, dHidden.
-        let c = configuration
-        let h = c.hiddenSize, v = c.vocabulary, top = c.layers - 1
-        let scale = gradientScale(targetCount) * self.parameters.lossScale
-        var start = 0
-        while start < p {
-            let n = min(b.chunkRows, p - start)
-            let hiddenRows = b.hidden[top].address(start * h)
-            try blas.gemm(transposeB: true, m: n, n: v, k: h, a: hiddenRows, lda: h, b: value("fc.weight"), ldb: h, c: b.logits.pointer, ldc: v)
-            try runtime.launchRows("softmax_cross_entropy", rows: n, threads: 256, [
-                .buffer(b.logits), .address(value("fc.bias")), .address(b.targets.address(start)), .address(b.losses.address(start)),
-                .int32(Int32(n)), .int32(Int32(v)), .float(scale), .int32(1),
+        try runtime.exclusively {
+            let layout = PackedLayout(paddedIds: inputs, rows: rows, steps: steps)
+            let p = layout.total
+            if p == 0 { return (0, 0) }
+            let (packedTargets, targetCount) = layout.packedTargets(targets)
+            if targetCount == 0 { return (0, 0) }
+            let b = try buffers(positions: p)
+            try forward(inputs: inputs, layout: layout, parameters: parameters, buffers: b)
+            try packedTargets.withUnsafeBufferPointer { try context.copy($0.baseAddress!, count: p, to: b.targets) }
+            try self.parameters.zeroGradients()
+            let c = configuration
+            let top = c.layers - 1
+            try runtime.softmaxCrossEntropy(input: b.hidden[top].pointer, rows: p, width: c.hiddenSize, weight: value("fc.weight"),
+                                            bias: value("fc.bias"), vocabulary: c.vocabulary, targets: b.targets, losses: b.losses,
+                                            logits: b.logits, chunkRows: b.chunkRows, scale: gradientScale(targetCount) * self.parameters.lossScale,
+                                            weightGradient: gradient("fc.weight"), biasGradient: gradient("fc.bias"), inputGradient: b.upper.pointer)
+            // Layers top to bottom; each one's input gradient is the hidden gradient of the one below.
+            var upper = b.upper, lower = b.lower
+            for layer in stride(from: top, through: 0, by: -1) {
+                let input = layer == 0 ? b.embedded : b.hidden[layer - 1]
+                try backward(layer: layer, layout: layout, input: input, hiddenGradient: upper, inputGradient: lower, buffers: b)
+                swap(&upper, &lower)
+            }
+            try runtime.launch("embedding_backward", elements: p * c.embeddingSize, [
+                .address(gradient("embedding.weight")), .buffer(upper), .buffer(b.ids), .int32(Int32(p)), .int32(Int32(c.embeddingSize)),
             ])
-            try blas.gemm(transposeA: true, m: v, n: h, k: n, a: b.logits.pointer, lda: v, b: hiddenRows, ldb: h,
-                          beta: 1, c: gradient("fc.weight"), ldc: h)
-            try runtime.biasBackward(gradient("fc.bias"), b.logits.pointer, rows: n, columns: v)
-            try blas.gemm(m: n, n: h, k: v, a: b.logits.pointer, lda: v, b: value("fc.weight"), ldb: h, c: b.upper.address(start * h), ldc: h)
-            start += n
+            try self.parameters.addGradients(to: parameters)
+            return (try runtime.sum(b.losses, count: p), targetCount)
         }
-
-        // Layers top to bottom; each one's input gradient is the hidden gradient of the one below.
-        var upper = b.upper, lower = b.lower
-        for layer in stride(from: top, through: 0, by: -1) {
-            let input = layer == 0 ? b.embedded : b.hidden[layer - 1]
-            try backward(layer: layer, layout: layout, input: input, hiddenGradient: upper, inputGradient: lower, buffers: b)
-            swap(&upper, &lower)
-        }
-        try runtime.launch("embedding_backward", elements: p * c.embeddingSize, [
-            .address(gradient("embedding.weight")), .buffer(upper), .buffer(b.ids), .int32(Int32(p)), .int32(Int32(c.embeddingSize)),
-        ])
-
-        var losses = [Float](repeating: 0, count: p)
-        try losses.withUnsafeMutableBufferPointer { try context.copy(b.losses, count: p, to: $0.baseAddress!) }
-        try self.parameters.addGradients(to: parameters)
-        return (losses.reduce(0.0) { $0 + Double($1) }, targetCount)
     }
 
     /// Uploads the weights and the packed ids, then runs the embedding and every layer.
@@ -206,31 +182,17 @@ public final class CUDALSTMStep: StepAccelerator, @unchecked Sendable {
 
     public func score(histories: UnsafePointer<Int32>, rows: Int, steps: Int, parameters: ParameterSet,
                       scores: UnsafeMutablePointer<Float>) throws {
-        lock.lock()
-        defer { lock.unlock() }
-        try context.makeCurrent()
-        let c = configuration
-        let v = c.vocabulary, h = c.hiddenSize
-        let bias = parameters.value("fc.bias")
-        for row in 0..<rows { (scores + row * v).update(from: bias, count: v) }  // empty histories score the bias alone
-        let layout = PackedLayout(paddedIds: histories, rows: rows, steps: steps)
-        let running = layout.active.last ?? 0
-        if layout.total == 0 || running == 0 { return }
-        let b = try buffers(positions: max(layout.total, running))
-        try forward(inputs: histories, layout: layout, parameters: parameters, buffers: b)
-        // The last position of every running history: the top layer's last step, `running` rows.
-        var start = 0
-        var chunk = [Float](repeating: 0, count: min(b.chunkRows, running) * v)
-        while start < running {
-            let n = min(b.chunkRows, running - start)
-            try blas.gemm(transposeB: true, m: n, n: v, k: h, a: b.hidden[c.layers - 1].address((layout.offsets[steps - 1] + start) * h), lda: h,
-                          b: value("fc.weight"), ldb: h, c: b.logits.pointer, ldc: v)
-            try runtime.launch("add_bias", elements: n * v, [.buffer(b.logits), .address(value("fc.bias")), .int32(Int32(n)), .int32(Int32(v))])
-            try chunk.withUnsafeMutableBufferPointer { try context.copy(b.logits, count: n * v, to: $0.baseAddress!) }
-            for r in 0..<n {
-                chunk.withUnsafeBufferPointer { (scores + layout.order[start + r] * v).update(from: $0.baseAddress! + r * v, count: v) }
-            }
-            start += n
+        try runtime.exclusively {
+            let c = configuration
+            let v = c.vocabulary
+            let bias = parameters.value("fc.bias")
+            for row in 0..<rows { (scores + row * v).update(from: bias, count: v) }  // empty histories score the bias alone
+            let layout = PackedLayout(paddedIds: histories, rows: rows, steps: steps)
+            if layout.total == 0 || (layout.active.last ?? 0) == 0 { return }
+            let b = try buffers(positions: layout.total)
+            try forward(inputs: histories, layout: layout, parameters: parameters, buffers: b)
+            try runtime.scoreLastStep(layout: layout, states: b.hidden[c.layers - 1], width: c.hiddenSize, weight: value("fc.weight"),
+                                      bias: value("fc.bias"), vocabulary: v, logits: b.logits, chunkRows: b.chunkRows, scores: scores)
         }
     }
 }

@@ -1,7 +1,6 @@
 import CCUDA
 import Core
 import Engine
-import Foundation
 import Models
 
 /// SASRec's training step (full-softmax loss) and scoring on one GPU, mirroring
@@ -20,7 +19,6 @@ public final class CUDASASRecStep: StepAccelerator, @unchecked Sendable {
     private var blas: CUBLAS { runtime.blas }
     private let parameters: DeviceParameters
     private var buffers: Buffers?
-    private let lock = NSLock()
 
     /// Activations of one block (probability-sized buffers are [B, heads, T, T]).
     private final class Block {
@@ -112,49 +110,34 @@ public final class CUDASASRecStep: StepAccelerator, @unchecked Sendable {
 
     public func trainStep(inputs: UnsafePointer<Int32>, targets: UnsafePointer<Int32>, rows: Int, steps: Int,
                           parameters: ParameterSet, seed: UInt64, gradientScale: (Int) -> Float) throws -> (loss: Double, targets: Int) {
-        lock.lock()
-        defer { lock.unlock() }
-        try context.makeCurrent()
-        let t = min(steps, configuration.maxLength)
-        let b = try buffers(rows: rows, steps: t)
-        let kept = try upload(inputs: inputs, targets: targets, rows: rows, steps: steps, buffers: b).targets
-        let targetCount = kept.reduce(0) { $0 + ($1 != 0 ? 1 : 0) }
-        if targetCount == 0 { return (0, 0) }
-        try self.parameters.upload(parameters)
-        try self.parameters.zeroGradients()
-        var random = SeededRandom(seed: seed)
-        try forward(rows: rows, steps: t, buffers: b, dropout: configuration.dropout, random: &random)
-
-        // Full softmax against the tied item embeddings, chunk by chunk.
-        let c = configuration
-        let n = rows * t, d = c.hiddenSize, v = c.vocabulary
-        let scale = gradientScale(targetCount) * self.parameters.lossScale
-        let dOutput = b.scratchB
-        var start = 0
-        while start < n {
-            let count = min(b.chunkRows, n - start)
-            let outputRows = b.output.address(start * d)
-            try blas.gemm(transposeB: true, m: count, n: v, k: d, a: outputRows, lda: d, b: value("item_emb.weight"), ldb: d, c: b.logits.pointer, ldc: v)
-            if c.excludeSeenFromLoss {
-                try runtime.launchRows("mask_history_logits", rows: count, [
-                    .buffer(b.logits), .buffer(b.ids), .buffer(b.targets), .int32(Int32(count)), .int32(Int32(t)), .int32(Int32(v)), .int32(Int32(start)),
-                ])
-            }
-            try runtime.launchRows("softmax_cross_entropy", rows: count, threads: 256, [
-                .buffer(b.logits), .address(0), .address(b.targets.address(start)), .address(b.losses.address(start)),
-                .int32(Int32(count)), .int32(Int32(v)), .float(scale), .int32(1),
-            ])
-            try blas.gemm(transposeA: true, m: v, n: d, k: count, a: b.logits.pointer, lda: v, b: outputRows, ldb: d,
-                          beta: 1, c: gradient("item_emb.weight"), ldc: d)
-            try blas.gemm(m: count, n: d, k: v, a: b.logits.pointer, lda: v, b: value("item_emb.weight"), ldb: d, c: dOutput.address(start * d), ldc: d)
-            start += count
+        try runtime.exclusively {
+            let t = min(steps, configuration.maxLength)
+            let b = try buffers(rows: rows, steps: t)
+            let kept = try upload(inputs: inputs, targets: targets, rows: rows, steps: steps, buffers: b).targets
+            let targetCount = kept.reduce(0) { $0 + ($1 != 0 ? 1 : 0) }
+            if targetCount == 0 { return (0, 0) }
+            try self.parameters.upload(parameters)
+            try self.parameters.zeroGradients()
+            var random = SeededRandom(seed: seed)
+            try forward(rows: rows, steps: t, buffers: b, dropout: configuration.dropout, random: &random)
+            // Full softmax against the tied item embeddings, the items already in each window left out when asked.
+            let c = configuration
+            let n = rows * t, v = c.vocabulary
+            let dOutput = b.scratchB
+            try runtime.softmaxCrossEntropy(
+                input: b.output.pointer, rows: n, width: c.hiddenSize, weight: value("item_emb.weight"), bias: nil, vocabulary: v,
+                targets: b.targets, losses: b.losses, logits: b.logits, chunkRows: b.chunkRows, scale: gradientScale(targetCount) * self.parameters.lossScale,
+                weightGradient: gradient("item_emb.weight"), biasGradient: nil, inputGradient: dOutput.pointer,
+                beforeSoftmax: c.excludeSeenFromLoss ? { start, count in
+                    try self.runtime.launchRows("mask_history_logits", rows: count, [
+                        .buffer(b.logits), .buffer(b.ids), .buffer(b.targets), .int32(Int32(count)), .int32(Int32(t)), .int32(Int32(v)),
+                        .int32(Int32(start)),
+                    ])
+                } : nil)
+            try backward(rows: rows, steps: t, outputGradient: dOutput, buffers: b)
+            try self.parameters.addGradients(to: parameters)
+            return (try runtime.sum(b.losses, count: n), targetCount)
         }
-        try backward(rows: rows, steps: t, outputGradient: dOutput, buffers: b)
-
-        var losses = [Float](repeating: 0, count: n)
-        try losses.withUnsafeMutableBufferPointer { try context.copy(b.losses, count: n, to: $0.baseAddress!) }
-        try self.parameters.addGradients(to: parameters)
-        return (losses.reduce(0.0) { $0 + Double($1) }, targetCount)
     }
 
     /// Dropout in place on `count` values, its mask kept; seeds drawn from `random` as the CPU draws them per site.
@@ -329,32 +312,31 @@ public final class CUDASASRecStep: StepAccelerator, @unchecked Sendable {
 
     public func score(histories: UnsafePointer<Int32>, rows: Int, steps: Int, parameters: ParameterSet,
                       scores: UnsafeMutablePointer<Float>) throws {
-        lock.lock()
-        defer { lock.unlock() }
-        try context.makeCurrent()
-        let c = configuration
-        let v = c.vocabulary, d = c.hiddenSize
-        let t = min(steps, c.maxLength)
-        try self.parameters.upload(parameters)
-        var start = 0
-        while start < rows {
-            let count = min(SASRec.scoringRows, rows - start)
-            let b = try buffers(rows: count, steps: t)
-            let pads = try upload(inputs: histories + start * steps, targets: nil, rows: count, steps: steps, buffers: b).pads
-            var random = SeededRandom(seed: 0)
-            try forward(rows: count, steps: t, buffers: b, dropout: 0, random: &random)
-            // Each window's last position: rows t·d floats apart in the output.
-            var chunkStart = 0
-            while chunkStart < count {
-                let n = min(b.chunkRows, count - chunkStart)
-                try blas.gemm(transposeB: true, m: n, n: v, k: d, a: b.output.address(((chunkStart + 1) * t - 1) * d), lda: t * d,
-                              b: value("item_emb.weight"), ldb: d, c: b.logits.pointer, ldc: v)
-                try context.copy(b.logits, count: n * v, to: scores + (start + chunkStart) * v)
-                chunkStart += n
+        try runtime.exclusively {
+            let c = configuration
+            let v = c.vocabulary, d = c.hiddenSize
+            let t = min(steps, c.maxLength)
+            try self.parameters.upload(parameters)
+            var start = 0
+            while start < rows {
+                let count = min(SASRec.scoringRows, rows - start)
+                let b = try buffers(rows: count, steps: t)
+                let pads = try upload(inputs: histories + start * steps, targets: nil, rows: count, steps: steps, buffers: b).pads
+                var random = SeededRandom(seed: 0)
+                try forward(rows: count, steps: t, buffers: b, dropout: 0, random: &random)
+                // Each window's last position: rows t·d floats apart in the output.
+                var chunkStart = 0
+                while chunkStart < count {
+                    let n = min(b.chunkRows, count - chunkStart)
+                    try blas.gemm(transposeB: true, m: n, n: v, k: d, a: b.output.address(((chunkStart + 1) * t - 1) * d), lda: t * d,
+                                  b: value("item_emb.weight"), ldb: d, c: b.logits.pointer, ldc: v)
+                    try context.copy(b.logits, count: n * v, to: scores + (start + chunkStart) * v)
+                    chunkStart += n
+                }
+                // An empty history scores every item 0, as on the CPU.
+                for r in 0..<count where Int(pads[r]) == t { (scores + (start + r) * v).update(repeating: 0, count: v) }
+                start += count
             }
-            // An empty history scores every item 0, as on the CPU.
-            for r in 0..<count where Int(pads[r]) == t { (scores + (start + r) * v).update(repeating: 0, count: v) }
-            start += count
         }
     }
 }
