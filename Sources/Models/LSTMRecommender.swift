@@ -276,7 +276,8 @@ public final class LSTMRecommender: NextItemScorer, @unchecked Sendable {
                 return self.backwardLayers(layout: layouts[k], from: bases[k], table: table, gradientScale: scale, workspace: w,
                                            gradients: k == 0 ? self.parameters.gradients : shares[k].gradients,
                                            recurrentScratch: shares[k].recurrentScratch, logits: shares[k].logits,
-                                           tableGradient: table == nil ? nil : self.tableGradient(k == 0 ? w : nil, share: shares[k]))
+                                           tableGradient: table == nil ? nil
+                                               : k == 0 ? self.tableGradient(&w.projectionTableGradient) : self.tableGradient(&shares[k].tableGradient))
             }
         }
         let all = parameters.gradients.pointer
@@ -285,7 +286,7 @@ public final class LSTMRecommender: NextItemScorer, @unchecked Sendable {
             for i in 0..<parameters.values.count { all[i] += own[i] }
         }
         if table != nil {
-            let dTable = tableGradient(w, share: shares[0])
+            let dTable = tableGradient(&w.projectionTableGradient)
             for share in shares.dropFirst() {
                 let own = share.tableGradient!.pointer
                 for i in 0..<dTable.count { dTable.pointer[i] += own[i] }
@@ -295,16 +296,11 @@ public final class LSTMRecommender: NextItemScorer, @unchecked Sendable {
         return (losses.reduce(0, +), targetCount)
     }
 
-    /// The table gradient a share sums into: the workspace's for share 0 (`workspace` given), its own otherwise.
-    private func tableGradient(_ workspace: Workspace?, share: ShardBuffers) -> FloatBuffer {
-        let count = configuration.vocabulary * 4 * configuration.hiddenSize
-        if let workspace {
-            let buffer = workspace.projectionTableGradient ?? FloatBuffer(count: count)
-            workspace.projectionTableGradient = buffer
-            return buffer
-        }
-        let buffer = share.tableGradient ?? FloatBuffer(count: count)
-        share.tableGradient = buffer
+    /// The per-item table gradient held in `slot` (the workspace's, or a share's), allocated on first use.
+    private func tableGradient(_ slot: inout FloatBuffer?) -> FloatBuffer {
+        if let buffer = slot { return buffer }
+        let buffer = FloatBuffer(count: configuration.vocabulary * 4 * configuration.hiddenSize)
+        slot = buffer
         return buffer
     }
 
@@ -315,11 +311,7 @@ public final class LSTMRecommender: NextItemScorer, @unchecked Sendable {
         layout.pack(targets, into: w.packedTargets)
         let targetCount = SampledLosses.targetCount(w.packedTargets, rows: layout.total)
         if targetCount == 0 { return (0, 0) }
-        let dTable: FloatBuffer? = table == nil ? nil : {
-            let buffer = w.projectionTableGradient ?? FloatBuffer(count: configuration.vocabulary * 4 * configuration.hiddenSize)
-            w.projectionTableGradient = buffer
-            return buffer
-        }()
+        let dTable = table == nil ? nil : tableGradient(&w.projectionTableGradient)
         let loss = backwardLayers(layout: layout, from: 0, table: table, gradientScale: gradientScale(targetCount), workspace: w,
                                   gradients: parameters.gradients, recurrentScratch: w.recurrentScratch, logits: w.logits, tableGradient: dTable)
         if let dTable { tableBackward(tableGradient: dTable) }
