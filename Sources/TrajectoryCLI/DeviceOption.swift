@@ -79,29 +79,29 @@ enum DeviceChoice: Equatable, ExpressibleByArgument, CustomStringConvertible {
     }
 
     private static func attachCUDA(_ model: AnyObject, ordinal: Int, precision: Precision) throws -> String {
+        let gpu = DeviceChoice.cuda(ordinal: ordinal)
+        let name: String
         switch model {
         case let lstm as LSTMRecommender:
-            try DeviceChoice.cuda(ordinal: ordinal).check(model: "lstm")
+            try gpu.check(model: "lstm")
             let step = try CUDALSTMStep(configuration: lstm.configuration, parameters: lstm.parameters, precision: precision,
-                                    context: try CUDAContext(ordinal: ordinal))
-            lstm.accelerator = step
-            return step.deviceName + (precision == .fp32 ? "" : ", \(precision.rawValue) products")
+                                        context: try CUDAContext(ordinal: ordinal))
+            (lstm.accelerator, name) = (step, step.deviceName)
         case let sasrec as SASRec:
-            try DeviceChoice.cuda(ordinal: ordinal).check(model: "sasrec", fullSoftmax: sasrec.configuration.loss == .fullSoftmax)
+            try gpu.check(model: "sasrec", fullSoftmax: sasrec.configuration.loss == .fullSoftmax)
             let step = try CUDASASRecStep(configuration: sasrec.configuration, parameters: sasrec.parameters, precision: precision,
-                                      context: try CUDAContext(ordinal: ordinal))
-            sasrec.accelerator = step
-            return step.deviceName + (precision == .fp32 ? "" : ", \(precision.rawValue) products")
+                                          context: try CUDAContext(ordinal: ordinal))
+            (sasrec.accelerator, name) = (step, step.deviceName)
         case let gru as GRU4Rec:
-            try DeviceChoice.cuda(ordinal: ordinal).check(model: "gru4rec")
+            try gpu.check(model: "gru4rec")
             let step = try CUDAGRU4RecStep(configuration: gru.configuration, parameters: gru.parameters, precision: precision,
                                            context: try CUDAContext(ordinal: ordinal))
-            gru.accelerator = step
-            return step.deviceName + (precision == .fp32 ? "" : ", \(precision.rawValue) products")
+            (gru.accelerator, name) = (step, step.deviceName)
         default:
-            try DeviceChoice.cuda(ordinal: ordinal).check(model: "another model")
+            try gpu.check(model: "another model")
             return ""
         }
+        return name + (precision == .fp32 ? "" : ", \(precision.rawValue) products")
     }
 
     /// The GPU a model was put on, for progress lines.
