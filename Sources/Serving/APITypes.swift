@@ -7,6 +7,12 @@ public struct RecommendedItem: Codable, Sendable, Equatable {
     public var title: String?
     /// The model's score (a logit; higher is more likely). For the popularity fallback: event count.
     public var score: Double
+
+    public init(item: String, title: String? = nil, score: Double) {
+        self.item = item
+        self.title = title
+        self.score = score
+    }
 }
 
 /// `POST /v1/predict` body.

@@ -42,7 +42,9 @@ import TestSupport
         let lossAlone = run(hidden: alone.pointer, targets: Self.targetRows.map { Self.targets[$0] }, rows: m,
                             dh: dhAlone.pointer, dw: dwAlone.pointer, db: dbAlone.pointer)
         #expect(abs(loss - lossAlone) < 1e-6)
-        #expect(Self.packed(dh.pointer, width: Self.c) == dhAlone.array)
+        // Same rows through products of another height (M): OpenBLAS may pick another kernel
+        // edge, so the rows agree to rounding (values are O(1): 1e-6 absolute), not bit for bit.
+        #expect(zip(Self.packed(dh.pointer, width: Self.c), dhAlone.array).allSatisfy { abs($0 - $1) < 1e-6 })
         for row in [0, 1, 4] { #expect((0..<Self.c).allSatisfy { dh[row * Self.c + $0] == 0 }) }
         #expect(zip(dw.array, dwAlone.array).allSatisfy { abs($0 - $1) < 1e-6 })
         #expect(zip(db.array, dbAlone.array).allSatisfy { abs($0 - $1) < 1e-6 })

@@ -196,18 +196,24 @@ import Testing
         try await Self.withApp(fixture) { client, _ in
             let headers = Self.auth(fixture.key)
             let histories = (0..<12).map { i in (0...(i % 4)).map { fixture.knownItems[($0 + i) % fixture.knownItems.count] } }
-            var singles: [[String]] = []
+            func ranking(_ answer: [String: Any]) -> [RecommendedItem] {
+                (answer["items"] as? [[String: Any]] ?? []).compactMap { entry in
+                    (entry["item"] as? String).map { RecommendedItem(item: $0, title: nil, score: entry["score"] as? Double ?? .nan) }
+                }
+            }
+            var singles: [[RecommendedItem]] = []
             for history in histories {
                 try await client.execute(uri: "/v1/predict", method: .post, headers: headers, body: Self.json(["history": history, "k": 4])) { response in
-                    singles.append((Self.object(response)["items"] as? [[String: Any]] ?? []).compactMap { $0["item"] as? String })
+                    singles.append(ranking(Self.object(response)))
                 }
             }
             let requests = histories.map { ["history": $0, "k": 4] as [String: Any] }
             try await client.execute(uri: "/v1/predict/batch", method: .post, headers: headers, body: Self.json(["requests": requests])) { response in
                 #expect(response.status == .ok)
                 let results = Self.object(response)["results"] as? [[String: Any]] ?? []
-                let batched = results.map { ($0["items"] as? [[String: Any]] ?? []).compactMap { $0["item"] as? String } }
-                #expect(batched == singles)
+                let batched = results.map(ranking)
+                #expect(batched.count == singles.count)
+                for (b, s) in zip(batched, singles) { #expect(sameRanking(b, s), "\(b) vs \(s)") }
             }
         }
     }

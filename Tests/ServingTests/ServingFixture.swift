@@ -80,3 +80,20 @@ struct ServingFixture {
         try? FileManager.default.removeItem(atPath: directory)
     }
 }
+
+/// Whether two rankings agree up to rounding. A coalesced batch is one matrix product and a lone
+/// request another (gemm vs gemv, or other kernels on another CPU), so their sums round differently: scores agree to a
+/// relative 1e-5 (fp32 dot products of a few dozen terms err by ~1e-7 relative), and items
+/// must be the same except where two scores are that close (a rounding tie may swap them).
+func sameRanking(_ a: [RecommendedItem], _ b: [RecommendedItem], tolerance: Double = 1e-5) -> Bool {
+    guard a.count == b.count else { return false }
+    func close(_ x: Double, _ y: Double) -> Bool { abs(x - y) <= tolerance * max(1, abs(x), abs(y)) }
+    for i in a.indices {
+        guard close(a[i].score, b[i].score) else { return false }
+        // Another item at the same place only where rounding can reorder: a near-tie with a
+        // neighbour, or the last place (a tie with the item just below the cut).
+        let tiedWithNeighbour = [i - 1, i + 1].contains { b.indices.contains($0) && close(b[$0].score, b[i].score) }
+        if a[i].item != b[i].item, !tiedWithNeighbour, i != a.count - 1 { return false }
+    }
+    return true
+}
