@@ -19,6 +19,17 @@ public struct ModelWatcher: Service {
 
     public func run() async throws {
         let signals = await UnixSignalsSequence(trapping: .sighup)
+        // Graceful shutdown cancels this task; a cancelled sleep then throws CancellationError.
+        // That is how the watcher is meant to stop, not a failure: if it escaped, the service
+        // group would report it and `serve` would exit 1 after a clean SIGTERM (a race with the
+        // SIGHUP loop ending first, seen 1 time in 15).
+        do {
+            try await watch(signals)
+        } catch is CancellationError {
+        }
+    }
+
+    private func watch(_ signals: UnixSignalsSequence) async throws {
         try await cancelWhenGracefulShutdown {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {

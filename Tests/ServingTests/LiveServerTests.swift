@@ -45,11 +45,14 @@ import TestSupport
     }
 
     /// Starts `trajectory serve` and waits until /healthz answers.
-    static func startServer(_ fixture: ServingFixture, port: Int, client: HTTPClient) async throws -> Process {
+    static func startServer(_ fixture: ServingFixture, port: Int, client: HTTPClient, watchSeconds: String = "0",
+                            standardError: Any? = nil) async throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["serve", fixture.run, "--port", String(port), "--db", fixture.database, "--no-auth", "--watch-seconds", "0", "--log-level", "error"]
+        process.arguments = ["serve", fixture.run, "--port", String(port), "--db", fixture.database, "--no-auth", "--watch-seconds", watchSeconds,
+                             "--log-level", "error"]
         process.standardOutput = FileHandle.nullDevice
+        if let standardError { process.standardError = standardError }
         try process.run()
         for _ in 0..<200 {
             if let response = try? await client.get(url: "http://127.0.0.1:\(port)/healthz").get(), response.status == .ok { return process }
@@ -120,5 +123,31 @@ import TestSupport
         server.terminate()
         server.waitUntilExit()
         #expect(server.terminationReason == .exit && server.terminationStatus == 0)
+    }
+
+    /// `make demo`'s last step, 50 times: start, one prediction, SIGTERM at once. The checkpoint
+    /// watcher's cancelled sleep once escaped as `Error: CancellationError()` and exit 1.
+    @Test func startPredictSigtermFiftyTimesExitsZero() async throws {
+        let fixture = try await ServingFixture.make()
+        defer { fixture.remove() }
+        let client = HTTPClient.shared
+        let body = "{\"history\": [\"\(fixture.knownItems[0])\", \"\(fixture.knownItems[1])\"], \"k\": 5, \"exclude_seen\": true}"
+        for cycle in 0..<50 {
+            let port = try Self.freePort()
+            let errors = Pipe()
+            // The demo's default interval, and a short one so the sleep is often in flight.
+            let server = try await Self.startServer(fixture, port: port, client: client, watchSeconds: cycle % 2 == 0 ? "2" : "0.01",
+                                                    standardError: errors)
+            var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/predict")
+            request.method = .POST
+            request.body = .bytes(ByteBuffer(string: body))
+            let response = try await client.execute(request, timeout: .seconds(10))
+            #expect(response.status == .ok)
+            server.terminate()
+            let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            server.waitUntilExit()
+            #expect(server.terminationReason == .exit && server.terminationStatus == 0, "cycle \(cycle): status \(server.terminationStatus), \(stderr)")
+            #expect(!stderr.contains("Error"), "cycle \(cycle): \(stderr)")
+        }
     }
 }
