@@ -78,6 +78,35 @@ public enum AtomicOutput {
         return temp
     }
 
+    /// Checks that `--force` may replace `destination`: it is absent, an empty directory, or a
+    /// directory that Trajectory made (it holds `marker`, e.g. a dataset's manifest.json) holding
+    /// nothing but the files Trajectory writes there (`ownedNames`), and none of `inputs` lies
+    /// inside it. Anything else (a user's folder, a file, the input log itself, a note a user put
+    /// into a dataset) is refused: `--force` deletes only what Trajectory wrote.
+    public static func checkReplaceable(_ destination: String, marker: String, kind: String, ownedNames: Set<String>,
+                                        inputs: [String] = []) throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: destination, isDirectory: &isDirectory) else { return }
+        guard isDirectory.boolValue else {
+            throw FileError.notReplaceable(path: destination, reason: "it is a file, not a \(kind) directory; --force replaces only a \(kind) Trajectory wrote")
+        }
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: destination)) ?? []
+        guard entries.isEmpty || entries.contains(marker) else {
+            throw FileError.notReplaceable(path: destination, reason: "it has no \(marker), so it is not a \(kind) directory; --force replaces only a \(kind) Trajectory wrote (choose another --out or remove it yourself)")
+        }
+        let root = URL(fileURLWithPath: destination).standardizedFileURL.resolvingSymlinksInPath().path + "/"
+        for input in inputs {
+            let path = URL(fileURLWithPath: input).standardizedFileURL.resolvingSymlinksInPath().path
+            if path.hasPrefix(root) {
+                throw FileError.notReplaceable(path: destination, reason: "it holds the input \(input), which replacing it would delete")
+            }
+        }
+        let foreign = entries.filter { !ownedNames.contains($0) }.sorted()
+        guard foreign.isEmpty else {
+            throw FileError.notReplaceable(path: destination, reason: "it holds files Trajectory did not write (\(foreign.prefix(3).joined(separator: ", "))\(foreign.count > 3 ? ", …" : "")); move them out first")
+        }
+    }
+
     /// Moves the finished `temporary` directory to `destination`; an existing destination is
     /// replaced only when `force` is set, and is removed only after the new one is in place.
     public static func commitDirectory(_ temporary: String, to destination: String, force: Bool) throws {

@@ -3,10 +3,14 @@ import Foundation
 
 /// Writes prepared sequences as a dataset directory (format in DESIGN.md), atomically.
 public enum DatasetWriter {
+    /// Every file a dataset directory holds (what `prepare --force` may replace).
+    public static let fileNames: Set<String> = [Manifest.fileName, "items.bin", "offsets.bin", "times.bin", "items.tsv", "users.tsv"]
+
     /// Writes `sequences` to `directory`. Titles are looked up by original item id.
     public static func write(_ sequences: PreparedSequences, manifest: Manifest, titles: [String: String]?,
                              to directory: String, force: Bool) throws {
         if !force && FileManager.default.fileExists(atPath: directory) { throw DatasetError.outputExists(path: directory) }
+        if force { try AtomicOutput.checkReplaceable(directory, marker: Manifest.fileName, kind: "dataset", ownedNames: fileNames) }
         let temp = try AtomicOutput.makeTemporaryDirectory(for: directory)
         do {
             try AtomicOutput.writeArray(temp + "/items.bin", sequences.items)

@@ -2,6 +2,8 @@ import Foundation
 
 /// `manifest.json` of a dataset directory: what it holds and how it was made.
 public struct Manifest: Codable, Sendable, Equatable {
+    /// The file's name inside a dataset directory; its presence marks a directory as a dataset.
+    public static let fileName = "manifest.json"
     /// Always `trajectory-dataset`.
     public var format = Manifest.formatName
     public var version = Manifest.currentVersion

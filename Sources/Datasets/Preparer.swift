@@ -1,3 +1,4 @@
+import Core
 import Foundation
 
 /// What a `prepare` run produced and dropped.
@@ -25,6 +26,9 @@ public struct Preparer: Sendable {
     public func run(inputs: [String], output: String) throws -> PrepareSummary {
         guard !inputs.isEmpty else { throw DatasetError.invalidOption("no input files given") }
         if !force && FileManager.default.fileExists(atPath: output) { throw DatasetError.outputExists(path: output) }
+        if force {
+            try AtomicOutput.checkReplaceable(output, marker: Manifest.fileName, kind: "dataset", ownedNames: DatasetWriter.fileNames, inputs: inputs + [itemMeta, like].compactMap { $0 })
+        }
         for path in inputs where !FileManager.default.isReadableFile(atPath: path) {
             let reason = FileManager.default.fileExists(atPath: path) ? "permission denied" : "no such file"
             throw DatasetError.unreadable(path: path, reason: reason)

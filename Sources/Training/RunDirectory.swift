@@ -81,6 +81,39 @@ public struct RunDirectory: Sendable {
     public var optimizerPath: String { path + "/optimizer.safetensors" }
     public var metricsPath: String { path + "/metrics.jsonl" }
 
+    public var reportPath: String { path + "/report.html" }
+
+    /// The files `train` writes. `train --force` removes these and nothing else: the history
+    /// store (`history.sqlite`: API keys and user events, possibly open in a live server) and
+    /// anything a user put beside them stay.
+    public var trainingFiles: [String] { [configPath, modelPath, bestPath, optimizerPath, metricsPath, reportPath] }
+
+    /// Refuses, for `train --force`, a path that is not a run directory (no config.json), unless
+    /// it is an empty directory or absent.
+    public func checkReplaceable() throws {
+        let fileManager = FileManager.default
+        var isDirectory: ObjCBool = false
+        guard fileManager.fileExists(atPath: path, isDirectory: &isDirectory) else { return }
+        let entries = (try? fileManager.contentsOfDirectory(atPath: path)) ?? []
+        guard isDirectory.boolValue, fileManager.fileExists(atPath: configPath) || entries.isEmpty else {
+            throw FileError.notReplaceable(path: path, reason: isDirectory.boolValue
+                ? "it has no config.json, so it is not a run directory; --force replaces only a run Trajectory wrote (choose another --out or remove it yourself)"
+                : "it is a file, not a run directory")
+        }
+    }
+
+    /// Removes the run's training files so a new run can start in place (`train --force`).
+    /// Refuses a directory that is not a run (no config.json) unless it is empty.
+    public func removeTrainingFiles() throws {
+        try checkReplaceable()
+        let fileManager = FileManager.default
+        for file in trainingFiles where fileManager.fileExists(atPath: file) {
+            do { try fileManager.removeItem(atPath: file) } catch {
+                throw FileError.writeFailed(path: file, reason: error.localizedDescription)
+            }
+        }
+    }
+
     public func create() throws {
         do { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) } catch {
             throw TrainingError.run(path: path, reason: "cannot create the run directory: \(error.localizedDescription)")

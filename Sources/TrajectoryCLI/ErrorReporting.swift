@@ -40,7 +40,7 @@ private func reported(_ error: any Error) -> any Error {
     case let error as FileError:
         switch error {
         case .unreadable: status = ExitStatus.noInput
-        case .writeFailed, .exists: status = ExitStatus.cannotCreate
+        case .writeFailed, .exists, .notReplaceable: status = ExitStatus.cannotCreate
         }
     case is ServingError: status = ExitStatus.usage
     default: return error

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Core
 import Datasets
 import Foundation
 
@@ -109,6 +110,10 @@ struct Synth: ParsableCommand {
                 _ = try preparer.write(SyntheticGenerator.eventLog(histories), output: out)
             } else {
                 if !force && FileManager.default.fileExists(atPath: out) { throw DatasetError.outputExists(path: out) }
+                var isDirectory: ObjCBool = false
+                if FileManager.default.fileExists(atPath: out, isDirectory: &isDirectory), isDirectory.boolValue {
+                    throw FileError.notReplaceable(path: out, reason: "it is a directory; a raw log is one file (--format dataset writes a directory)")
+                }
                 try RawLogWriter(format: LogFormat(rawValue: format.rawValue)!, seed: seed).write(histories, to: out)
             }
         }

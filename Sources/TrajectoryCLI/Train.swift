@@ -167,6 +167,20 @@ struct Train: ParsableCommand {
         if let model, !["lstm", "sasrec", "gru4rec"].contains(model) { throw ValidationError("--model \(model) is not available; this build trains: lstm, sasrec, gru4rec") }
         guard (batchSize ?? 1) > 0, (maxLength ?? 1) > 0, (epochs ?? 1) > 0 else { throw ValidationError("--batch-size, --max-length and --epochs must be positive") }
         if let hiddenSize, hiddenSize < 1 { throw ValidationError("--hidden-size must be positive") }
+        if let learningRate, !(learningRate.isFinite && learningRate > 0) { throw ValidationError("--lr must be a positive number, got \(learningRate)") }
+        if let weightDecay, !(weightDecay.isFinite && weightDecay >= 0) { throw ValidationError("--weight-decay must be a number ≥ 0, got \(weightDecay)") }
+        if let clip, !(clip.isFinite && clip > 0) { throw ValidationError("--clip must be a positive number, got \(clip)") }
+        if !(1...1024).contains(threads) { throw ValidationError("--threads must be between 1 and 1024, got \(threads)") }
+        // Sizes beyond these are typing mistakes; they would only fail later as an allocation.
+        for (flag, value) in [("--hidden-size", hiddenSize), ("--embedding-size", embeddingSize)] where (value ?? 1) > 1 << 16 {
+            throw ValidationError("\(flag) must be at most 65536, got \(value!)")
+        }
+        for (flag, value) in [("--batch-size", batchSize), ("--max-length", maxLength), ("--negatives", negatives)] where (value ?? 1) > 1 << 20 {
+            throw ValidationError("\(flag) must be at most 1048576, got \(value!)")
+        }
+        for (flag, value) in [("--layers", layers), ("--blocks", blocks)] where (value ?? 1) > 64 {
+            throw ValidationError("\(flag) must be at most 64, got \(value!)")
+        }
         if let heads, heads < 1 { throw ValidationError("--heads must be positive") }
         if let blocks, blocks < 1 { throw ValidationError("--blocks must be positive") }
         if model == "sasrec" && (hiddenSize ?? 64) % (heads ?? 1) != 0 { throw ValidationError("--hidden-size must be a multiple of --heads") }
@@ -206,6 +220,9 @@ struct Train: ParsableCommand {
         try reportingErrors {
             let data = try Dataset(directory: dataset)
             let run = RunDirectory(path: out)
+            if let negatives, negatives > data.itemCount {
+                throw ValidationError("--negatives \(negatives) is more than the \(data.itemCount) items of \(dataset): a sampled softmax draws from the catalogue")
+            }
             if writesRun && FileManager.default.fileExists(atPath: run.configPath) && !resume && !force {
                 throw TrainingError.run(path: out, reason: "already holds a run; pass --resume to continue it or --force to start over")
             }
@@ -221,7 +238,7 @@ struct Train: ParsableCommand {
                 if let from, URL(fileURLWithPath: from).standardizedFileURL == URL(fileURLWithPath: out).standardizedFileURL {
                     throw ValidationError("--force would delete the --from run \(from) before reading it; write the new run elsewhere")
                 }
-                try? FileManager.default.removeItem(atPath: out)
+                try run.checkReplaceable()
             }
             // A GPU that cannot be used is said before anything is written.
             if device == .cpu && precision != .fp32 { throw ValidationError("--precision \(precision.rawValue) needs --device cuda (the CPU computes in fp32)") }
@@ -249,9 +266,13 @@ struct Train: ParsableCommand {
                       saved.gru4rec == configuration.gru4rec,
                       saved.training == options else {
                     let hint = saved.warmStart != nil && from == nil ? "; it was started --from \(saved.warmStart!.run)" : ""
-                    throw TrainingError.run(path: out, reason: "--resume needs the same model and training options as the run (see its config.json)\(hint)")
+                    let differing = Self.differingFields(saved, configuration, options: options)
+                    let named = differing.isEmpty ? "" : ": \(differing.prefix(6).joined(separator: ", ")) differ"
+                    throw TrainingError.run(path: out, reason: "--resume needs the same model and training options as the run (see its config.json)\(named)\(hint)")
                 }
             } else if writesRun {
+                // Only now, with every option and the device checked: the old run's files go.
+                if force { try run.removeTrainingFiles() }
                 try run.create()
                 try run.writeConfiguration(configuration)
             }
@@ -283,6 +304,26 @@ struct Train: ParsableCommand {
             }
             print("run saved in \(out) (report: \(out)/report.html)")
         }
+    }
+
+    /// The settings (as config.json names them, e.g. `training.epochs`) in which a run's saved
+    /// configuration and the one the flags give differ.
+    static func differingFields(_ saved: RunConfiguration, _ given: RunConfiguration, options: TrainingOptions) -> [String] {
+        func fields(_ value: some Encodable) -> [String: String] {
+            guard let data = try? JSONEncoder().encode(value),
+                  let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return [:] }
+            return object.mapValues { "\($0)" }
+        }
+        var differing: [String] = []
+        func compare(_ prefix: String, _ a: [String: String], _ b: [String: String]) {
+            for key in Set(a.keys).union(b.keys).sorted() where a[key] != b[key] { differing.append(prefix + key) }
+        }
+        if saved.model != given.model { differing.append("model") }
+        compare("training.", fields(saved.training), fields(options))
+        if let a = saved.lstm, let b = given.lstm { compare("lstm.", fields(a), fields(b)) }
+        if let a = saved.sasrec, let b = given.sasrec { compare("sasrec.", fields(a), fields(b)) }
+        if let a = saved.gru4rec, let b = given.gru4rec { compare("gru4rec.", fields(a), fields(b)) }
+        return differing
     }
 
     /// The training options: the flags given, over the model's defaults or, with --from, the parent run's options.
