@@ -199,28 +199,72 @@ public final class Trainer<Model: TrainableModel> {
         return metadata
     }
 
-    /// Writes the last weights, then the optimizer state that refers to them.
+    /// Commits the epoch: one file, `optimizer.safetensors`, holds everything a resume needs
+    /// (Adam's moments, the step, the early-stopping state and the weights themselves), written
+    /// atomically. Its rename is the epoch's single commit point: a kill before it leaves the
+    /// previous epoch's state whole (the epoch is redone, and metrics lines past it are dropped on
+    /// resume); a kill after it, before `model.safetensors` is rewritten, is repaired on resume.
     private func save(_ progress: Progress) throws {
-        try Checkpoint.save(model.parameters, to: run.modelPath, metadata: checkpointMetadata(epoch: progress.epoch))
         let count = optimizer.firstMoment.count
         let metadata = ["step": String(optimizer.step), "epoch": String(progress.epoch), "best_epoch": String(progress.bestEpoch),
                         "best_score": String(progress.bestScore), "since_improvement": String(progress.sinceImprovement),
                         "best_validation": String(decoding: try JSONEncoder().encode(progress.bestValidation), as: UTF8.self)]
+        let weights = model.parameters.values
+        Self.failpoint("epoch-\(progress.epoch)-before-commit")
         try Safetensors.write(path: run.optimizerPath, tensors: [
             ("adam.first_moment", [count], UnsafeBufferPointer(start: optimizer.firstMoment.pointer, count: count)),
             ("adam.second_moment", [count], UnsafeBufferPointer(start: optimizer.secondMoment.pointer, count: count)),
+            (Self.resumeWeightsName, [weights.count], UnsafeBufferPointer(start: weights.pointer, count: weights.count)),
         ], metadata: metadata)
+        Self.failpoint("epoch-\(progress.epoch)-after-commit")
+        try Checkpoint.save(model.parameters, to: run.modelPath, metadata: checkpointMetadata(epoch: progress.epoch))
     }
 
-    /// Loads the last weights and optimizer state of the run.
+    /// Crash-safety tests kill the process at a named instant (`TRAJECTORY_FAILPOINT`), e.g.
+    /// `epoch-3-before-commit`: after the epoch's metrics line and best checkpoint, before its state.
+    static func failpoint(_ name: String) {
+        if ProcessInfo.processInfo.environment["TRAJECTORY_FAILPOINT"] == name { kill(getpid(), SIGKILL) }
+    }
+
+    /// The flat weights inside the optimizer state (the epoch's commit point).
+    static var resumeWeightsName: String { "resume.weights" }
+
+    /// Loads the last committed state of the run. A run killed before its first epoch was
+    /// committed has none: it starts from the beginning. `model.safetensors` is rewritten when
+    /// it lags behind the state (a kill between the two writes), and metrics.jsonl loses the
+    /// lines of epochs that were never committed (so a resumed run has each epoch once).
     private func restore() throws -> Progress {
-        let weights = try Checkpoint.load(into: model.parameters, from: run.modelPath)
-        let (tensors, metadata) = try Safetensors.read(path: run.optimizerPath)
+        let fileManager = FileManager.default
+        guard fileManager.fileExists(atPath: run.optimizerPath) else {
+            // Nothing committed: only config.json (and perhaps a metrics line) of an interrupted first epoch.
+            try truncateMetrics(afterEpoch: 0)
+            return Progress()
+        }
+        let tensors: [String: Safetensors.Tensor], metadata: [String: String]
+        do { (tensors, metadata) = try Safetensors.read(path: run.optimizerPath) } catch {
+            throw TrainingError.checkpoint(path: run.optimizerPath, reason: "unreadable optimizer state: \(error)")
+        }
         guard let first = tensors["adam.first_moment"], let second = tensors["adam.second_moment"],
               first.values.count == optimizer.firstMoment.count, second.values.count == optimizer.secondMoment.count,
-              let step = metadata["step"].flatMap(Int.init), let epoch = metadata["epoch"].flatMap(Int.init),
-              weights["epoch"] == metadata["epoch"] else {
-            throw TrainingError.checkpoint(path: run.optimizerPath, reason: "optimizer state is missing, of another model, or of another epoch than model.safetensors")
+              let step = metadata["step"].flatMap(Int.init), let epoch = metadata["epoch"].flatMap(Int.init), step >= 0, epoch >= 0 else {
+            throw TrainingError.checkpoint(path: run.optimizerPath, reason: "optimizer state is missing or of another model")
+        }
+        let parameters = model.parameters
+        if let weights = tensors[Self.resumeWeightsName] {
+            guard weights.values.count == parameters.values.count, weights.values.allSatisfy(\.isFinite) else {
+                throw TrainingError.checkpoint(path: run.optimizerPath, reason: "the saved weights are of another model or hold NaN")
+            }
+            weights.values.withUnsafeBufferPointer { parameters.values.pointer.update(from: $0.baseAddress!, count: $0.count) }
+            let modelEpoch = (try? Safetensors.metadata(path: run.modelPath))?["epoch"]
+            if modelEpoch != String(epoch) {
+                try Checkpoint.save(parameters, to: run.modelPath, metadata: checkpointMetadata(epoch: epoch))
+            }
+        } else {
+            // A run written before the state held the weights: model.safetensors must be of the same epoch.
+            let saved = try Checkpoint.load(into: parameters, from: run.modelPath)
+            guard saved["epoch"] == metadata["epoch"] else {
+                throw TrainingError.checkpoint(path: run.optimizerPath, reason: "optimizer state is of epoch \(epoch), model.safetensors of epoch \(saved["epoch"] ?? "?"); restart with --force")
+            }
         }
         first.values.withUnsafeBufferPointer { optimizer.firstMoment.pointer.update(from: $0.baseAddress!, count: $0.count) }
         second.values.withUnsafeBufferPointer { optimizer.secondMoment.pointer.update(from: $0.baseAddress!, count: $0.count) }
@@ -233,7 +277,23 @@ public final class Trainer<Model: TrainableModel> {
         if let text = metadata["best_validation"], let decoded = try? JSONDecoder().decode(RankingMetrics.self, from: Data(text.utf8)) {
             progress.bestValidation = decoded
         }
+        try truncateMetrics(afterEpoch: epoch)
         return progress
+    }
+
+    /// Keeps the metrics lines of epochs up to `epoch` (committed ones); drops later lines and a
+    /// torn last line, rewriting the file atomically only when something is dropped.
+    private func truncateMetrics(afterEpoch epoch: Int) throws {
+        guard let data = FileManager.default.contents(atPath: run.metricsPath) else { return }
+        let lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true)
+        let kept = lines.filter { line in
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] else { return false }
+            return (object["epoch"] as? Int).map { $0 <= epoch } ?? true
+        }
+        guard kept.count != lines.count || (data.last != nil && data.last != UInt8(ascii: "\n")) else { return }
+        var text = Data()
+        for line in kept { text.append(contentsOf: line); text.append(UInt8(ascii: "\n")) }
+        try text.withUnsafeBytes { try AtomicOutput.replaceFile(run.metricsPath, $0) }
     }
 }
 

@@ -43,6 +43,12 @@ import Testing
         return options
     }
 
+    /// The largest absolute difference between two weight vectors (infinite when their sizes differ).
+    /// A resume from a wrong state (another epoch, lost Adam moments) moves weights by ~1e-2 per step.
+    static func largestDifference(_ a: [Float], _ b: [Float]) -> Float {
+        a.count == b.count ? zip(a, b).map { abs($0 - $1) }.max() ?? 0 : .infinity
+    }
+
     static func smallModel(_ dataset: Dataset, seed: UInt64 = 1) -> LSTMRecommender {
         LSTMRecommender(configuration: .init(vocabulary: dataset.itemCount + 1, embeddingSize: 16, hiddenSize: 32, layers: 2), seed: seed)
     }
@@ -130,9 +136,74 @@ import Testing
         // A new process: a fresh model (other seed), restored from the run.
         let resumed = Self.smallModel(dataset, seed: 99)
         _ = try Trainer(model: resumed, dataset: dataset, split: split, options: Self.options(epochs: 3), run: interrupted).train(resume: true)
-        #expect(resumed.parameters.values.array == uninterrupted.parameters.values.array)
+        // Same weights; not compared bit for bit here: suites running beside this one in the same
+        // process change OpenBLAS's thread count, which may round the products differently (a
+        // separate process resumes bit for bit: HostileInputTests.resumeInAnotherProcessIsBitIdentical).
+        #expect(Self.largestDifference(resumed.parameters.values.array, uninterrupted.parameters.values.array) < 1e-4)
         let lines = try String(contentsOfFile: interrupted.metricsPath, encoding: .utf8).split(separator: "\n")
         #expect(lines.count == 3)
+    }
+
+    /// A kill at any instant leaves a resumable run: the optimizer state is the epoch's one commit
+    /// point. Simulated at the three windows the report found (the real ones are milliseconds wide).
+    @Test func aKillAtAnyCheckpointWindowResumesToTheUninterruptedRun() throws {
+        let dir = Self.scratch()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (dataset, _) = try Self.smallDataset(in: dir)
+        let split = DatasetSplit.leaveOneOut(dataset)
+        let straight = RunDirectory(path: dir + "/straight")
+        try straight.create()
+        let uninterrupted = Self.smallModel(dataset)
+        _ = try Trainer(model: uninterrupted, dataset: dataset, split: split, options: Self.options(epochs: 3), run: straight).train()
+        let fileManager = FileManager.default
+
+        func epochs(_ run: RunDirectory) throws -> [Int] {
+            try String(contentsOfFile: run.metricsPath, encoding: .utf8).split(separator: "\n").map {
+                (try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["epoch"] as? Int ?? -1
+            }
+        }
+        func resumeToThree(_ run: RunDirectory) throws {
+            let resumed = Self.smallModel(dataset, seed: 99)
+            _ = try Trainer(model: resumed, dataset: dataset, split: split, options: Self.options(epochs: 3), run: run).train(resume: true)
+            #expect(Self.largestDifference(resumed.parameters.values.array, uninterrupted.parameters.values.array) < 1e-4, "\(run.path)")
+            #expect(try epochs(run) == [1, 2, 3], "\(run.path)")
+            let last = Self.smallModel(dataset, seed: 5)
+            try Checkpoint.load(into: last.parameters, from: run.modelPath)
+            #expect(last.parameters.values.array == resumed.parameters.values.array, "\(run.path): model.safetensors")
+        }
+
+        // Epoch 1 committed; its state kept aside, then epoch 2 run to the end.
+        func runWithEpochOneAside(_ name: String) throws -> (RunDirectory, String) {
+            let run = RunDirectory(path: dir + "/" + name)
+            try run.create()
+            _ = try Trainer(model: Self.smallModel(dataset), dataset: dataset, split: split, options: Self.options(epochs: 1), run: run).train()
+            try fileManager.copyItem(atPath: run.path, toPath: run.path + ".epoch1")
+            _ = try Trainer(model: Self.smallModel(dataset, seed: 7), dataset: dataset, split: split, options: Self.options(epochs: 2), run: run)
+                .train(resume: true)
+            return (run, run.path + ".epoch1")
+        }
+
+        // Killed after epoch 2's metrics line, best and... everything but the commit.
+        let (beforeCommit, aside) = try runWithEpochOneAside("before-commit")
+        try fileManager.removeItem(atPath: beforeCommit.optimizerPath)
+        try fileManager.copyItem(atPath: aside + "/optimizer.safetensors", toPath: beforeCommit.optimizerPath)
+        #expect(try epochs(beforeCommit) == [1, 2])
+        try resumeToThree(beforeCommit)
+
+        // Killed after the commit, before model.safetensors was rewritten.
+        let (afterCommit, aside2) = try runWithEpochOneAside("after-commit")
+        try fileManager.removeItem(atPath: afterCommit.modelPath)
+        try fileManager.copyItem(atPath: aside2 + "/model.safetensors", toPath: afterCommit.modelPath)
+        try resumeToThree(afterCommit)
+
+        // Killed during epoch 1: only config.json and a torn metrics line. --resume starts over.
+        let early = RunDirectory(path: dir + "/early")
+        try early.create()
+        try "{\"epoch\": 1, \"train_lo".write(toFile: early.metricsPath, atomically: true, encoding: .utf8)
+        let fresh = Self.smallModel(dataset)
+        _ = try Trainer(model: fresh, dataset: dataset, split: split, options: Self.options(epochs: 3), run: early).train(resume: true)
+        #expect(Self.largestDifference(fresh.parameters.values.array, uninterrupted.parameters.values.array) < 1e-4)
+        #expect(try epochs(early) == [1, 2, 3])
     }
 
     @Test func accumulationMatchesOneBigBatch() throws {
