@@ -42,7 +42,7 @@ let package = Package(
         // Tensors as flat buffers, ops as forward/backward pairs, optimizers, safetensors.
         .target(
             name: "Engine",
-            dependencies: ["Core", "CBLAS"],
+            dependencies: ["Core", "CBLAS", "CZlib"],
             swiftSettings: numericSettings
         ),
         .target(

@@ -1,10 +1,18 @@
+import CZlib
 import Core
 import Foundation
 
 /// Reads and writes the safetensors format: an 8-byte little-endian header length, a JSON
 /// header mapping each tensor name to its dtype, shape and byte range, then the raw data.
 /// Tensors are read as Float32 (F32 as is; F16, BF16 and F64 converted).
+///
+/// Every number in a file is untrusted: header lengths, shapes and offsets are checked with
+/// overflow-safe arithmetic against the file's size, so a damaged file is an error, never a trap.
+/// Files Trajectory writes carry a CRC-32 of their tensor data in the metadata
+/// (`trajectory.crc32`), checked on every read: flipped bytes are refused instead of served.
 public enum Safetensors {
+    /// The metadata key holding the CRC-32 (zlib's, as 8 hex digits) of the bytes after the header.
+    public static let checksumKey = "trajectory.crc32"
     /// One tensor read from a file.
     public struct Tensor: Sendable, Equatable {
         public var shape: [Int]
@@ -34,14 +42,18 @@ public enum Safetensors {
         let (header, dataStart) = try self.header(bytes, path: path)
         let dataLength = bytes.count - dataStart
         var tensors: [String: Tensor] = [:]
-        let metadata = metadataStrings(header)
+        var metadata = metadataStrings(header)
+        let expectedChecksum = metadata.removeValue(forKey: checksumKey)
         for (name, value) in header where name != "__metadata__" {
             guard let entry = value as? [String: Any], let dtype = entry["dtype"] as? String,
-                  let shape = (entry["shape"] as? [Any])?.compactMap({ ($0 as? NSNumber)?.intValue }),
-                  let offsets = (entry["data_offsets"] as? [Any])?.compactMap({ ($0 as? NSNumber)?.intValue }), offsets.count == 2 else {
+                  let shapeList = entry["shape"] as? [Any], let offsetList = entry["data_offsets"] as? [Any] else {
                 throw corrupt("tensor '\(name)' lacks dtype, shape or data_offsets")
             }
-            let count = shape.reduce(1, *)
+            // `as? Int` refuses anything not exactly an integer that fits (1e30, 2.5, 2^64).
+            let shape = shapeList.compactMap { $0 as? Int }, offsets = offsetList.compactMap { $0 as? Int }
+            guard shape.count == shapeList.count, offsets.count == 2, offsetList.count == 2 else {
+                throw corrupt("tensor '\(name)': shape \(shapeList) or data_offsets \(offsetList) are not integers")
+            }
             let width: Int
             switch dtype {
             case "F32": width = 4
@@ -49,7 +61,16 @@ public enum Safetensors {
             case "F64": width = 8
             default: throw corrupt("tensor '\(name)' has dtype \(dtype); only F32, F16, BF16 and F64 are read")
             }
-            guard shape.allSatisfy({ $0 >= 0 }), offsets[0] >= 0, offsets[1] == offsets[0] + count * width else {
+            // The value count and byte range, refused as soon as they exceed the file (no overflow).
+            var count = 1
+            for dimension in shape {
+                let (product, overflow) = count.multipliedReportingOverflow(by: dimension)
+                guard dimension >= 0, !overflow, product <= dataLength / width else {
+                    throw corrupt("tensor '\(name)' has shape \(shape): more values than the file's \(dataLength) data bytes hold")
+                }
+                count = product
+            }
+            guard offsets[0] >= 0, offsets[1] >= offsets[0], offsets[1] - offsets[0] == count * width else {
                 throw corrupt("tensor '\(name)': \(offsets) does not hold \(count) values of \(dtype)")
             }
             guard offsets[1] <= dataLength else {
@@ -67,23 +88,33 @@ public enum Safetensors {
             }
             tensors[name] = Tensor(shape: shape, values: values)
         }
+        // After the layout checks, so a truncated file is reported as truncated.
+        if let expected = expectedChecksum {
+            let actual = crc32Hex(UnsafeRawBufferPointer(rebasing: bytes[dataStart...]))
+            guard actual == expected.lowercased() else {
+                throw corrupt("the tensor data is damaged (CRC-32 \(actual), written as \(expected))")
+            }
+        }
         return (tensors, metadata)
     }
 
     /// The header's `__metadata__` strings alone: the tensors' data is not read.
     public static func metadata(path: String) throws -> [String: String] {
         let file = try MappedFile(path: path)
-        return metadataStrings(try header(file.bytes, path: path).header)
+        var metadata = metadataStrings(try header(file.bytes, path: path).header)
+        metadata[checksumKey] = nil
+        return metadata
     }
 
     /// The parsed JSON header of a safetensors file and where its data starts.
     private static func header(_ bytes: UnsafeRawBufferPointer, path: String) throws -> (header: [String: Any], dataStart: Int) {
         func corrupt(_ reason: String) -> FormatError { .corrupt(path: path, reason: reason) }
         guard bytes.count >= 8 else { throw corrupt("shorter than its 8-byte header length (\(bytes.count) bytes)") }
-        let headerLength = Int(bytes.loadUnaligned(as: UInt64.self).littleEndian)
-        guard headerLength > 0, headerLength <= bytes.count - 8, headerLength < 100_000_000 else {
-            throw corrupt("header length \(headerLength) does not fit in \(bytes.count) bytes (truncated?)")
+        let storedLength = UInt64(littleEndian: bytes.loadUnaligned(as: UInt64.self))
+        guard storedLength > 0, storedLength <= UInt64(bytes.count - 8), storedLength < 100_000_000 else {
+            throw corrupt("header length \(storedLength) does not fit in \(bytes.count) bytes (truncated?)")
         }
+        let headerLength = Int(storedLength)
         let headerData = Data(bytes[8..<(8 + headerLength)])
         guard let header = try? JSONSerialization.jsonObject(with: headerData) as? [String: Any] else {
             throw corrupt("the header is not a JSON object")
@@ -105,6 +136,9 @@ public enum Safetensors {
         var header = "{"
         var offset = 0
         var first = true
+        var checksum = crc32(0, nil, 0)
+        for tensor in tensors { checksum = crc32Update(checksum, UnsafeRawBufferPointer(tensor.values)) }
+        let metadata = metadata.merging([checksumKey: String(format: "%08x", checksum)]) { _, new in new }
         if !metadata.isEmpty {
             header += "\"__metadata__\":{" + metadata.sorted { $0.key < $1.key }.map { "\(jsonString($0.key)):\(jsonString($0.value))" }.joined(separator: ",") + "}"
             first = false
@@ -127,6 +161,21 @@ public enum Safetensors {
             bytes.append(contentsOf: UnsafeRawBufferPointer(tensor.values))
         }
         try bytes.withUnsafeBytes { try AtomicOutput.replaceFile(path, $0) }
+    }
+
+    /// zlib's CRC-32 of `bytes`, as 8 lowercase hex digits.
+    static func crc32Hex(_ bytes: UnsafeRawBufferPointer) -> String {
+        String(format: "%08x", crc32Update(crc32(0, nil, 0), bytes))
+    }
+
+    private static func crc32Update(_ crc: UInt, _ bytes: UnsafeRawBufferPointer) -> UInt {
+        var crc = crc, offset = 0
+        while offset < bytes.count {
+            let length = min(bytes.count - offset, 1 << 30)
+            crc = crc32(crc, bytes.baseAddress!.advanced(by: offset).assumingMemoryBound(to: Bytef.self), uInt(length))
+            offset += length
+        }
+        return crc
     }
 
     private static func jsonString(_ text: String) -> String {

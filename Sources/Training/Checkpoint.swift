@@ -39,8 +39,8 @@ public enum Checkpoint {
         let (stored, metadata): ([String: Safetensors.Tensor], [String: String])
         do {
             (stored, metadata) = try Safetensors.read(path: path)
-        } catch let error as Safetensors.FormatError {
-            throw TrainingError.checkpoint(path: path, reason: error.description)
+        } catch Safetensors.FormatError.corrupt(_, let reason) {
+            throw TrainingError.checkpoint(path: path, reason: "not a valid safetensors file: " + reason)
         }
         var byName = stored
         for (alias, name) in aliases where byName[name] == nil { byName[name] = byName[alias] }
