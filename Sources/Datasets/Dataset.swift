@@ -35,29 +35,43 @@ public final class Dataset: Sendable {
         offsetsFile = try map("offsets.bin")
         timesFile = manifest.hasTimes ? try map("times.bin") : nil
         let counts = manifest.counts
-        func expectSize(_ file: MappedFile, _ bytes: Int, _ name: String) throws {
-            guard file.bytes.count == bytes else {
-                throw DatasetError.corruptDataset(path: file.path, reason: "\(file.bytes.count) bytes, expected \(bytes) for \(name) in manifest.json")
+        // The manifest is untrusted too: counts are checked against the files' sizes by division,
+        // so absurd values (2^62 users, negative events) are an error instead of an overflow.
+        guard counts.users >= 0, counts.events >= 0, counts.items >= 0, counts.items < Int(UInt32.max) else {
+            throw DatasetError.corruptDataset(path: directory + "/" + Manifest.fileName,
+                                              reason: "counts (users \(counts.users), items \(counts.items), events \(counts.events)) are out of range")
+        }
+        func expectSize(_ file: MappedFile, _ width: Int, _ entries: Int, _ name: String) throws {
+            guard file.bytes.count % width == 0, file.bytes.count / width == entries else {
+                let expected = entries.multipliedReportingOverflow(by: width)
+                let wanted = expected.overflow ? "\(entries) entries of \(width) bytes" : "\(expected.partialValue)"
+                throw DatasetError.corruptDataset(path: file.path, reason: "\(file.bytes.count) bytes, expected \(wanted) for \(name) in manifest.json")
             }
         }
-        try expectSize(itemsFile, counts.events * 4, "\(counts.events) events")
-        try expectSize(offsetsFile, (counts.users + 1) * 8, "\(counts.users) sequences")
-        if let timesFile { try expectSize(timesFile, counts.events * 8, "\(counts.events) events") }
+        try expectSize(itemsFile, 4, counts.events, "\(counts.events) events")
+        guard counts.users < Int.max else { throw DatasetError.corruptDataset(path: directory + "/" + Manifest.fileName, reason: "counts.users is out of range") }
+        try expectSize(offsetsFile, 8, counts.users + 1, "\(counts.users) sequences")
+        if let timesFile { try expectSize(timesFile, 8, counts.events, "\(counts.events) events") }
         let offsets = offsetsFile.buffer(of: UInt64.self)
         guard offsets.first == 0, offsets.last == UInt64(counts.events) else {
             throw DatasetError.corruptDataset(path: offsetsFile.path, reason: "offsets do not span the \(counts.events) events")
         }
+        // Mapped files are untrusted: one pass over offsets and ids, so no later index can go out of bounds.
+        try validate()
     }
 
-    /// Checks every offset and item id (a full pass over the data).
+    /// Checks every offset and item id (a full pass over the data; done when a dataset is opened).
     public func validate() throws {
         let offsets = self.offsets
         for s in 0..<sequenceCount where offsets[s] > offsets[s + 1] {
-            throw DatasetError.corruptDataset(path: directory + "/offsets.bin", reason: "offsets decrease at sequence \(s)")
+            throw DatasetError.corruptDataset(path: directory + "/offsets.bin", reason: "offsets decrease at sequence \(s) (\(offsets[s]) then \(offsets[s + 1]))")
         }
         let limit = UInt32(itemCount)
-        for (index, item) in items.enumerated() where item == 0 || item > limit {
-            throw DatasetError.corruptDataset(path: directory + "/items.bin", reason: "item id \(item) at event \(index) is outside 1…\(limit)")
+        let items = self.items
+        // `id - 1` wraps 0 (padding) around to UInt32.max, so one comparison checks both ends.
+        for (index, item) in items.enumerated() where item &- 1 >= limit {
+            throw DatasetError.corruptDataset(path: directory + "/items.bin",
+                                              reason: "item id \(item) at event \(index) is outside 1…\(limit) (manifest.json says \(limit) items)")
         }
     }
 

@@ -16,6 +16,7 @@ public enum ModelLoader {
 
     /// A fresh (untrained) model of the kind and shape `configuration` describes.
     public static func makeModel(_ configuration: RunConfiguration, seed: UInt64 = 0) throws -> (model: any TrainableModel, aliases: [String: String]) {
+        try checkSizes(configuration)
         switch configuration.model {
         case "lstm":
             if let lstm = configuration.lstm { return (LSTMRecommender(configuration: lstm, seed: seed), LSTMRecommender.checkpointAliases) }
@@ -27,6 +28,60 @@ public enum ModelLoader {
             throw TrainingError.run(path: "config.json", reason: "model '\(configuration.model)' is not supported by this build (lstm, sasrec, gru4rec)")
         }
         throw TrainingError.run(path: "config.json", reason: "model '\(configuration.model)' has no '\(configuration.model)' settings")
+    }
+
+    /// Refuses sizes no model can have (config.json is untrusted: a hand edit or damage must be
+    /// an error naming the field, not an overflow or a terabyte allocation).
+    static func checkSizes(_ configuration: RunConfiguration) throws {
+        func check(_ field: String, _ value: Int, _ range: ClosedRange<Int>) throws {
+            guard range.contains(value) else {
+                throw TrainingError.run(path: "config.json", reason: "\(field) is \(value), outside \(range.lowerBound)…\(range.upperBound)")
+            }
+        }
+        func check(_ field: String, _ value: Float) throws {
+            guard value >= 0 && value < 1 else { throw TrainingError.run(path: "config.json", reason: "\(field) is \(value), outside [0, 1)") }
+        }
+        let width = 1...(1 << 16), depth = 1...64, vocabulary = 2...Int(Int32.max)
+        try check("training.maxLength", configuration.training.maxLength, 1...(1 << 20))
+        if let lstm = configuration.lstm {
+            try check("lstm.vocabulary", lstm.vocabulary, vocabulary)
+            try check("lstm.embeddingSize", lstm.embeddingSize, width)
+            try check("lstm.hiddenSize", lstm.hiddenSize, width)
+            try check("lstm.layers", lstm.layers, depth)
+        }
+        if let sasrec = configuration.sasrec {
+            try check("sasrec.vocabulary", sasrec.vocabulary, vocabulary)
+            try check("sasrec.hiddenSize", sasrec.hiddenSize, width)
+            try check("sasrec.maxLength", sasrec.maxLength, 1...(1 << 20))
+            try check("sasrec.blocks", sasrec.blocks, depth)
+            try check("sasrec.heads", sasrec.heads, 1...sasrec.hiddenSize)
+            try check("sasrec.negatives", sasrec.negatives, 1...(1 << 20))
+            try check("sasrec.dropout", sasrec.dropout)
+            guard sasrec.hiddenSize % sasrec.heads == 0 else {
+                throw TrainingError.run(path: "config.json", reason: "sasrec.hiddenSize \(sasrec.hiddenSize) is not a multiple of sasrec.heads \(sasrec.heads)")
+            }
+        }
+        if let gru4rec = configuration.gru4rec {
+            try check("gru4rec.vocabulary", gru4rec.vocabulary, vocabulary)
+            try check("gru4rec.embeddingSize", gru4rec.embeddingSize, width)
+            try check("gru4rec.hiddenSize", gru4rec.hiddenSize, width)
+            try check("gru4rec.layers", gru4rec.layers, depth)
+            try check("gru4rec.dropout", gru4rec.dropout)
+        }
+        // Each field may be sane and their product not: at most 2^33 weights (32 GiB of fp32).
+        var total = 0
+        for spec in try parameterSpecs(configuration).specs {
+            var count = 1
+            for dimension in spec.shape {
+                let (product, overflow) = count.multipliedReportingOverflow(by: dimension)
+                guard !overflow, product <= 1 << 33 else { count = 1 << 34; break }
+                count = product
+            }
+            total += count
+            guard total <= 1 << 33 else {
+                throw TrainingError.run(path: "config.json", reason: "the model would hold over 2^33 weights (tensor '\(spec.name)' \(spec.shape)): the sizes are not plausible")
+            }
+        }
     }
 
     /// The tensors of the model `configuration` describes, in layout order, and which of them have a row per item.
@@ -49,6 +104,17 @@ public enum ModelLoader {
         let dataset = try Dataset(directory: datasetPath)
         guard dataset.itemCount + 1 == model.vocabulary else {
             throw TrainingError.run(path: path, reason: "the model was trained on \(model.vocabulary - 1) items but \(datasetPath) has \(dataset.itemCount): vocabularies differ")
+        }
+        // Same size is not the same items: a model's rows are indexed by the dataset's dense ids.
+        if let recorded = configuration.dataset.vocabularySHA256 {
+            let actual = try ItemVocabulary(dataset: dataset).digest()
+            guard actual == recorded else {
+                throw TrainingError.run(path: path, reason: "\(datasetPath) numbers its items differently from the dataset the model was trained on "
+                                        + "(items.tsv's vocabulary digest \(actual.prefix(12))… vs \(recorded.prefix(12))… in config.json): its predictions would name the wrong items")
+            }
+        }
+        if weights == .best && !FileManager.default.fileExists(atPath: run.bestPath) && FileManager.default.fileExists(atPath: run.modelPath) {
+            throw TrainingError.checkpoint(path: run.bestPath, reason: "missing, though the run has model.safetensors (its last epoch); pass --weights last to use that")
         }
         let checkpoint = run.checkpointPath(weights)
         try Checkpoint.load(into: model.parameters, from: checkpoint, aliases: aliases)
