@@ -136,25 +136,43 @@ final class LineBlockReader {
         source = isGzip ? try GzipByteSource(file: file) : file
     }
 
+    /// The longest line read: longer ones are not a line-oriented log (a gzip bomb, a binary).
+    static let maximumLineBytes = 256 << 20
+
+    /// Whether the first bytes were read (a UTF-8 byte-order mark there is dropped).
+    private var startedReading = false
+
     /// The next block of about `size` bytes holding only whole lines, or nil at the end.
-    /// The last block may lack a final newline.
+    /// The last block may lack a final newline. A leading UTF-8 byte-order mark (EF BB BF, as
+    /// Windows tools write) is dropped, so it never becomes part of the first id or header name.
     func nextBlock(size: Int) throws -> [UInt8]? {
         if atEnd && carry.isEmpty { return nil }
         var block = carry
         carry = []
         block.reserveCapacity(max(size, block.count) + 1)
+        // The last newline seen and how far the block was searched: each byte is scanned once,
+        // however long a line is (rescanning the whole block per read was quadratic).
+        var lastNewline = block.lastIndex(of: UInt8(ascii: "\n"))
         while !atEnd {
             let start = block.count
-            if start >= size, block.lastIndex(of: UInt8(ascii: "\n")) != nil { break }
+            if start >= size, lastNewline != nil { break }
+            if lastNewline == nil && start > Self.maximumLineBytes {
+                throw DatasetError.unreadable(path: file.path, reason: "a line longer than \(Self.maximumLineBytes >> 20) MiB: not a line-oriented log")
+            }
             let want = max(size - start, 1 << 16)
-            block += [UInt8](repeating: 0, count: want)
+            block += repeatElement(0, count: want)
             let n = try block.withUnsafeMutableBytes { raw in
                 try source.read(into: UnsafeMutableRawBufferPointer(rebasing: raw[start..<(start + want)]))
             }
             block.removeSubrange((start + n)...)
+            if !startedReading && n > 0 {
+                startedReading = true
+                if block.starts(with: [0xEF, 0xBB, 0xBF]) { block.removeFirst(3) }
+            }
+            if let newline = block[min(start, block.count)...].lastIndex(of: UInt8(ascii: "\n")) { lastNewline = newline }
             if n == 0 { atEnd = true }
         }
-        if !atEnd, let lastNewline = block.lastIndex(of: UInt8(ascii: "\n")) {
+        if !atEnd, let lastNewline {
             carry = Array(block[(lastNewline + 1)...])
             block.removeSubrange((lastNewline + 1)...)
         }
