@@ -161,7 +161,9 @@ public struct DatasetSplit: Sendable {
             return restricted
         case .recent(let seconds):
             guard let times = dataset.times else { throw Self.needsTimes(dataset, window) }
-            cutoff = (times.max() ?? 0) - seconds
+            // times.bin is untrusted: a damaged newest time must not overflow the subtraction.
+            let (start, overflow) = (times.max() ?? 0).subtractingReportingOverflow(seconds)
+            cutoff = overflow ? .min : start
         case .since(let seconds):
             guard dataset.times != nil else { throw Self.needsTimes(dataset, window) }
             cutoff = seconds

@@ -181,15 +181,19 @@ public enum TimestampParser {
 
 /// Parses durations such as `30m`, `90s`, `2h`, `1d`, `1500ms` (a bare number is seconds).
 public enum DurationParser {
-    /// The duration in milliseconds, or nil when the text is not a duration.
+    /// The longest duration accepted: 10,000 years. Longer ones cannot mean anything for event
+    /// logs, and would overflow the Int64 milliseconds they are computed in.
+    public static let maximumMilliseconds: Double = 10_000 * 365.25 * 86_400_000
+
+    /// The duration in milliseconds, or nil when the text is not a duration (or is over 10,000 years).
     public static func milliseconds(_ text: String) -> Int64? {
-        let units: [(String, Int64)] = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000), ("d", 86_400_000), ("w", 604_800_000)]
-        for (suffix, factor) in units where text.hasSuffix(suffix) {
-            let number = text.dropLast(suffix.count)
-            if let value = Double(number), value > 0, value.isFinite { return Int64(value * Double(factor)) }
-            return nil
+        let units: [(String, Double)] = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000), ("d", 86_400_000), ("w", 604_800_000)]
+        var number = Substring(text), factor = 1000.0
+        if let (suffix, unit) = units.first(where: { text.hasSuffix($0.0) }) {
+            number = text.dropLast(suffix.count)
+            factor = unit
         }
-        if let value = Double(text), value > 0, value.isFinite { return Int64(value * 1000) }
-        return nil
+        guard let value = Double(number), value > 0, value.isFinite, value * factor <= maximumMilliseconds else { return nil }
+        return Int64(value * factor)
     }
 }

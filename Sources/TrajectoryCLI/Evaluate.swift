@@ -56,6 +56,8 @@ struct Evaluate: ParsableCommand {
     var json = false
 
     func validate() throws {
+        if !(1...(1 << 20)).contains(batchSize) { throw ValidationError("--batch-size must be between 1 and 1048576, got \(batchSize)") }
+        if !(1...1024).contains(threads) { throw ValidationError("--threads must be between 1 and 1024, got \(threads)") }
         if let since, TimestampParser.unixSeconds(since) == nil {
             throw ValidationError("--since '\(since)' is not a time (e.g. 2000-12-01 or 2000-12-01T12:00:00Z)")
         }

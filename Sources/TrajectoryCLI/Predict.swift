@@ -51,6 +51,7 @@ struct Predict: ParsableCommand {
     func validate() throws {
         if (history == nil) == (user == nil) { throw ValidationError("give exactly one of --history and --user") }
         if k < 1 { throw ValidationError("--k must be at least 1") }
+        if !(1...(1 << 20)).contains(maxLength) { throw ValidationError("--max-length must be between 1 and 1048576, got \(maxLength)") }
     }
 
     func run() throws {

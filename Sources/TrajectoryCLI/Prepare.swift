@@ -113,8 +113,9 @@ struct Prepare: ParsableCommand {
         if let minUserEvents, minUserEvents < 1 { throw ValidationError("--min-user-events must be at least 1") }
         if let minItemEvents, minItemEvents < 1 { throw ValidationError("--min-item-events must be at least 1") }
         if let maxEvents, maxEvents < 1 { throw ValidationError("--max-events must be at least 1") }
+        if let minRating, !minRating.isFinite { throw ValidationError("--min-rating must be a finite number, got \(minRating)") }
         if let sessionGap, DurationParser.milliseconds(sessionGap) == nil {
-            throw ValidationError("--session-gap '\(sessionGap)' is not a duration (e.g. 30m, 90s, 2h, 1d)")
+            throw ValidationError("--session-gap '\(sessionGap)' is not a duration of up to 10,000 years (e.g. 30m, 90s, 2h, 1d)")
         }
     }
 

@@ -68,6 +68,13 @@ struct Serve: AsyncParsableCommand {
     @Option(help: DeviceChoice.help)
     var device: DeviceChoice = .cpu
 
+    func validate() throws {
+        if !(maxWaitMs.isFinite && (0...10_000).contains(maxWaitMs)) { throw ValidationError("--max-wait-ms must be between 0 and 10000, got \(maxWaitMs)") }
+        if !(watchSeconds.isFinite && (0...86_400).contains(watchSeconds)) { throw ValidationError("--watch-seconds must be between 0 and 86400, got \(watchSeconds)") }
+        if watchSeconds > 0 && watchSeconds < 0.01 { throw ValidationError("--watch-seconds must be 0 (off) or at least 0.01, got \(watchSeconds)") }
+        if let threads, !(1...1024).contains(threads) { throw ValidationError("--threads must be between 1 and 1024, got \(threads)") }
+    }
+
     func run() async throws {
         guard let level = Logger.Level(rawValue: logLevel) else { throw ValidationError("--log-level: unknown level '\(logLevel)'") }
         var configuration = ServerConfiguration(run: run)
