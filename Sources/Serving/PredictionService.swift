@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Synchronization
 
 /// The service's logic without HTTP: checks a request, maps original ids, sends the history
 /// through the micro-batcher, and reads and writes users' histories.
@@ -22,6 +23,10 @@ public final class PredictionService: Sendable {
     /// Requests queued beyond this are answered 503 instead of waiting ever longer.
     public let maxQueue: Int
     public let started = Date()
+    /// When a history-store call last failed (a lock held too long, a lost connection); `/readyz`
+    /// reports not ready for `storeRecoverySeconds` after it.
+    private let lastStoreFailure = Mutex<Date?>(nil)
+    static let storeRecoverySeconds = 5.0
 
     public init(models: ModelHolder, store: any HistoryStore, batcher: PredictionBatcher, metrics: ServiceMetrics, maxQueue: Int = 4096) {
         self.models = models
@@ -99,7 +104,7 @@ public final class PredictionService: Sendable {
             throw HTTPError(.badRequest, message: "events[\(index)].item must be 1 to 256 characters")
         }
         let events = request.events.map { StoredEvent(item: $0.item, timestamp: $0.timestamp ?? now) }
-        let total = try await store.append(user: user, events: events)
+        let total = try await storeCall { try await store.append(user: user, events: events) }
         let unknown = models.current.resolve(events.map(\.item)).unknown
         return UserEventsResponse(user: user, accepted: events.count, historyLength: total, unknown: unknown)
     }
@@ -108,7 +113,7 @@ public final class PredictionService: Sendable {
     public func recommendations(user: String, k: Int, excludeSeen: Bool) async throws -> UserRecommendationsResponse {
         try Self.check(user: user)
         try Self.check(k: k, field: "k")
-        let (items, total) = try await store.recentItems(user: user, limit: Self.userHistoryLimit)
+        let (items, total) = try await storeCall { try await store.recentItems(user: user, limit: Self.userHistoryLimit) }
         let prediction = try await predict(history: items, k: k, excludeSeen: excludeSeen)
         return UserRecommendationsResponse(user: user, historyLength: total, prediction: prediction)
     }
@@ -117,6 +122,38 @@ public final class PredictionService: Sendable {
         guard (1...maxK).contains(k) else {
             throw HTTPError(.badRequest, message: "\(field) must be between 1 and \(maxK), got \(k)")
         }
+    }
+
+    /// Whether the history store answered its last calls (no failure in the last few seconds).
+    public var storeRecentlyFailed: Bool {
+        lastStoreFailure.withLock { $0.map { Date().timeIntervalSince($0) < Self.storeRecoverySeconds } ?? false }
+    }
+
+    /// Runs a history-store call; a failure is the store's, not the request's: 503 with a JSON
+    /// error and Retry-After (nothing was stored), and readiness drops for a few seconds.
+    private func storeCall<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as HTTPError {
+            throw error
+        } catch {
+            lastStoreFailure.withLock { $0 = Date() }
+            throw HTTPError(.serviceUnavailable, headers: [.retryAfter: "1"],
+                            message: "the history store is unavailable (\(error)); nothing was stored, retry shortly")
+        }
+    }
+
+    /// User ids arrive percent-encoded in the path: one user is one id however a client's URL
+    /// library encodes it (`j%C3%A9`, `j%c3%a9` and a raw `jé` are the same user). A `+` is a
+    /// literal plus in a path (RFC 3986), not a space.
+    public static func userId(fromPath encoded: String) throws -> String {
+        guard let decoded = encoded.removingPercentEncoding else {
+            throw HTTPError(.badRequest, message: "the user id in the path is not valid percent-encoding")
+        }
+        guard !decoded.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
+            throw HTTPError(.badRequest, message: "a user id must not contain control characters")
+        }
+        return decoded
     }
 
     private static func check(user: String) throws {

@@ -16,10 +16,22 @@ public struct RequestMetricsMiddleware: RouterMiddleware {
             record(method, context, response.status.code, start)
             return response
         } catch {
-            let status = (error as? any HTTPResponseError)?.status.code ?? 500
+            let status = (error as? any HTTPResponseError)?.status.code ?? (Self.isClientGone(error) ? Self.clientClosedRequest : 500)
             record(method, context, status, start)
             throw error
         }
+    }
+
+    /// nginx's status for a request whose client went away before the answer (not a server error).
+    static let clientClosedRequest = 499
+
+    /// Whether `error` is the connection failing under the request (the client closed it
+    /// mid-body): errors of SwiftNIO's channel and HTTP parsing, not of the service's code,
+    /// whose failures are HTTPErrors or its own error types. Counted as 499, not 500, so a
+    /// client hanging up does not page anyone as a server error.
+    static func isClientGone(_ error: any Error) -> Bool {
+        let type = String(reflecting: Swift.type(of: error))
+        return type.hasPrefix("NIOCore.") || type.hasPrefix("NIOHTTP1.") || type.hasPrefix("NIOPosix.")
     }
 
     private func record(_ method: String, _ context: Context, _ status: Int, _ start: ContinuousClock.Instant) {

@@ -23,6 +23,10 @@ public enum Routes {
             } catch {
                 throw HTTPError(.serviceUnavailable, message: "history store unavailable")
             }
+            // Reads can pass while writes fail (an SQLite write lock held elsewhere).
+            if service.storeRecentlyFailed {
+                throw HTTPError(.serviceUnavailable, headers: [.retryAfter: "1"], message: "history store calls failed in the last seconds")
+            }
             return HealthResponse(status: "ready", model: service.models.current.card.id)
         }
         router.get("/metrics") { _, _ in
@@ -48,11 +52,11 @@ public enum Routes {
             try await service.predict(batch: request.decode(as: BatchPredictRequest.self, context: context))
         }
         v1.post("users/{id}/events") { request, context in
-            let user = try context.parameters.require("id")
+            let user = try PredictionService.userId(fromPath: context.parameters.require("id"))
             return try await service.record(user: user, events: request.decode(as: UserEventsRequest.self, context: context))
         }
         v1.get("users/{id}/recommendations") { request, context in
-            let user = try context.parameters.require("id")
+            let user = try PredictionService.userId(fromPath: context.parameters.require("id"))
             let k = try integer(request, "k") ?? 10
             let excludeSeen = try boolean(request, "exclude_seen") ?? false
             return try await service.recommendations(user: user, k: k, excludeSeen: excludeSeen)
