@@ -110,6 +110,7 @@ paths:
         "400": { $ref: "#/components/responses/BadRequest" }
         "401": { $ref: "#/components/responses/Unauthorized" }
         "413": { $ref: "#/components/responses/TooLarge" }
+        "503": { $ref: "#/components/responses/StoreUnavailable" }
   /v1/users/{id}/recommendations:
     get:
       summary: Top-k next items after a user's stored history
@@ -132,7 +133,7 @@ paths:
                   prediction: { $ref: "#/components/schemas/PredictResponse" }
         "400": { $ref: "#/components/responses/BadRequest" }
         "401": { $ref: "#/components/responses/Unauthorized" }
-        "503": { $ref: "#/components/responses/Overloaded" }
+        "503": { $ref: "#/components/responses/StoreUnavailable" }
   /v1/model:
     get:
       summary: The model being served
@@ -269,6 +270,7 @@ components:
       name: id
       in: path
       required: true
+      description: "The user's id, percent-encoded in the path; decoded before use, so j%C3%A9, j%c3%a9 and jé are one user (a + is a literal plus)."
       schema: { type: string, minLength: 1, maxLength: 256 }
   schemas:
     ItemId:
@@ -370,6 +372,13 @@ components:
       description: The body is over 1 MiB.
     Overloaded:
       description: Too many predictions queued; retry after a second.
+      content:
+        application/json:
+          schema: { $ref: "#/components/schemas/Error" }
+    StoreUnavailable:
+      description: "The history store failed (a lock held too long, a lost connection): nothing was stored; retry after the Retry-After seconds. Also: too many predictions queued."
+      headers:
+        Retry-After: { schema: { type: integer } }
       content:
         application/json:
           schema: { $ref: "#/components/schemas/Error" }
