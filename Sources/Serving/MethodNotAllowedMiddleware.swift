@@ -9,7 +9,8 @@ public struct MethodNotAllowedMiddleware: RouterMiddleware {
     let routes: [(segments: [Substring], methods: [HTTPRequest.Method])]
 
     public init(routes: [(path: String, methods: [HTTPRequest.Method])]) {
-        self.routes = routes.map { ($0.path.split(separator: "/"), $0.methods) }
+        // Every GET route answers HEAD too (`getAndHead`).
+        self.routes = routes.map { ($0.path.split(separator: "/"), $0.methods.contains(.get) ? $0.methods + [.head] : $0.methods) }
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {

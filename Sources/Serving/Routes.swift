@@ -10,14 +10,15 @@ public enum Routes {
         // One structured log line per request at debug level (`serve --log-level debug`); keys never logged.
         router.add(middleware: LogRequestsMiddleware(.debug, redactHeaders: [.authorization]))
         router.add(middleware: RequestMetricsMiddleware(metrics: service.metrics))
+        router.add(middleware: HeadAndSecurityHeadersMiddleware())
         router.add(middleware: MethodNotAllowedMiddleware(routes: table))
 
-        router.get("/") { _, _ in html(WebPage.html) }
-        router.get("/openapi.yaml") { _, _ in
+        router.getAndHead("/") { _, _ in html(WebPage.html) }
+        router.getAndHead("/openapi.yaml") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.yaml)))
         }
-        router.get("/healthz") { _, _ in HealthResponse(status: "ok", model: service.models.current.card.id) }
-        router.get("/readyz") { _, _ -> HealthResponse in
+        router.getAndHead("/healthz") { _, _ in HealthResponse(status: "ok", model: service.models.current.card.id) }
+        router.getAndHead("/readyz") { _, _ -> HealthResponse in
             do {
                 _ = try await service.store.recentItems(user: "", limit: 1)
             } catch {
@@ -29,7 +30,7 @@ public enum Routes {
             }
             return HealthResponse(status: "ready", model: service.models.current.card.id)
         }
-        router.get("/metrics") { _, _ in
+        router.getAndHead("/metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                      body: .init(byteBuffer: ByteBuffer(string: service.metrics.render())))
         }
@@ -55,19 +56,19 @@ public enum Routes {
             let user = try PredictionService.userId(fromPath: context.parameters.require("id"))
             return try await service.record(user: user, events: request.decode(as: UserEventsRequest.self, context: context))
         }
-        v1.get("users/{id}/recommendations") { request, context in
+        v1.getAndHead("users/{id}/recommendations") { request, context in
             let user = try PredictionService.userId(fromPath: context.parameters.require("id"))
             let k = try integer(request, "k") ?? 10
             let excludeSeen = try boolean(request, "exclude_seen") ?? false
             return try await service.recommendations(user: user, k: k, excludeSeen: excludeSeen)
         }
-        v1.get("model") { _, _ in service.models.current.card }
-        v1.get("items") { request, _ in
+        v1.getAndHead("model") { _, _ in service.models.current.card }
+        v1.getAndHead("items") { request, _ in
             let limit = try integer(request, "limit") ?? 20
             guard (1...200).contains(limit) else { throw HTTPError(.badRequest, message: "limit must be between 1 and 200, got \(limit)") }
             return ItemSearchResponse(items: service.models.current.search(request.uri.queryParameters["q"].map(String.init) ?? "", limit: limit))
         }
-        v1.get("stats") { _, _ in
+        v1.getAndHead("stats") { _, _ in
             let totals = service.metrics.totalsSnapshot
             return StatsResponse(requests: totals.requests, errors: totals.errors, predictions: totals.predictions,
                                  queued: service.batcher.queued, uptimeSeconds: Date().timeIntervalSince(service.started),

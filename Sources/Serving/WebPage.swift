@@ -181,7 +181,8 @@ $("key-form").onsubmit = (event) => {
 // A link may carry a key and a history in its fragment (never sent to the server):
 // /#key=trj_…&history=1193,661 — handy for sharing a playground state and for headless checks.
 const fragment = new URLSearchParams(location.hash.slice(1));
-if (fragment.get("key")) { key = fragment.get("key"); $("key").value = key; localStorage.setItem("trajectory-key", key); }
+// A key from a link is used for this view only, never stored: a crafted link must not replace the visitor's saved key.
+if (fragment.get("key")) { key = fragment.get("key"); $("key").value = key; }
 if (fragment.get("history")) history = fragment.get("history").split(",").filter(Boolean).map((item) => ({ item, title: null }));
 renderHistory();
 if (key) { loadCard(); loadStats(); if (history.length) predict(); }

@@ -43,7 +43,19 @@ private func reported(_ error: any Error) -> any Error {
         case .writeFailed, .exists, .notReplaceable: status = ExitStatus.cannotCreate
         }
     case is ServingError: status = ExitStatus.usage
-    default: return error
+    case is ExitCode, is ValidationError, is CleanExit: return error
+    case let error as CocoaError where error.isFileError:
+        status = error.code.rawValue >= CocoaError.fileWriteUnknown.rawValue ? ExitStatus.cannotCreate : ExitStatus.noInput
+    default:
+        // Errors of the libraries underneath (a port in use, a database that will not open,
+        // JSON that does not decode) still get one line and a sysexits code, never exit 1.
+        let text = String(describing: error)
+        if text.contains("Address already in use") {
+            printError("error: the address is already in use (another server on that --port?): \(text)")
+            return ExitCode(ExitStatus.usage)
+        }
+        printError("error: \(text)")
+        return ExitCode(ExitStatus.dataError)
     }
     printError("error: \(error)")
     return ExitCode(status)

@@ -31,7 +31,13 @@ struct Keys: AsyncParsableCommand {
         }
 
         func open() async throws -> any HistoryStore {
-            try await HistoryStores.open(db ?? run! + "/history.sqlite")
+            if db == nil, let run {
+                var isDirectory: ObjCBool = false
+                guard FileManager.default.fileExists(atPath: run, isDirectory: &isDirectory), isDirectory.boolValue else {
+                    throw ServingError.configuration("--run \(run): no such run directory")
+                }
+            }
+            return try await HistoryStores.open(db ?? run! + "/history.sqlite")
         }
     }
 
@@ -46,11 +52,20 @@ struct Keys: AsyncParsableCommand {
         @Flag(help: "Print only the key (for scripts).")
         var quiet = false
 
+        func validate() throws {
+            // One line per key in `keys list`: a newline or tab in a name would break the table.
+            if name.isEmpty || name.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+                throw ValidationError("--name must be non-empty text without control characters (newlines, tabs)")
+            }
+        }
+
         func run() async throws {
-            let store = try await self.store.open()
             let (key, record) = APIKeys.make(name: name)
-            try await store.insertKey(record)
-            try await store.close()
+            try await reportingErrors {
+                let store = try await self.store.open()
+                try await store.insertKey(record)
+                try await store.close()
+            }
             if quiet {
                 print(key)
             } else {
@@ -65,9 +80,12 @@ struct Keys: AsyncParsableCommand {
         @OptionGroup var store: StoreOptions
 
         func run() async throws {
-            let store = try await self.store.open()
-            let keys = try await store.keys()
-            try await store.close()
+            let keys = try await reportingErrors {
+                let store = try await self.store.open()
+                let keys = try await store.keys()
+                try await store.close()
+                return keys
+            }
             let format = ISO8601DateFormatter()
             print("id\tname\tcreated\trevoked")
             for key in keys {
@@ -87,9 +105,12 @@ struct Keys: AsyncParsableCommand {
         var id: String
 
         func run() async throws {
-            let store = try await self.store.open()
-            let revoked = try await store.revokeKey(id: id, at: Int64(Date().timeIntervalSince1970))
-            try await store.close()
+            let revoked = try await reportingErrors {
+                let store = try await self.store.open()
+                let revoked = try await store.revokeKey(id: id, at: Int64(Date().timeIntervalSince1970))
+                try await store.close()
+                return revoked
+            }
             guard revoked else {
                 printError("error: no active key with id \(id)")
                 throw ExitCode(ExitStatus.usage)

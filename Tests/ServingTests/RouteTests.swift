@@ -311,6 +311,25 @@ import Testing
         }
     }
 
+    @Test func headIsAnsweredLikeGetAndAnswersCarryHardeningHeaders() async throws {
+        let fixture = try await ServingFixture.make()
+        defer { fixture.remove() }
+        try await Self.withApp(fixture) { client, _ in
+            for path in ["/healthz", "/", "/metrics"] {
+                try await client.execute(uri: path, method: .head) { response in
+                    #expect(response.status == .ok, "HEAD \(path)")
+                    #expect(response.body.readableBytes == 0, "HEAD \(path)")
+                }
+            }
+            try await client.execute(uri: "/", method: .get) { response in
+                #expect(response.headers[.contentSecurityPolicy]?.contains("frame-ancestors 'none'") == true)
+                #expect(response.headers[.xContentTypeOptions] == "nosniff")
+                #expect(response.headers[HeadAndSecurityHeadersMiddleware.frameOptions] == "DENY")
+            }
+            try await client.execute(uri: "/v1/predict", method: .head) { #expect($0.status == .methodNotAllowed) }
+        }
+    }
+
     @Test func readinessFailsWhenTheStoreIsGone() async throws {
         let fixture = try await ServingFixture.make()
         defer { fixture.remove() }
