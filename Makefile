@@ -9,7 +9,7 @@ SHARED     ?= $(abspath ../shared)
 DEMO_DIR   := demo-output
 DEMO_PORT  ?= 18088
 
-.PHONY: setup setup-test apt-install build binary release check-release check-container test demo check-data check-api bench bench-serve bench-etl bench-lstm bench-sasrec bench-large bench-beauty bench-incremental clean
+.PHONY: setup setup-test apt-install build binary release check-release check-container test demo check-data check-fault check-api bench bench-serve bench-etl bench-lstm bench-sasrec bench-large bench-beauty bench-incremental clean
 
 ## setup: install missing Debian packages (zlib, OpenBLAS, SQLite headers)
 setup:
@@ -67,6 +67,12 @@ demo: binary
 check-data: setup
 	$(SWIFT) build --build-tests
 	TRAJECTORY_DATA=$(SHARED)/data $(SWIFT) test --skip-build --filter RealDataTests
+
+## check-fault: the fault-injection suite at length: TRAJECTORY_FAULT_CASES damaged files and as many
+##              random option values (default 1000; make test runs 40), plus the hostile-input regressions
+check-fault: setup
+	$(SWIFT) build --build-tests
+	TRAJECTORY_FAULT_CASES=$${TRAJECTORY_FAULT_CASES:-1000} $(SWIFT) test --skip-build --filter "FaultInjectionTests|HostileInputTests"
 
 ## bench: every benchmark
 bench: bench-etl bench-lstm bench-sasrec

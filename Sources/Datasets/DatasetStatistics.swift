@@ -53,7 +53,7 @@ public struct DatasetStatistics: Codable, Sendable, Equatable {
         if let times = dataset.times, let first = times.min(), let last = times.max() {
             firstEvent = TimestampParser.iso8601String(unixSeconds: first)
             lastEvent = TimestampParser.iso8601String(unixSeconds: last)
-            spanDays = Double(last - first) / 86_400
+            spanDays = (Double(last) - Double(first)) / 86_400  // Doubles: damaged times must not overflow
         }
     }
 }

@@ -168,6 +168,9 @@ public enum TimestampParser {
 
     /// ISO-8601 text (UTC, whole seconds) of a Unix time in seconds.
     public static func iso8601String(unixSeconds: Int64) -> String {
+        // Years 0000 to 9999 only: a damaged times.bin can hold any Int64, which the calendar
+        // arithmetic below would overflow.
+        guard (-62_167_219_200...253_402_300_799).contains(unixSeconds) else { return "\(unixSeconds) s (outside years 0-9999)" }
         let days = Int((unixSeconds >= 0 ? unixSeconds : unixSeconds - 86_399) / 86_400)
         let rest = Int(unixSeconds - Int64(days) * 86_400)
         let date = civilDate(daysSinceEpoch: days)
