@@ -4,8 +4,12 @@
 /// taste group. Each item has a fixed list of successors (drawn by popularity, the j-th
 /// weighted 1/(j+1)); a user's next item follows the current item's successors with
 /// probability `followProbability`, and is otherwise drawn by popularity — from the user's
-/// own group with probability `tasteProbability`, else from all items. Sequence lengths are
-/// lognormal. The taste makes the whole history informative, beyond the last item. Because the process is known, the best possible ranking of the next item is known
+/// current interest group with probability `tasteProbability`, else from all items. The
+/// interest starts at the user's taste group and drifts: at each step, with probability
+/// `interestDrift`, it moves to another group (back to the taste group half the time), as
+/// a viewer's mood moves between genres. Sequence lengths are lognormal. The interest makes
+/// the recent history informative beyond the last item, and the taste the whole history: a
+/// first-order chain sees only the last item. Because the process is known, the best possible ranking of the next item is known
 /// too: `ceiling()` reports the HR@10 and NDCG@10 a perfect model would reach on the
 /// leave-one-out test targets.
 public struct SyntheticGenerator: Sendable {
@@ -22,6 +26,8 @@ public struct SyntheticGenerator: Sendable {
         /// Taste groups of items, and how often a popularity draw stays within the user's group.
         public var clusters = 20
         public var tasteProbability = 0.5
+        /// Probability, at each step, that the user's current interest moves to another group.
+        public var interestDrift = 0.0
         public var seed: UInt64 = 42
         /// First event time (unix seconds); users start within the following `startSpread`.
         public var startTime: Int64 = 956_703_932
@@ -114,6 +120,8 @@ public struct SyntheticGenerator: Sendable {
         public var items: [UInt32]
         public var times: [Int64]
         public var taste: Int
+        /// The interest group each item was drawn under (the taste group when nothing drifts).
+        public var interests: [Int] = []
     }
 
     /// An item drawn by popularity, within `taste`'s group with probability `tasteProbability`.
@@ -138,14 +146,22 @@ public struct SyntheticGenerator: Sendable {
             items.reserveCapacity(length)
             times.reserveCapacity(length)
             var time = parameters.startTime + Int64(random.unit() * Double(parameters.startSpreadSeconds))
-            let taste = Int(random.next() % UInt64(max(1, parameters.clusters)))
-            var current = drawByPopularity(taste: taste, random: &random)
+            let clusterCount = max(1, parameters.clusters)
+            let taste = Int(random.next() % UInt64(clusterCount))
+            var interest = taste
+            var interests = [Int]()
+            interests.reserveCapacity(length)
+            var current = drawByPopularity(taste: interest, random: &random)
             for step in 0..<length {
                 if step > 0 {
+                    // Drawn only when drifting is on, so the default keeps older seeds' data.
+                    if parameters.interestDrift > 0 && random.unit() < parameters.interestDrift {
+                        interest = random.unit() < 0.5 ? taste : Int(random.next() % UInt64(clusterCount))
+                    }
                     if random.unit() < parameters.followProbability {
                         current = successors[Int(current) - 1][random.draw(cumulative: successorCumulative)]
                     } else {
-                        current = drawByPopularity(taste: taste, random: &random)
+                        current = drawByPopularity(taste: interest, random: &random)
                     }
                     // Mostly minutes apart; now and then days apart (so sessions exist).
                     if random.unit() < 0.03 {
@@ -156,20 +172,37 @@ public struct SyntheticGenerator: Sendable {
                 }
                 items.append(current)
                 times.append(time)
+                interests.append(interest)
             }
-            users.append(UserHistory(items: items, times: times, taste: taste))
+            users.append(UserHistory(items: items, times: times, taste: taste, interests: interests))
         }
         return users
     }
 
-    /// The true probability that `next` follows `current` for a user of group `taste`.
-    public func transitionProbability(from current: UInt32, to next: UInt32, taste: Int) -> Double {
-        let index = Int(next) - 1
+    /// The probability that a popularity draw under interest `group` gives item `index` (0-based).
+    private func drawProbability(_ index: Int, group: Int) -> Double {
         var draw = (1 - parameters.tasteProbability) * popularity[index]
-        if itemCluster[index] == taste {
-            draw += parameters.tasteProbability * clusterPopularity[taste][positionInCluster[index]]
-        } else if clusterItems[taste].isEmpty {
+        if itemCluster[index] == group {
+            draw += parameters.tasteProbability * clusterPopularity[group][positionInCluster[index]]
+        } else if clusterItems[group].isEmpty {
             draw += parameters.tasteProbability * popularity[index]
+        }
+        return draw
+    }
+
+    /// The true probability that `next` follows `current` for a user of group `taste` whose
+    /// interest was `interest` at `current` (the interest may drift before `next` is drawn).
+    public func transitionProbability(from current: UInt32, to next: UInt32, taste: Int, interest: Int? = nil) -> Double {
+        let index = Int(next) - 1
+        let interest = interest ?? taste
+        let drift = parameters.interestDrift
+        var draw = (1 - drift) * drawProbability(index, group: interest)
+        if drift > 0 {
+            // A drift goes back to the taste group half the time, else to a uniformly drawn group.
+            let clusterCount = Double(max(1, parameters.clusters))
+            var anyGroup = (1 - parameters.tasteProbability) * popularity[index]
+            anyGroup += parameters.tasteProbability * clusterPopularity[itemCluster[index]][positionInCluster[index]] / clusterCount
+            draw += drift * (0.5 * drawProbability(index, group: taste) + 0.5 * anyGroup)
         }
         var p = (1 - parameters.followProbability) * draw
         if let j = successors[Int(current) - 1].firstIndex(of: next) { p += parameters.followProbability * successorWeights[j] }
@@ -186,9 +219,11 @@ public struct SyntheticGenerator: Sendable {
         for user in users where user.items.count >= 3 {
             let previous = user.items[user.items.count - 2]
             let target = user.items[user.items.count - 1]
-            let targetScore = transitionProbability(from: previous, to: target, taste: user.taste)
+            // The interest the previous item was drawn under: known to the generator, hidden from models.
+            let interest = user.interests.count >= 2 ? user.interests[user.interests.count - 2] : user.taste
+            let targetScore = transitionProbability(from: previous, to: target, taste: user.taste, interest: interest)
             var rank = 0
-            for item in 1...n where transitionProbability(from: previous, to: UInt32(item), taste: user.taste) > targetScore {
+            for item in 1...n where transitionProbability(from: previous, to: UInt32(item), taste: user.taste, interest: interest) > targetScore {
                 rank += 1
                 if rank >= k { break }
             }

@@ -66,6 +66,9 @@ struct Synth: ParsableCommand {
     @Option(help: "Probability that a popularity draw stays within the user's taste group.")
     var taste = 0.5
 
+    @Option(help: "Probability, at each step, that a user's current interest moves to another taste group (half the time back to their own). 0: interests never move.")
+    var drift = 0.0
+
     @Option(help: "Random seed: the same seed gives the same data.")
     var seed: UInt64 = 42
 
@@ -84,6 +87,7 @@ struct Synth: ParsableCommand {
         if !(0...1).contains(follow) { throw ValidationError("--follow must be within 0…1") }
         if successors < 1 { throw ValidationError("--successors must be ≥ 1") }
         if clusters < 1 || !(0...1).contains(taste) { throw ValidationError("need --clusters ≥ 1 and --taste within 0…1") }
+        if !(0...1).contains(drift) { throw ValidationError("--drift must be within 0…1") }
     }
 
     func run() throws {
@@ -99,6 +103,7 @@ struct Synth: ParsableCommand {
         parameters.followProbability = follow
         parameters.clusters = clusters
         parameters.tasteProbability = taste
+        parameters.interestDrift = drift
         parameters.seed = seed
         let generator = SyntheticGenerator(parameters: parameters)
         let histories = generator.generate()
