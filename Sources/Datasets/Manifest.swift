@@ -20,6 +20,9 @@ public struct Manifest: Codable, Sendable, Equatable {
     public var badLines: [BadLine]
     /// ISO-8601 creation time.
     public var created: String
+    /// True when every time was a date without a time of day: same-day repeats were kept, and
+    /// events of one day keep their order in the file. Absent in older manifests.
+    public var dayResolutionTimes: Bool? = nil
     /// The item metadata file titles came from, if any.
     public var itemMeta: String?
     /// Items with a title.

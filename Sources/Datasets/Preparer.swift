@@ -74,6 +74,7 @@ public struct Preparer: Sendable {
                            coreEvents: report.coreEvents, coreSequences: report.coreSequences, coreItems: report.coreItems),
             badLines: badLines,
             created: TimestampParser.iso8601String(unixSeconds: Int64(Date().timeIntervalSince1970)),
+            dayResolutionTimes: report.dayResolutionTimes ? true : nil,
             itemMeta: itemMeta,
             titledItems: titled,
             vocabularySHA256: ItemVocabulary.digest((0..<sequences.itemCount).lazy.map { DatasetWriter.tsvField(sequences.originalItem(UInt32($0 + 1))) }),

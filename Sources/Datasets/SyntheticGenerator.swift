@@ -28,6 +28,9 @@ public struct SyntheticGenerator: Sendable {
         public var tasteProbability = 0.5
         /// Probability, at each step, that the user's current interest moves to another group.
         public var interestDrift = 0.0
+        /// Whether a user may consume an item again (listening, shopping). MovieLens ratings:
+        /// no, each movie is rated once, which a sequence model can learn and a Markov chain cannot.
+        public var allowRepeats = true
         public var seed: UInt64 = 42
         /// First event time (unix seconds); users start within the following `startSpread`.
         public var startTime: Int64 = 956_703_932
@@ -140,7 +143,10 @@ public struct SyntheticGenerator: Sendable {
         let mu = log(parameters.medianLength)
         for _ in 0..<parameters.users {
             let drawn = exp(mu + parameters.lengthSigma * random.normal()).rounded()
-            let length = Int(min(Double(parameters.maxLength), max(Double(parameters.minLength), drawn)))
+            // Without repeats a user can consume at most every item; half of them keeps the draws cheap
+            // (ML-1M's most active user rated 62 % of its movies).
+            let longest = parameters.allowRepeats ? parameters.maxLength : max(parameters.minLength, min(parameters.maxLength, parameters.items / 2))
+            let length = Int(min(Double(longest), max(Double(parameters.minLength), drawn)))
             var items = [UInt32]()
             var times = [Int64]()
             items.reserveCapacity(length)
@@ -150,6 +156,7 @@ public struct SyntheticGenerator: Sendable {
             let taste = Int(random.next() % UInt64(clusterCount))
             var interest = taste
             var interests = [Int]()
+            var seen = Set<UInt32>()
             interests.reserveCapacity(length)
             var current = drawByPopularity(taste: interest, random: &random)
             for step in 0..<length {
@@ -158,11 +165,18 @@ public struct SyntheticGenerator: Sendable {
                     if parameters.interestDrift > 0 && random.unit() < parameters.interestDrift {
                         interest = random.unit() < 0.5 ? taste : Int(random.next() % UInt64(clusterCount))
                     }
-                    if random.unit() < parameters.followProbability {
-                        current = successors[Int(current) - 1][random.draw(cumulative: successorCumulative)]
-                    } else {
-                        current = drawByPopularity(taste: interest, random: &random)
-                    }
+                    // Without repeats the whole step is drawn again until it gives an unseen item
+                    // (each draw is one try: with repeats allowed, the data of older seeds is unchanged).
+                    let previous = current
+                    var tries = 0
+                    repeat {
+                        if random.unit() < parameters.followProbability {
+                            current = successors[Int(previous) - 1][random.draw(cumulative: successorCumulative)]
+                        } else {
+                            current = drawByPopularity(taste: interest, random: &random)
+                        }
+                        tries += 1
+                    } while !parameters.allowRepeats && seen.contains(current) && tries < 200
                     // Mostly minutes apart; now and then days apart (so sessions exist).
                     if random.unit() < 0.03 {
                         time += 86_400 + Int64(random.unit() * 86_400 * 20)
@@ -173,6 +187,7 @@ public struct SyntheticGenerator: Sendable {
                 items.append(current)
                 times.append(time)
                 interests.append(interest)
+                if !parameters.allowRepeats { seen.insert(current) }
             }
             users.append(UserHistory(items: items, times: times, taste: taste, interests: interests))
         }
@@ -223,7 +238,10 @@ public struct SyntheticGenerator: Sendable {
             let interest = user.interests.count >= 2 ? user.interests[user.interests.count - 2] : user.taste
             let targetScore = transitionProbability(from: previous, to: target, taste: user.taste, interest: interest)
             var rank = 0
-            for item in 1...n where transitionProbability(from: previous, to: UInt32(item), taste: user.taste, interest: interest) > targetScore {
+            // Without repeats the process never gives a seen item again: those rank below every other.
+            let seen: Set<UInt32> = parameters.allowRepeats ? [] : Set(user.items.dropLast())
+            for item in 1...n where !seen.contains(UInt32(item))
+                && transitionProbability(from: previous, to: UInt32(item), taste: user.taste, interest: interest) > targetScore {
                 rank += 1
                 if rank >= k { break }
             }

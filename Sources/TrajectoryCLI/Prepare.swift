@@ -186,13 +186,17 @@ struct Prepare: ParsableCommand {
         ]
         let nonZero = drops.filter { $0.1 > 0 }
         lines.append("  dropped: " + (nonZero.isEmpty ? "nothing" : nonZero.map { "\($0.1) \($0.0)" }.joined(separator: ", ")))
+        if m.dayResolutionTimes == true {
+            lines.append("  times are dates without a time of day: same-day repeats kept (not duplicates); events of one day keep their file order")
+        }
         if !m.badLines.isEmpty {
             lines.append("  first malformed lines:")
             for bad in m.badLines { lines.append("    \(bad)") }
         }
         if let meta = m.itemMeta { lines.append("  titles: \(m.titledItems) of \(m.counts.items) items from \(meta)") }
         if let parent = m.parent {
-            lines.append("  item ids of \(parent.path): \(parent.items) known items keep their ids (\(parent.absentItems) of them absent from this log), \(parent.newItems) new items got ids \(parent.items + 1)…\(m.counts.items)")
+            let newItems = parent.newItems == 0 ? "no new items" : "\(parent.newItems) new items got ids \(parent.items + 1)…\(m.counts.items)"
+            lines.append("  item ids of \(parent.path): \(parent.items) known items keep their ids (\(parent.absentItems) of them absent from this log), \(newItems)")
         }
         return lines.joined(separator: "\n")
     }

@@ -10,8 +10,10 @@ struct Synth: ParsableCommand {
         discussion: """
         Items have Zipf popularity and a taste group; each user favours one group. Each item has \
         a fixed set of likely successors that users follow with probability --follow; otherwise \
-        they pick by popularity, within their group with probability --taste. Sequence lengths \
-        are lognormal. Because the process is known, synth reports the HR@10 / NDCG@10 that \
+        they pick by popularity, within their current interest group with probability --taste. \
+        The interest starts at the user's group and moves with probability --drift a step (half \
+        the time back). Users consume each item once unless --repeats (as in MovieLens ratings). \
+        Sequence lengths are lognormal. Because the process is known, synth reports the HR@10 / NDCG@10 that \
         the true transition probabilities reach on the leave-one-out test targets: the ceiling \
         a model can approach but not beat.
 
@@ -69,6 +71,9 @@ struct Synth: ParsableCommand {
     @Option(help: "Probability, at each step, that a user's current interest moves to another taste group (half the time back to their own). 0: interests never move.")
     var drift = 0.0
 
+    @Flag(inversion: .prefixedNo, help: "Let users consume an item again (listening, shopping logs). Off by default, as in MovieLens: each movie is rated once.")
+    var repeats = false
+
     @Option(help: "Random seed: the same seed gives the same data.")
     var seed: UInt64 = 42
 
@@ -104,6 +109,7 @@ struct Synth: ParsableCommand {
         parameters.clusters = clusters
         parameters.tasteProbability = taste
         parameters.interestDrift = drift
+        parameters.allowRepeats = repeats
         parameters.seed = seed
         let generator = SyntheticGenerator(parameters: parameters)
         let histories = generator.generate()

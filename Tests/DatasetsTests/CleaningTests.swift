@@ -15,6 +15,21 @@ import Testing
         #expect(kept.sequences == [["a", "b", "a", "a"]])
     }
 
+    @Test func dateOnlyTimesKeepSameDayRepeats() throws {
+        let dir = TemporaryDirectory()
+        // Two views of item a on one day: with dates only they cannot be told from duplicates.
+        let path = dir.file("v.csv", "user,item,date\n1,a,2016-05-09\n1,b,2016-05-09\n1,a,2016-05-09\n1,c,2016-05-10\n")
+        let result = try prepareSequences([path], in: dir) { $0.read.time = ColumnSpec("date") }
+        #expect(result.sequences == [["a", "b", "a", "c"]])
+        #expect(result.summary.manifest.dropped.duplicates == 0)
+        #expect(result.summary.manifest.dayResolutionTimes == true)
+        // With a time of day, the same rows are duplicates again.
+        let timed = dir.file("w.csv", "user,item,date\n1,a,2016-05-09T10:00:00Z\n1,b,2016-05-09T10:00:00Z\n1,a,2016-05-09T10:00:00Z\n")
+        let dropped = try prepareSequences([timed], in: dir, out: "w") { $0.read.time = ColumnSpec("date") }
+        #expect(dropped.sequences == [["a", "b"]])
+        #expect(dropped.summary.manifest.dayResolutionTimes == nil)
+    }
+
     @Test func tiesInTimeKeepFileOrder() throws {
         let dir = TemporaryDirectory()
         let path = dir.file("t.csv", "user,item,timestamp\n1,c,5\n1,a,5\n1,b,5\n1,z,1\n")

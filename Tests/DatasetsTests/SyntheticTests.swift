@@ -33,6 +33,32 @@ import Testing
         #expect((20...45).contains(median))
     }
 
+    @Test func withoutRepeatsEveryUserConsumesAnItemOnce() {
+        var parameters = Self.smallParameters()
+        parameters.allowRepeats = false
+        parameters.interestDrift = 0.05
+        let histories = SyntheticGenerator(parameters: parameters).generate()
+        #expect(histories.allSatisfy { Set($0.items).count == $0.items.count })
+        #expect(histories.allSatisfy { $0.items.count <= 100 })  // at most half the catalogue
+        // With repeats (the default of the parameters), some users do repeat.
+        #expect(SyntheticGenerator(parameters: Self.smallParameters()).generate().contains { Set($0.items).count < $0.items.count })
+    }
+
+    @Test func interestsDriftAwayFromTheTasteAndBack() {
+        var parameters = Self.smallParameters()
+        parameters.interestDrift = 0.1
+        let histories = SyntheticGenerator(parameters: parameters).generate()
+        let steps = histories.reduce(0) { $0 + $1.interests.count }
+        let away = histories.reduce(0) { total, user in total + user.interests.filter { $0 != user.taste }.count }
+        // Stationary share away from the taste group: about half the time after a drift, minus
+        // the drifts that land on it; well inside 10 %…60 % for 20 groups.
+        #expect(Double(away) / Double(steps) > 0.1 && Double(away) / Double(steps) < 0.6)
+        #expect(SyntheticGenerator(parameters: Self.smallParameters()).generate().allSatisfy { user in user.interests.allSatisfy { $0 == user.taste } })
+        let generator = SyntheticGenerator(parameters: parameters)
+        let ceiling = generator.ceiling(histories)
+        #expect(ceiling.hitRate > 0 && ceiling.hitRate < 1)
+    }
+
     @Test func ceilingIsWellAbovePopularity() {
         let generator = SyntheticGenerator(parameters: Self.smallParameters())
         let histories = generator.generate()
