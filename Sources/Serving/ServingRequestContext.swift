@@ -14,4 +14,7 @@ public struct ServingRequestContext: RequestContext {
 
     /// Bodies larger than this are refused with 413 before they are read.
     public var maxUploadSize: Int { 1 << 20 }
+
+    /// JSON bodies, with errors that name the field in the API's terms.
+    public var requestDecoder: ReadableJSONDecoder { ReadableJSONDecoder() }
 }

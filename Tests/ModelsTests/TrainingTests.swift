@@ -138,7 +138,7 @@ import Testing
         _ = try Trainer(model: resumed, dataset: dataset, split: split, options: Self.options(epochs: 3), run: interrupted).train(resume: true)
         // Same weights; not compared bit for bit here: suites running beside this one in the same
         // process change OpenBLAS's thread count, which may round the products differently (a
-        // separate process resumes bit for bit: HostileInputTests.resumeInAnotherProcessIsBitIdentical).
+        // separate process resumes bit for bit: HostileInputTests.aRunKilledAroundItsCommitResumesBitIdentically).
         #expect(Self.largestDifference(resumed.parameters.values.array, uninterrupted.parameters.values.array) < 1e-4)
         let lines = try String(contentsOfFile: interrupted.metricsPath, encoding: .utf8).split(separator: "\n")
         #expect(lines.count == 3)

@@ -89,11 +89,15 @@ import Testing
         #expect(configuration.warmStart?.epoch == 1)
         let (model, optimizer) = try warmStart.makeModel(configuration, seed: 9)
 
-        // Histories of known items, before any training step: the known items' scores are the parent's, bit for bit.
+        // Histories of known items, before any training step: the known items' scores are the parent's.
+        // Same weights, but the output product is wider (the new items' rows), so OpenBLAS may
+        // pick other kernel edges and round differently (seen on an AVX-512 Xeon): 1e-5 absolute
+        // for scores of order 1; a wrong row (a shifted id) would be off by ~0.1.
         let histories: [[Int32]] = [[1, 2, 3], [5], Array(1...30).map { Int32($0 % parentData.itemCount + 1) }]
         let before = Self.scores(parentModel, histories: histories), after = Self.scores(model, histories: histories)
         for (old, new) in zip(before, after) {
-            #expect(Array(new.prefix(parentData.itemCount + 1)) == old)
+            let difference = zip(new.prefix(parentData.itemCount + 1), old).map { abs($0 - $1) }.max() ?? .infinity
+            #expect(difference < 1e-5, "largest difference \(difference)")
         }
         // Adam's moments: the parent's for known rows, zero for new item rows.
         let state = try #require(optimizer)

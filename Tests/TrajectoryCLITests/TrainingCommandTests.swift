@@ -77,7 +77,8 @@ import Testing
         func configuration(medianLength: Int, extra: [String] = []) throws -> [String: Any] {
             let data = scratch.path + "/data-\(medianLength)", run = scratch.path + "/run-\(medianLength)-\(extra.count)"
             if !FileManager.default.fileExists(atPath: data) {
-                #expect(try CLI.run(["synth", "--out", data, "--users", "60", "--items", "40", "--median-length", "\(medianLength)",
+                // Items enough for 60-event histories without repeats (a user consumes at most half the catalogue).
+                #expect(try CLI.run(["synth", "--out", data, "--users", "60", "--items", "200", "--median-length", "\(medianLength)",
                                      "--min-length", "4"]).status == 0)
             }
             let train = try CLI.run(["train", data, "--model", "sasrec", "--out", run, "--epochs", "1", "--hidden-size", "8", "--batch-size", "32"] + extra)
