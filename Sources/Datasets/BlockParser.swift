@@ -133,7 +133,11 @@ struct BlockParser {
         if let timeColumn = reader.time {
             var parsed: Int64?
             splitter.field(timeColumn, in: line) { parsed = TimestampParser.milliseconds($0, unit: reader.timeUnit) }
-            guard let parsed else { out.recordBad(line: number, "timestamp '\(splitter.text(timeColumn, in: line))' is not a time"); return }
+            guard let parsed else {
+                // Say which column was taken, so a file with the time elsewhere is fixed with one flag.
+                out.recordBad(line: number, "timestamp '\(splitter.text(timeColumn, in: line))' (column \(timeColumn + 1)) is not a time; choose the time column with --time N or its header name")
+                return
+            }
             time = parsed
         }
         var userKey: UInt64 = 0

@@ -116,7 +116,8 @@ struct ResolvedReader: Sendable {
             try reader.pickColumns(path: path, names: [], options: options,
                                    defaults: (user: 0, item: 1, rating: 2, time: 3))
         case .csv, .tsv:
-            let mode = try delimiterMode(format: format, delimiter: options.delimiter)
+            let delimiter = options.delimiter ?? (format == .csv ? sniffDelimiter(firstLines) : nil)
+            let mode = try delimiterMode(format: format, delimiter: delimiter)
             reader.layout = .fields(mode)
             var splitter = FieldSplitter(mode: mode)
             var names: [String] = []
@@ -156,6 +157,9 @@ struct ResolvedReader: Sendable {
                 case nil: name = keys.first { known.contains($0.lowercased()) }
                 }
                 guard let name else {
+                    if required && keys.isEmpty {
+                        throw DatasetError.invalidOption("\(path): the first line is not a JSON object, so the file is not JSON Lines; check --format (or leave it out to detect the format)")
+                    }
                     if required { throw DatasetError.unknownColumn(path: path, column: "<\(label)>", available: keys) }
                     return nil
                 }
@@ -250,6 +254,20 @@ struct ResolvedReader: Sendable {
         }
     }
 
+    /// The separator of a CSV file whose lines hold no comma but, on every one of the first
+    /// lines, the same number of `;` or `|` (European exports, Diginetica's logs), as pandas'
+    /// sniffer would find; nil to keep the comma.
+    static func sniffDelimiter(_ lines: [[UInt8]]) -> String? {
+        guard let first = lines.first, !first.contains(UInt8(ascii: ",")) else { return nil }
+        for candidate in [UInt8(ascii: ";"), UInt8(ascii: "|")] {
+            let count = first.filter { $0 == candidate }.count
+            if count > 0 && lines.prefix(5).allSatisfy({ line in line.filter { $0 == candidate }.count == count }) {
+                return String(UnicodeScalar(candidate))
+            }
+        }
+        return nil
+    }
+
     /// Guesses the format from the file name and its first lines.
     static func detectFormat(path: String, lines: [[UInt8]], delimiter: String?) -> LogFormat {
         let name = path.lowercased().replacingSuffix(".gz")
@@ -261,7 +279,7 @@ struct ResolvedReader: Sendable {
         if first.first == UInt8(ascii: "{") { return .jsonl }
         if first.containsSubsequence(Array("::".utf8)) { return .movielens }
         if first.contains(0x09) { return .tsv }
-        if first.contains(UInt8(ascii: ",")) { return .csv }
+        if first.contains(UInt8(ascii: ",")) || sniffDelimiter(lines) != nil { return .csv }
         // Whitespace-separated: two tokens a line (or a numeric third) is pairs, more is sequences.
         var splitter = FieldSplitter(mode: .whitespace)
         for line in lines {

@@ -186,6 +186,10 @@ struct Prepare: ParsableCommand {
         ]
         let nonZero = drops.filter { $0.1 > 0 }
         lines.append("  dropped: " + (nonZero.isEmpty ? "nothing" : nonZero.map { "\($0.1) \($0.0)" }.joined(separator: ", ")))
+        let sourceLines = m.sources.reduce(0) { $0 + $1.lines }
+        if d.malformedLines > 0 && d.malformedLines * 2 > sourceLines {
+            lines.append("  warning: \(d.malformedLines) of \(sourceLines) lines were malformed: is the input a log of this format (--format, --delimiter)? --strict stops at the first")
+        }
         if m.dayResolutionTimes == true {
             lines.append("  times are dates without a time of day: same-day repeats kept (not duplicates); events of one day keep their file order")
         }

@@ -20,6 +20,20 @@ import Testing
         #expect(Array(result.dataset.times!) == [978_300_760, 978_301_968, 978_302_109, 978_298_709, 978_299_000])
     }
 
+    @Test func semicolonSeparatedFilesAreRecognisedFromTheirLines() throws {
+        let dir = TemporaryDirectory()
+        // Diginetica's shape: sessionId;userId;timeframe;eventdate;itemId
+        let csv = dir.file("views.csv", "sessionId;userId;timeframe;eventdate;itemId\n1;;100;2016-05-09;81766\n1;;200;2016-05-09;31331\n2;;50;2016-05-10;32118\n")
+        let result = try prepareSequences([csv], in: dir) { preparer in
+            preparer.read.user = ColumnSpec("sessionId")
+            preparer.read.item = ColumnSpec("itemId")
+            preparer.read.time = ColumnSpec("timeframe")
+        }
+        #expect(result.sequences == [["81766", "31331"], ["32118"]])
+        let plain = dir.file("pipes.txt", "u1|a|100\nu1|b|101\nu2|a|102\n")
+        #expect(try prepareSequences([plain], in: dir, out: "p").sequences == [["a", "b"], ["a"]])
+    }
+
     @Test func csvWithHeaderColumnsByName() throws {
         let dir = TemporaryDirectory()
         let path = dir.file("events.csv", """
