@@ -150,4 +150,34 @@ import TestSupport
             #expect(!stderr.contains("Error"), "cycle \(cycle): \(stderr)")
         }
     }
+
+    /// A client that sends half a body and hangs up is not a server error: the metrics count it
+    /// as 499 (client closed request), never as a 500.
+    @Test func aClientAbortingMidBodyIsNotCountedAsAServerError() async throws {
+        let fixture = try await ServingFixture.make()
+        defer { fixture.remove() }
+        let client = HTTPClient.shared
+        let port = try Self.freePort()
+        let server = try await Self.startServer(fixture, port: port, client: client)
+        defer { server.terminate(); server.waitUntilExit() }
+
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        let connected = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        #expect(connected == 0)
+        let request = "POST /v1/predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 30\r\n\r\n{\"his"
+        _ = request.withCString { send(fd, $0, strlen($0), 0) }
+        try await Task.sleep(for: .milliseconds(200))
+        close(fd)
+        try await Task.sleep(for: .milliseconds(300))
+
+        let metrics = try await client.get(url: "http://127.0.0.1:\(port)/metrics").get()
+        let text = String(buffer: metrics.body ?? ByteBuffer())
+        let predictLines = text.split(separator: "\n").filter { $0.hasPrefix("trajectory_http_requests_total") && $0.contains("/v1/predict\"") }
+        #expect(!predictLines.contains { $0.contains("status=\"500\"") }, "\(predictLines)")
+        #expect(predictLines.contains { $0.contains("status=\"499\"") }, "\(predictLines)")
+    }
 }
