@@ -25,16 +25,16 @@ struct Bench: ParsableCommand {
         @Argument(help: "A run directory.")
         var runDirectory: String
 
-        @Option(help: "Items per request history.")
+        @Option(parsing: .unconditional, help: "Items per request history.")
         var historyLength = 50
 
-        @Option(help: "Timed requests (after 20 warm-up requests).")
+        @Option(parsing: .unconditional, help: "Timed requests (after 20 warm-up requests).")
         var requests = 200
 
-        @Option(help: "Items returned per request.")
+        @Option(parsing: .unconditional, help: "Items returned per request.")
         var k = 10
 
-        @Option(help: "Threads for matrix products.")
+        @Option(parsing: .unconditional, help: "Threads for matrix products.")
         var threads = 1
 
         func run() throws {
@@ -69,10 +69,10 @@ struct Bench: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "GFLOP/s of the matrix products of the seed model's training step (B=128, T=200).")
 
-        @Option(help: "Items in the catalogue (the output layer's width).")
+        @Option(parsing: .unconditional, help: "Items in the catalogue (the output layer's width).")
         var items = 3416
 
-        @Option(help: "Threads for matrix products.")
+        @Option(parsing: .unconditional, help: "Threads for matrix products.")
         var threads = availableCoresForHelp()
 
         func run() throws {

@@ -26,7 +26,7 @@ struct Compare: ParsableCommand {
     @Flag(help: "Evaluate each run's best checkpoint on the test split (slower).")
     var test = false
 
-    @Option(help: "Threads for matrix products.")
+    @Option(parsing: .unconditional, help: "Threads for matrix products.")
     var threads = availableCoresForHelp()
 
     @Flag(help: "Print JSON lines instead of a table.")

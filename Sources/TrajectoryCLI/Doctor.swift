@@ -29,7 +29,7 @@ struct Doctor: ParsableCommand {
     @Flag(help: "Exit with status 1 unless at least one GPU passed every check.")
     var requireGPU = false
 
-    @Option(help: "Threads for the CPU matrix product.")
+    @Option(parsing: .unconditional, help: "Threads for the CPU matrix product.")
     var threads = availableCoresForHelp()
 
     func run() throws {

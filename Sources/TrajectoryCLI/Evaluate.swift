@@ -37,7 +37,7 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Weights of a run: best (validation NDCG@10) or last.")
     var weights: ModelLoader.Weights = .best
 
-    @Option(help: "Users per scoring batch (results do not depend on it; smaller batches use less memory, and large catalogues shrink it to keep the scores of one batch under 256 MB).")
+    @Option(parsing: .unconditional, help: "Users per scoring batch (results do not depend on it; smaller batches use less memory, and large catalogues shrink it to keep the scores of one batch under 256 MB).")
     var batchSize = 1024
 
     @Option(help: ArgumentHelp("Only the users whose held-out item happened at or after this time (2000-12-01, ISO-8601 or unix seconds): the newest behaviour, e.g. after an incremental update.", valueName: "time"))
@@ -46,7 +46,7 @@ struct Evaluate: ParsableCommand {
     @Flag(help: "Exclude the user's other history items from the ranking.")
     var filterSeen = false
 
-    @Option(help: "Threads for matrix products.")
+    @Option(parsing: .unconditional, help: "Threads for matrix products.")
     var threads = availableCoresForHelp()
 
     @Option(help: DeviceChoice.help)

@@ -30,7 +30,7 @@ struct Predict: ParsableCommand {
     @Option(help: "An original user id: predict after that user's whole history in the dataset.")
     var user: String?
 
-    @Option(help: "How many items to return.")
+    @Option(parsing: .unconditional, help: "How many items to return.")
     var k = 10
 
     @Flag(help: "Leave out items already in the history.")
@@ -39,7 +39,7 @@ struct Predict: ParsableCommand {
     @Option(help: "The dataset directory (needed with a bare checkpoint; overrides a run's).")
     var dataset: String?
 
-    @Option(help: "Most recent history items the model sees.")
+    @Option(parsing: .unconditional, help: "Most recent history items the model sees.")
     var maxLength = 200
 
     @Option(help: DeviceChoice.help)

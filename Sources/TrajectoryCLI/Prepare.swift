@@ -70,7 +70,7 @@ struct Prepare: ParsableCommand {
     @Option(help: "Comma-separated event types to keep (e.g. view,cart); others are dropped.")
     var keepEvents: String?
 
-    @Option(help: "Drop events rated below this value.")
+    @Option(parsing: .unconditional, help: "Drop events rated below this value.")
     var minRating: Double?
 
     @Option(help: "Unit of integer timestamps: auto (by magnitude), s, ms, us (default: auto).")
@@ -82,16 +82,16 @@ struct Prepare: ParsableCommand {
     @Flag(help: "Collapse consecutive repeats of the same item into one event.")
     var collapseRepeats = false
 
-    @Option(help: "k-core: drop users (sequences) with fewer events, repeated to the fixed point (default: 1).")
+    @Option(parsing: .unconditional, help: "k-core: drop users (sequences) with fewer events, repeated to the fixed point (default: 1).")
     var minUserEvents: Int?
 
-    @Option(help: "k-core: drop items with fewer events, repeated to the fixed point (default: 1).")
+    @Option(parsing: .unconditional, help: "k-core: drop items with fewer events, repeated to the fixed point (default: 1).")
     var minItemEvents: Int?
 
     @Option(help: "Cut a user's history at gaps longer than this (e.g. 30m, 2h, 1d); each session becomes its own sequence.")
     var sessionGap: String?
 
-    @Option(help: "Keep only the most recent N events of each sequence.")
+    @Option(parsing: .unconditional, help: "Keep only the most recent N events of each sequence.")
     var maxEvents: Int?
 
     @Option(help: "Item metadata with titles: MovieLens movies.dat, u.item, or CSV/TSV with id and title columns.")

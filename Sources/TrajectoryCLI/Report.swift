@@ -30,7 +30,7 @@ struct Report: ParsableCommand {
     @Flag(help: "Evaluate every run and both baselines on the test split (slower).")
     var test = false
 
-    @Option(help: "Threads for matrix products.")
+    @Option(parsing: .unconditional, help: "Threads for matrix products.")
     var threads = availableCoresForHelp()
 
     func run() throws {

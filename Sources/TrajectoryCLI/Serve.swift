@@ -40,7 +40,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Address to bind. Use 0.0.0.0 to accept connections from other machines.")
     var host = "127.0.0.1"
 
-    @Option(help: "Port to listen on (0: any free port).")
+    @Option(parsing: .unconditional, help: "Port to listen on (0: any free port).")
     var port = 8080
 
     @Option(help: "History store: an SQLite file path or a postgres://user:password@host:port/database URL. Default: RUN/history.sqlite.")
@@ -49,20 +49,20 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Serve /v1 and /admin without API keys (refused unless --host is loopback).")
     var noAuth = false
 
-    @Option(help: "Most predictions coalesced into one forward pass.")
+    @Option(parsing: .unconditional, help: "Most predictions coalesced into one forward pass.")
     var maxBatch = 64
 
-    @Option(help: ArgumentHelp("Longest a prediction waits for its batch to fill, in milliseconds (only under load).",
+    @Option(parsing: .unconditional, help: ArgumentHelp("Longest a prediction waits for its batch to fill, in milliseconds (only under load).",
                                discussion: "0 (default): predictions that arrive during a forward pass join the next one, which measured fastest on CPU; a wait pays off only where a pass has a large fixed cost."))
     var maxWaitMs = 0.0
 
-    @Option(help: "Seconds between checks of RUN for a new best checkpoint (0: never; SIGHUP and /admin/reload still work).")
+    @Option(parsing: .unconditional, help: "Seconds between checks of RUN for a new best checkpoint (0: never; SIGHUP and /admin/reload still work).")
     var watchSeconds = 2.0
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error or critical.")
     var logLevel = "info"
 
-    @Option(help: "Threads for the model's forward pass (default: half the cores; the rest serve HTTP).")
+    @Option(parsing: .unconditional, help: "Threads for the model's forward pass (default: half the cores; the rest serve HTTP).")
     var threads: Int?
 
     @Option(help: DeviceChoice.help)

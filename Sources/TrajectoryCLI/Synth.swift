@@ -35,40 +35,40 @@ struct Synth: ParsableCommand {
     @Option(help: "What to write: dataset, movielens, csv, tsv, jsonl, pairs, sequences.")
     var format: OutputFormat = .dataset
 
-    @Option(help: "Number of users.")
+    @Option(parsing: .unconditional, help: "Number of users.")
     var users = 6040
 
-    @Option(help: "Number of items.")
+    @Option(parsing: .unconditional, help: "Number of items.")
     var items = 3416
 
-    @Option(help: "Median sequence length (lognormal).")
+    @Option(parsing: .unconditional, help: "Median sequence length (lognormal).")
     var medianLength = 96.0
 
-    @Option(help: "Spread (sigma) of the lognormal sequence length.")
+    @Option(parsing: .unconditional, help: "Spread (sigma) of the lognormal sequence length.")
     var lengthSigma = 1.05
 
-    @Option(help: "Shortest sequence.")
+    @Option(parsing: .unconditional, help: "Shortest sequence.")
     var minLength = 20
 
-    @Option(help: "Longest sequence.")
+    @Option(parsing: .unconditional, help: "Longest sequence.")
     var maxLength = 2000
 
-    @Option(help: "Zipf exponent of item popularity (0.5 puts ~9% of events on the top 1% of items, as in ML-1M).")
+    @Option(parsing: .unconditional, help: "Zipf exponent of item popularity (0.5 puts ~9% of events on the top 1% of items, as in ML-1M).")
     var zipf = 0.5
 
-    @Option(help: "Likely successors per item.")
+    @Option(parsing: .unconditional, help: "Likely successors per item.")
     var successors = 24
 
-    @Option(help: "Probability that the next item is one of the current item's successors.")
+    @Option(parsing: .unconditional, help: "Probability that the next item is one of the current item's successors.")
     var follow = 0.6
 
-    @Option(help: "Taste groups of items; each user favours one.")
+    @Option(parsing: .unconditional, help: "Taste groups of items; each user favours one.")
     var clusters = 20
 
-    @Option(help: "Probability that a popularity draw stays within the user's taste group.")
+    @Option(parsing: .unconditional, help: "Probability that a popularity draw stays within the user's taste group.")
     var taste = 0.5
 
-    @Option(help: "Probability, at each step, that a user's current interest moves to another taste group (half the time back to their own). 0: interests never move.")
+    @Option(parsing: .unconditional, help: "Probability, at each step, that a user's current interest moves to another taste group (half the time back to their own). 0: interests never move.")
     var drift = 0.0
 
     @Flag(inversion: .prefixedNo, help: "Let users consume an item again (listening, shopping logs). Off by default, as in MovieLens: each movie is rated once.")

@@ -65,37 +65,37 @@ struct Train: ParsableCommand {
     @Option(help: ArgumentHelp("Train only on recent behaviour: 90d / 12h (back from the newest event), 2000-12-01 (from that time on) or 50 (each user's 50 most recent events). Earlier items remain the history the model reads; validation keeps the users active in a time window.", valueName: "window"))
     var window: String?
 
-    @Option(help: "Maximum passes over the training data (default: lstm 30, sasrec 45, gru4rec 200; with --from a quarter of the run's).")
+    @Option(parsing: .unconditional, help: "Maximum passes over the training data (default: lstm 30, sasrec 45, gru4rec 200; with --from a quarter of the run's).")
     var epochs: Int?
 
-    @Option(help: "Sequences per optimizer step (default: 128, or the --from run's).")
+    @Option(parsing: .unconditional, help: "Sequences per optimizer step (default: 128, or the --from run's).")
     var batchSize: Int?
 
-    @Option(help: "Most recent items per training window (T) (default: 200, sasrec on short histories 50, or the --from run's).")
+    @Option(parsing: .unconditional, help: "Most recent items per training window (T) (default: 200, sasrec on short histories 50, or the --from run's).")
     var maxLength: Int?
 
-    @Option(help: "Also train on earlier windows of long histories, this many items apart; 0 = the latest window only (default: sasrec --max-length, the others 0).")
+    @Option(parsing: .unconditional, help: "Also train on earlier windows of long histories, this many items apart; 0 = the latest window only (default: sasrec --max-length, the others 0).")
     var slidingStride: Int?
 
-    @Option(name: .customLong("lr"), help: "Learning rate (default: sasrec 0.002, the others 0.001; with --from half the run's).")
+    @Option(name: .customLong("lr"), parsing: .unconditional, help: "Learning rate (default: sasrec 0.002, the others 0.001; with --from half the run's).")
     var learningRate: Float?
 
-    @Option(help: "AdamW weight decay (0 = Adam) (default: 0, or the --from run's).")
+    @Option(parsing: .unconditional, help: "AdamW weight decay (0 = Adam) (default: 0, or the --from run's).")
     var weightDecay: Float?
 
-    @Option(help: "Linear learning-rate warm-up steps (default: sasrec 200, the others 0; 0 with --from, whose Adam moments are carried over).")
+    @Option(parsing: .unconditional, help: "Linear learning-rate warm-up steps (default: sasrec 200, the others 0; 0 with --from, whose Adam moments are carried over).")
     var warmup: Int?
 
     @Option(help: "Learning-rate decay after warm-up, to 0 at the last epoch: constant, linear, cosine (default: sasrec cosine, the others constant).")
     var schedule: TrainingOptions.Schedule?
 
-    @Option(help: "Clip the global gradient norm to this value.")
+    @Option(parsing: .unconditional, help: "Clip the global gradient norm to this value.")
     var clip: Float?
 
-    @Option(help: "Split each batch into N micro-batches and accumulate gradients: 1/N the activation memory, same result.")
+    @Option(parsing: .unconditional, help: "Split each batch into N micro-batches and accumulate gradients: 1/N the activation memory, same result.")
     var accumulate = 1
 
-    @Option(help: "Stop after this many epochs without a better validation NDCG@10 (default: lstm 3, sasrec and gru4rec 10).")
+    @Option(parsing: .unconditional, help: "Stop after this many epochs without a better validation NDCG@10 (default: lstm 3, sasrec and gru4rec 10).")
     var patience: Int?
 
     @Flag(help: "Select the best epoch on seen-item-filtered validation NDCG@10.")
@@ -104,7 +104,7 @@ struct Train: ParsableCommand {
     @Option(help: "Random seed (initialisation and data order).")
     var seed: UInt64 = 42
 
-    @Option(help: "Threads for matrix products.")
+    @Option(parsing: .unconditional, help: "Threads for matrix products.")
     var threads = availableCoresForHelp()
 
     @Option(help: DeviceChoice.help)
@@ -113,35 +113,35 @@ struct Train: ParsableCommand {
     @Option(help: Precision.help)
     var precision: Precision = .fp32
 
-    @Option(help: "Train on N GPUs of this machine (with --device cuda): one process per GPU, the gradient summed with NCCL after every step; each GPU takes --batch-size rows, so a step covers N times as many. --gpus 1 runs the same path on one GPU.")
+    @Option(parsing: .unconditional, help: "Train on N GPUs of this machine (with --device cuda): one process per GPU, the gradient summed with NCCL after every step; each GPU takes --batch-size rows, so a step covers N times as many. --gpus 1 runs the same path on one GPU.")
     var gpus: Int?
 
     /// Set by `--gpus` on the processes it starts: this one's rank, and the file where rank 0 leaves NCCL's group id.
-    @Option(help: .hidden)
+    @Option(parsing: .unconditional, help: .hidden)
     var rank: Int?
 
     @Option(help: .hidden)
     var rendezvous: String?
 
-    @Option(help: "Embedding size (default: lstm 128, gru4rec 64; sasrec uses --hidden-size).")
+    @Option(parsing: .unconditional, help: "Embedding size (default: lstm 128, gru4rec 64; sasrec uses --hidden-size).")
     var embeddingSize: Int?
 
-    @Option(help: "Hidden size (default: lstm 256, sasrec 64, gru4rec 128).")
+    @Option(parsing: .unconditional, help: "Hidden size (default: lstm 256, sasrec 64, gru4rec 128).")
     var hiddenSize: Int?
 
-    @Option(help: "Recurrent layers (default: lstm 2, gru4rec 1).")
+    @Option(parsing: .unconditional, help: "Recurrent layers (default: lstm 2, gru4rec 1).")
     var layers: Int?
 
-    @Option(help: "Transformer blocks (sasrec; default 2).")
+    @Option(parsing: .unconditional, help: "Transformer blocks (sasrec; default 2).")
     var blocks: Int?
 
-    @Option(help: "Attention heads (sasrec; default 1).")
+    @Option(parsing: .unconditional, help: "Attention heads (sasrec; default 1).")
     var heads: Int?
 
     @Option(help: "Training loss (sasrec): full (softmax over every item; best quality; the default), sampled (softmax over --negatives sampled items, logQ-corrected; for large catalogues), bce (one sampled negative per position, as in the SASRec paper).")
     var loss: SASRec.Configuration.Loss?
 
-    @Option(help: "Items sampled per batch by --loss sampled (default 256).")
+    @Option(parsing: .unconditional, help: "Items sampled per batch by --loss sampled (default 256).")
     var negatives: Int?
 
     @Option(help: "How sampled losses draw items: uniform (the default), or popularity (in proportion to training counts).")
@@ -154,7 +154,7 @@ struct Train: ParsableCommand {
         case on, off, auto
     }
 
-    @Option(help: "Dropout probability (default: sasrec 0.2, 0.5 on short histories; gru4rec 0.3; lstm has none).")
+    @Option(parsing: .unconditional, help: "Dropout probability (default: sasrec 0.2, 0.5 on short histories; gru4rec 0.3; lstm has none).")
     var dropout: Float?
 
     @Flag(help: "Continue the run in --out from its last checkpoint.")

@@ -242,6 +242,10 @@ import TestSupport
             (["serve", run, "--no-auth", "--max-wait-ms=-1"], "--max-wait-ms"),
             (["serve", run, "--no-auth", "--max-wait-ms", "nan"], "--max-wait-ms"),
             (["predict", run, "--history", "1", "--max-length", "0"], "--max-length"),
+            // Negative numbers are values, not options: the message says what is wrong with them.
+            (["train", dataset, "--out", scratch.path + "/e", "--epochs", "-1"], "must be positive"),
+            (["train", dataset, "--out", scratch.path + "/t", "--threads", "-1"], "--threads must be between"),
+            (["evaluate", run, "--batch-size", "-5"], "--batch-size must be between"),
         ]
         for (arguments, mention) in cases { try Self.expectRefused(arguments, status: 64, mentioning: mention) }
         for name in ["w", "l", "n", "n2"] { #expect(!FileManager.default.fileExists(atPath: scratch.path + "/" + name + "/config.json")) }
