@@ -8,14 +8,17 @@ import TestSupport
 /// (never a signal), a failure says on stderr which file or option is wrong, and nothing
 /// outside the command's output is deleted.
 ///
-/// `make test` runs a few dozen cases; `make check-fault` runs `TRAJECTORY_FAULT_CASES`
-/// (default there: 1000). `TRAJECTORY_FAULT_SEED` replays a run.
+/// `make test` runs a few dozen cases, always the same; `make check-fault` runs
+/// `TRAJECTORY_FAULT_CASES` (default there: 1000) new ones. `TRAJECTORY_FAULT_SEED` replays a run.
 @Suite(.serialized) struct FaultInjectionTests {
     typealias CLI = CommandLineTests
 
     static let allowedStatuses: Set<Int32> = [0, 64, 65, 66, 73]
     static let caseCount = ProcessInfo.processInfo.environment["TRAJECTORY_FAULT_CASES"].flatMap(Int.init) ?? 40
-    static let seed = ProcessInfo.processInfo.environment["TRAJECTORY_FAULT_SEED"].flatMap(UInt64.init) ?? UInt64(Date().timeIntervalSince1970)
+    /// `make test` replays the same cases every run (a CI result must not depend on the draw);
+    /// `make check-fault` draws new ones each time unless a seed is given.
+    static let seed = ProcessInfo.processInfo.environment["TRAJECTORY_FAULT_SEED"].flatMap(UInt64.init)
+        ?? (ProcessInfo.processInfo.environment["TRAJECTORY_FAULT_CASES"] == nil ? 20_261_128 : UInt64(Date().timeIntervalSince1970))
 
     /// A small deterministic generator (SplitMix64), so a seed replays the same cases.
     struct Random {
