@@ -75,17 +75,13 @@ import TestSupport
 
         try original.write(to: URL(fileURLWithPath: best))
         try Self.editHeader(best) { header in
-            var entry = header["fc.bias"] as! [String: Any]
-            entry["shape"] = [1 << 62, 4]
-            header["fc.bias"] = entry
+            Self.set(&header, "fc.bias", "shape", [1 << 62, 4])
         }
         try Self.expectRefused(["evaluate", run], mentioning: "fc.bias")
 
         try original.write(to: URL(fileURLWithPath: best))
         try Self.editHeader(best) { header in
-            var entry = header["fc.bias"] as! [String: Any]
-            entry["data_offsets"] = [Int.max - 8, Int.max]
-            header["fc.bias"] = entry
+            Self.set(&header, "fc.bias", "data_offsets", [Int.max - 8, Int.max])
         }
         try Self.expectRefused(["evaluate", run], mentioning: "fc.bias")
     }
@@ -163,6 +159,13 @@ import TestSupport
         }
     }
 
+    /// Sets `object[key][field]` (a nested JSON object's field).
+    static func set(_ object: inout [String: Any], _ key: String, _ field: String, _ value: Any) {
+        var nested = object[key] as! [String: Any]
+        nested[field] = value
+        object[key] = nested
+    }
+
     static func editJSON(_ path: String, _ edit: (inout [String: Any]) -> Void) throws {
         var object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as! [String: Any]
         edit(&object)
@@ -174,9 +177,7 @@ import TestSupport
             let scratch = CLI.Scratch()
             let (dataset, run) = try Self.copies(in: scratch)
             try Self.editJSON(dataset + "/manifest.json") { manifest in
-                var counts = manifest["counts"] as! [String: Any]
-                counts[field] = value
-                manifest["counts"] = counts
+                Self.set(&manifest, "counts", field, value)
             }
             try Self.expectRefused(["info", dataset], mentioning: dataset)
             try Self.expectRefused(["evaluate", run], mentioning: dataset)
@@ -188,9 +189,7 @@ import TestSupport
             let scratch = CLI.Scratch()
             let (_, run) = try Self.copies(in: scratch)
             try Self.editJSON(run + "/config.json") { config in
-                var lstm = config["lstm"] as! [String: Any]
-                lstm[field] = value
-                config["lstm"] = lstm
+                Self.set(&config, "lstm", field, value)
             }
             try Self.expectRefused(["evaluate", run], mentioning: "lstm.\(field)")
             try Self.expectRefused(["predict", run, "--history", "1"], mentioning: "lstm.\(field)")
@@ -198,9 +197,7 @@ import TestSupport
         let scratch = CLI.Scratch()
         let (_, run) = try Self.copies(in: scratch)
         try Self.editJSON(run + "/config.json") { config in
-            var training = config["training"] as! [String: Any]
-            training["maxLength"] = 0
-            config["training"] = training
+            Self.set(&config, "training", "maxLength", 0)
         }
         try Self.expectRefused(["evaluate", run], mentioning: "training.maxLength")
     }
