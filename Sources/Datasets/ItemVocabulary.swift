@@ -20,6 +20,15 @@ public struct ItemVocabulary: Sendable, Equatable {
         if let empty = originals.firstIndex(of: "") {
             throw DatasetError.corruptDataset(path: dataset.directory + "/items.tsv", reason: "item id \(empty + 1) has no original id")
         }
+        // One original id for two items would send a request's id to either row.
+        var firstId: [String: Int] = [:]
+        firstId.reserveCapacity(originals.count)
+        for (index, original) in originals.enumerated() {
+            if let earlier = firstId.updateValue(index + 1, forKey: original) {
+                throw DatasetError.corruptDataset(path: dataset.directory + "/items.tsv",
+                                                  reason: "original id '\(original)' is given to items \(earlier) and \(index + 1)")
+            }
+        }
     }
 
     public var count: Int { originals.count }

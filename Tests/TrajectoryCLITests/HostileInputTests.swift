@@ -216,6 +216,16 @@ import TestSupport
         try Self.expectRefused(["evaluate", run], mentioning: "numbers its items differently")
         try Self.expectRefused(["predict", run, "--history", "1"], mentioning: "numbers its items differently")
 
+        // One original id given to two items.
+        let duplicateScratch = CLI.Scratch()
+        let duplicated = try Self.copies(in: duplicateScratch)
+        var rows = try String(contentsOfFile: duplicated.dataset + "/items.tsv", encoding: .utf8).split(separator: "\n").map(String.init)
+        var third = rows[3].split(separator: "\t").map(String.init)
+        third[1] = rows[1].split(separator: "\t").map(String.init)[1]
+        rows[3] = third.joined(separator: "\t")
+        try (rows.joined(separator: "\n") + "\n").write(toFile: duplicated.dataset + "/items.tsv", atomically: true, encoding: .utf8)
+        try Self.expectRefused(["evaluate", duplicated.run], mentioning: "is given to items")
+
         let other = scratch.path + "/other"
         #expect(try CLI.run(["synth", "--out", other, "--users", "80", "--items", "40", "--median-length", "10", "--min-length", "4", "--seed", "9"]).status == 0)
         try Self.expectRefused(["predict", run, "--dataset", other, "--history", "1"], mentioning: "numbers its items differently")
