@@ -142,11 +142,16 @@ struct BlockParser {
         }
         var userKey: UInt64 = 0
         var itemKey: UInt64 = 0
-        var empty = false
-        splitter.field(reader.user, in: line) { token in if token.isEmpty { empty = true } else { userKey = out.key(token) } }
-        if empty { out.recordBad(line: number, "empty user id"); return }
-        splitter.field(reader.item, in: line) { token in if token.isEmpty { empty = true } else { itemKey = out.key(token) } }
-        if empty { out.recordBad(line: number, "empty item id"); return }
+        // An id must be text: empty, or holding a NUL byte (binary garbage), it is a malformed line.
+        var problem: String?
+        splitter.field(reader.user, in: line) { token in
+            if token.isEmpty { problem = "empty user id" } else if token.contains(0) { problem = "user id holds a NUL byte" } else { userKey = out.key(token) }
+        }
+        if let problem { out.recordBad(line: number, problem); return }
+        splitter.field(reader.item, in: line) { token in
+            if token.isEmpty { problem = "empty item id" } else if token.contains(0) { problem = "item id holds a NUL byte" } else { itemKey = out.key(token) }
+        }
+        if let problem { out.recordBad(line: number, problem); return }
         out.append(userKey: userKey, itemKey: itemKey)
         if reader.time != nil { out.times.append(time) }
     }

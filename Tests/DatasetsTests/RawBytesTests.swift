@@ -2,9 +2,10 @@ import Foundation
 import Testing
 @testable import Datasets
 
-/// A UTF-8 byte-order mark (EF BB BF, as Windows tools and Excel write) at the start of a log
-/// is not data: every format reads the file as if it were absent.
-@Suite struct ByteOrderMarkTests {
+/// What the reader does with a log's raw bytes: a UTF-8 byte-order mark (EF BB BF, as Windows
+/// tools and Excel write) is not data, in any format; NUL bytes make an id malformed; a line
+/// longer than a block is read whole, in linear time.
+@Suite struct RawBytesTests {
     static let mark: [UInt8] = [0xEF, 0xBB, 0xBF]
 
     static func withMark(_ dir: TemporaryDirectory, _ name: String, _ text: String) -> String {
@@ -43,6 +44,14 @@ import Testing
         let result = try prepareSequences([path], in: dir)
         #expect(result.summary.manifest.dropped.malformedLines == 0)
         #expect(result.sequences == [["a", "b"]])
+    }
+
+    @Test func idsWithNulBytesAreMalformedLines() throws {
+        let dir = TemporaryDirectory()
+        let path = dir.file("nul.dat", bytes: Array("1::10::5::100\n1::1".utf8) + [0] + Array("1::5::101\n1::12::5::102\n".utf8))
+        let result = try prepareSequences([path], in: dir)
+        #expect(result.sequences == [["10", "12"]])
+        #expect(result.summary.manifest.badLines.first?.reason == "item id holds a NUL byte")
     }
 
     /// One long line is read in time linear in its length: the reader searched the whole block
