@@ -17,7 +17,12 @@ public struct HeadAndSecurityHeadersMiddleware: RouterMiddleware {
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var response = try await next(request, context)
-        if request.method == .head { response.body = .init() }
+        if request.method == .head {
+            // No body, but the length a GET would have (RFC 9110 §9.3.2), as load balancers expect.
+            let length = response.headers[.contentLength]
+            response.body = .init()
+            response.headers[.contentLength] = length
+        }
         response.headers[.xContentTypeOptions] = "nosniff"
         response.headers[Self.frameOptions] = "DENY"
         if response.headers[.contentType]?.hasPrefix("text/html") == true {
