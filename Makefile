@@ -68,8 +68,8 @@ check-data: setup
 	$(SWIFT) build --build-tests
 	TRAJECTORY_DATA=$(SHARED)/data $(SWIFT) test --skip-build --filter RealDataTests
 
-## check-fault: the fault-injection suite at length: TRAJECTORY_FAULT_CASES damaged files and as many
-##              random option values (default 1000; make test runs 40), plus the hostile-input regressions
+## check-fault: the fault-injection suite at length: TRAJECTORY_FAULT_CASES damaged files (default 1000;
+##              make test runs 40) and half as many random option values, plus the hostile-input regressions
 check-fault: setup
 	$(SWIFT) build --build-tests
 	TRAJECTORY_FAULT_CASES=$${TRAJECTORY_FAULT_CASES:-1000} $(SWIFT) test --skip-build --filter "FaultInjectionTests|HostileInputTests"

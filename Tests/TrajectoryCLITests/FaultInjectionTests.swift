@@ -9,7 +9,8 @@ import TestSupport
 /// outside the command's output is deleted.
 ///
 /// `make test` runs a few dozen cases, always the same; `make check-fault` runs
-/// `TRAJECTORY_FAULT_CASES` (default there: 1000) new ones. `TRAJECTORY_FAULT_SEED` replays a run.
+/// `TRAJECTORY_FAULT_CASES` (default there: 1000) new damaged-file cases and half as many option
+/// cases. `TRAJECTORY_FAULT_SEED` replays a run.
 @Suite(.serialized) struct FaultInjectionTests {
     typealias CLI = CommandLineTests
 
