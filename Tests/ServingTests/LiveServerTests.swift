@@ -172,11 +172,16 @@ import TestSupport
         _ = request.withCString { send(fd, $0, strlen($0), 0) }
         try await Task.sleep(for: .milliseconds(200))
         close(fd)
-        try await Task.sleep(for: .milliseconds(300))
 
-        let metrics = try await client.get(url: "http://127.0.0.1:\(port)/metrics").get()
-        let text = String(buffer: metrics.body ?? ByteBuffer())
-        let predictLines = text.split(separator: "\n").filter { $0.hasPrefix("trajectory_http_requests_total") && $0.contains("/v1/predict\"") }
+        // The server sees the hang-up when it next reads: poll the metrics for up to 5 s.
+        var predictLines: [Substring] = []
+        for _ in 0..<50 {
+            try await Task.sleep(for: .milliseconds(100))
+            let metrics = try await client.get(url: "http://127.0.0.1:\(port)/metrics").get()
+            let text = String(buffer: metrics.body ?? ByteBuffer())
+            predictLines = text.split(separator: "\n").filter { $0.hasPrefix("trajectory_http_requests_total") && $0.contains("/v1/predict\"") }
+            if !predictLines.isEmpty { break }
+        }
         #expect(!predictLines.contains { $0.contains("status=\"500\"") }, "\(predictLines)")
         #expect(predictLines.contains { $0.contains("status=\"499\"") }, "\(predictLines)")
     }
