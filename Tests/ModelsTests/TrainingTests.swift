@@ -49,6 +49,15 @@ import Testing
         a.count == b.count ? zip(a, b).map { abs($0 - $1) }.max() ?? 0 : .infinity
     }
 
+    /// The small model trained for `epochs` in one go (in `dir/straight`): what a resumed run must equal.
+    static func trainedUninterrupted(_ dataset: Dataset, split: DatasetSplit, epochs: Int, in dir: String) throws -> LSTMRecommender {
+        let straight = RunDirectory(path: dir + "/straight")
+        try straight.create()
+        let model = smallModel(dataset)
+        _ = try Trainer(model: model, dataset: dataset, split: split, options: options(epochs: epochs), run: straight).train()
+        return model
+    }
+
     static func smallModel(_ dataset: Dataset, seed: UInt64 = 1) -> LSTMRecommender {
         LSTMRecommender(configuration: .init(vocabulary: dataset.itemCount + 1, embeddingSize: 16, hiddenSize: 32, layers: 2), seed: seed)
     }
@@ -125,10 +134,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let (dataset, _) = try Self.smallDataset(in: dir)
         let split = DatasetSplit.leaveOneOut(dataset)
-        let straight = RunDirectory(path: dir + "/straight")
-        try straight.create()
-        let uninterrupted = Self.smallModel(dataset)
-        _ = try Trainer(model: uninterrupted, dataset: dataset, split: split, options: Self.options(epochs: 3), run: straight).train()
+        let uninterrupted = try Self.trainedUninterrupted(dataset, split: split, epochs: 3, in: dir)
 
         let interrupted = RunDirectory(path: dir + "/interrupted")
         try interrupted.create()
@@ -151,10 +157,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let (dataset, _) = try Self.smallDataset(in: dir)
         let split = DatasetSplit.leaveOneOut(dataset)
-        let straight = RunDirectory(path: dir + "/straight")
-        try straight.create()
-        let uninterrupted = Self.smallModel(dataset)
-        _ = try Trainer(model: uninterrupted, dataset: dataset, split: split, options: Self.options(epochs: 3), run: straight).train()
+        let uninterrupted = try Self.trainedUninterrupted(dataset, split: split, epochs: 3, in: dir)
         let fileManager = FileManager.default
 
         func epochs(_ run: RunDirectory) throws -> [Int] {
