@@ -90,7 +90,6 @@ let package = Package(
                 "Models",
                 "Training",
                 "Serving",
-                "CCUDA",
                 "CUDA",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]

@@ -204,3 +204,9 @@ public final class CUDAGRU4RecStep: StepAccelerator, @unchecked Sendable {
         }
     }
 }
+
+extension GRU4Rec.Configuration: CUDAFamily {
+    public func makeCUDAStep(parameters: ParameterSet, precision: Precision, context: CUDAContext) throws -> any CUDAModelStep {
+        try CUDAGRU4RecStep(configuration: self, parameters: parameters, precision: precision, context: context)
+    }
+}

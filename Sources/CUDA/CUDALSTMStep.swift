@@ -196,3 +196,9 @@ public final class CUDALSTMStep: StepAccelerator, @unchecked Sendable {
         }
     }
 }
+
+extension LSTMRecommender.Configuration: CUDAFamily {
+    public func makeCUDAStep(parameters: ParameterSet, precision: Precision, context: CUDAContext) throws -> any CUDAModelStep {
+        try CUDALSTMStep(configuration: self, parameters: parameters, precision: precision, context: context)
+    }
+}

@@ -54,6 +54,27 @@ public enum CUDALibraries {
     /// NCCL (all-reduce between GPUs; pip's nvidia-nccl-cu12 or the CUDA toolkit's).
     public static let nccl: Result<CCUDANCCLAPI, CUDAError> = load("libnccl (NCCL)") { ccuda_load_nccl(&$0, $1, $2, $3) }
 
+    /// The libraries `doctor` reports on.
+    public enum Library: CaseIterable, Sendable {
+        case driver, nvrtc, cublas, nvml
+    }
+
+    /// "loaded from PATH" for a library that loaded, else why it did not.
+    public static func loadReport(_ library: Library) -> String {
+        func report<API>(_ result: Result<API, CUDAError>, _ index: Int32) -> String {
+            switch result {
+            case .success: return "loaded from " + path(of: index)
+            case .failure(let error): return "\(error)"
+            }
+        }
+        switch library {
+        case .driver: return report(driver, Int32(CCUDA_LIBRARY_DRIVER))
+        case .nvrtc: return report(nvrtc, Int32(CCUDA_LIBRARY_NVRTC))
+        case .cublas: return report(cublas, Int32(CCUDA_LIBRARY_CUBLAS))
+        case .nvml: return report(nvml, Int32(CCUDA_LIBRARY_NVML))
+        }
+    }
+
     /// The file each loaded library came from.
     public static func path(of library: Int32) -> String { String(cString: ccuda_loaded_path(library)) }
 

@@ -340,3 +340,13 @@ public final class CUDASASRecStep: StepAccelerator, @unchecked Sendable {
         }
     }
 }
+
+extension SASRec.Configuration: CUDAFamily {
+    public var cudaProblem: String? {
+        loss == .fullSoftmax ? nil : "--device cuda: SASRec's sampled losses do not run on CUDA (--loss full does); use --device cpu for them"
+    }
+
+    public func makeCUDAStep(parameters: ParameterSet, precision: Precision, context: CUDAContext) throws -> any CUDAModelStep {
+        try CUDASASRecStep(configuration: self, parameters: parameters, precision: precision, context: context)
+    }
+}

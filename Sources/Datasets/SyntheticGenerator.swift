@@ -7,7 +7,11 @@
 /// current interest group with probability `tasteProbability`, else from all items. The
 /// interest starts at the user's taste group and drifts: at each step, with probability
 /// `interestDrift`, it moves to another group (back to the taste group half the time), as
-/// a viewer's mood moves between genres. Sequence lengths are lognormal. The interest makes
+/// a viewer's mood moves between genres. With `tasteGroups` > 1 a user's taste is a weighted
+/// mix of that many groups instead, and each popularity draw picks one of them by weight (a
+/// viewer of dramas, comedies and thrillers); drift then replaces one group of the mix by a
+/// random one (tastes change over months). The last item then shows one group of the mix and
+/// the history shows all of them. Sequence lengths are lognormal. The interest makes
 /// the recent history informative beyond the last item, and the taste the whole history: a
 /// first-order chain sees only the last item. Because the process is known, the best possible ranking of the next item is known
 /// too: `ceiling()` reports the HR@10 and NDCG@10 a perfect model would reach on the
@@ -28,9 +32,17 @@ public struct SyntheticGenerator: Sendable {
         public var tasteProbability = 0.5
         /// Probability, at each step, that the user's current interest moves to another group.
         public var interestDrift = 0.0
+        /// Taste groups per user. 1: one taste group and a moving interest, as described above;
+        /// more: a weighted mix of distinct groups (weights uniform on the simplex).
+        public var tasteGroups = 1
         /// Whether a user may consume an item again (listening, shopping). MovieLens ratings:
         /// no, each movie is rated once, which a sequence model can learn and a Markov chain cannot.
         public var allowRepeats = true
+        /// With repeats allowed: probability that a step consumes again one of the user's last
+        /// `repeatWindow` items (the j-th most recent weighted 1/j), as listeners replay songs and
+        /// shoppers re-buy. Only the user's own history tells which items these are.
+        public var repeatProbability = 0.0
+        public var repeatWindow = 20
         public var seed: UInt64 = 42
         /// First event time (unix seconds); users start within the following `startSpread`.
         public var startTime: Int64 = 956_703_932
@@ -123,8 +135,58 @@ public struct SyntheticGenerator: Sendable {
         public var items: [UInt32]
         public var times: [Int64]
         public var taste: Int
-        /// The interest group each item was drawn under (the taste group when nothing drifts).
+        /// The interest group each item was drawn under (the taste group when nothing drifts);
+        /// with several taste groups, the group of the mix the latest popularity draw used.
         public var interests: [Int] = []
+        /// With several taste groups: the mix in force when the second-to-last item was drawn
+        /// (groups and weights); what a perfect model knows before the test target.
+        public var mixGroups: [Int] = []
+        public var mixWeights: [Double] = []
+    }
+
+    /// Cumulative weights 1, 1/2, 1/3, … of the most recent items a re-consumption picks from.
+    private func repeatCumulative(available: Int) -> [Double] {
+        let count = max(1, min(parameters.repeatWindow, available))
+        let weights = (0..<count).map { 1 / Double($0 + 1) }
+        let total = weights.reduce(0, +)
+        var running = 0.0
+        var cumulative = weights.map { running += $0 / total; return running }
+        cumulative[count - 1] = 1
+        return cumulative
+    }
+
+    /// The probability that a re-consumption after `history` (oldest first) gives `item`.
+    private func repeatProbability(of item: UInt32, after history: ArraySlice<UInt32>) -> Double {
+        let count = max(1, min(parameters.repeatWindow, history.count))
+        let total = (0..<count).reduce(0.0) { $0 + 1 / Double($1 + 1) }
+        var p = 0.0
+        for j in 0..<min(count, history.count) where history[history.endIndex - 1 - j] == item { p += 1 / Double(j + 1) / total }
+        return p
+    }
+
+    /// A mix of distinct taste groups, weights uniform on the simplex (normalised exponentials).
+    private func drawMix(random: inout SeededRandom) -> (groups: [Int], weights: [Double]) {
+        let clusterCount = max(1, parameters.clusters)
+        let count = min(max(1, parameters.tasteGroups), clusterCount)
+        var groups: [Int] = []
+        while groups.count < count {
+            let group = Int(random.next() % UInt64(clusterCount))
+            if !groups.contains(group) { groups.append(group) }
+        }
+        var weights = (0..<count).map { _ in -log(max(random.unit(), 1e-12)) }
+        let total = weights.reduce(0, +)
+        weights = weights.map { $0 / total }
+        return (groups, weights)
+    }
+
+    /// The slot of the mix a popularity draw uses, by weight.
+    private func drawSlot(_ weights: [Double], random: inout SeededRandom) -> Int {
+        var u = random.unit()
+        for (slot, weight) in weights.enumerated() {
+            u -= weight
+            if u < 0 { return slot }
+        }
+        return weights.count - 1
     }
 
     /// An item drawn by popularity, within `taste`'s group with probability `tasteProbability`.
@@ -158,25 +220,39 @@ public struct SyntheticGenerator: Sendable {
             var interests = [Int]()
             var seen = Set<UInt32>()
             interests.reserveCapacity(length)
+            // A mix is drawn only with several groups, so one group keeps older seeds' data.
+            let mixing = parameters.tasteGroups > 1
+            var mix = mixing ? drawMix(random: &random) : (groups: [taste], weights: [1.0])
+            var mixBeforeLast = mix
+            if mixing { interest = mix.groups[drawSlot(mix.weights, random: &random)] }
             var current = drawByPopularity(taste: interest, random: &random)
             for step in 0..<length {
                 if step > 0 {
+                    if step == length - 1 { mixBeforeLast = mix }
                     // Drawn only when drifting is on, so the default keeps older seeds' data.
                     if parameters.interestDrift > 0 && random.unit() < parameters.interestDrift {
-                        interest = random.unit() < 0.5 ? taste : Int(random.next() % UInt64(clusterCount))
+                        if mixing {
+                            mix.groups[Int(random.next() % UInt64(mix.groups.count))] = Int(random.next() % UInt64(clusterCount))
+                        } else {
+                            interest = random.unit() < 0.5 ? taste : Int(random.next() % UInt64(clusterCount))
+                        }
                     }
                     // Without repeats the whole step is drawn again until it gives an unseen item
                     // (each draw is one try: with repeats allowed, the data of older seeds is unchanged).
                     let previous = current
                     var tries = 0
-                    repeat {
+                    // Drawn only when re-consumption is on, so older seeds keep their data.
+                    if parameters.allowRepeats && parameters.repeatProbability > 0 && random.unit() < parameters.repeatProbability {
+                        current = items[items.count - 1 - random.draw(cumulative: repeatCumulative(available: items.count))]
+                    } else { repeat {
                         if random.unit() < parameters.followProbability {
                             current = successors[Int(previous) - 1][random.draw(cumulative: successorCumulative)]
                         } else {
+                            if mixing { interest = mix.groups[drawSlot(mix.weights, random: &random)] }
                             current = drawByPopularity(taste: interest, random: &random)
                         }
                         tries += 1
-                    } while !parameters.allowRepeats && seen.contains(current) && tries < 200
+                    } while !parameters.allowRepeats && seen.contains(current) && tries < 200 }
                     // Mostly minutes apart; now and then days apart (so sessions exist).
                     if random.unit() < 0.03 {
                         time += 86_400 + Int64(random.unit() * 86_400 * 20)
@@ -189,7 +265,12 @@ public struct SyntheticGenerator: Sendable {
                 interests.append(interest)
                 if !parameters.allowRepeats { seen.insert(current) }
             }
-            users.append(UserHistory(items: items, times: times, taste: taste, interests: interests))
+            var history = UserHistory(items: items, times: times, taste: taste, interests: interests)
+            if mixing {
+                history.mixGroups = mixBeforeLast.groups
+                history.mixWeights = mixBeforeLast.weights
+            }
+            users.append(history)
         }
         return users
     }
@@ -224,6 +305,25 @@ public struct SyntheticGenerator: Sendable {
         return p
     }
 
+    /// The true probability that `next` follows `current` for a user whose taste mix was
+    /// `groups`/`weights` when `current` was drawn (a drift may replace one group before `next`).
+    public func transitionProbability(from current: UInt32, to next: UInt32, groups: [Int], weights: [Double]) -> Double {
+        let index = Int(next) - 1
+        let taste = parameters.tasteProbability
+        let withinGroup = clusterPopularity[itemCluster[index]][positionInCluster[index]]
+        var share = 0.0
+        for (group, weight) in zip(groups, weights) where group == itemCluster[index] { share += weight }
+        let kept = (1 - taste) * popularity[index] + taste * share * withinGroup
+        // A drift replaces a uniformly chosen slot by a uniformly drawn group.
+        let slots = Double(max(1, groups.count))
+        let clusterCount = Double(max(1, parameters.clusters))
+        let drifted = (1 - taste) * popularity[index] + taste * withinGroup * ((1 - 1 / slots) * share + 1 / (slots * clusterCount))
+        let drift = parameters.interestDrift
+        var p = (1 - parameters.followProbability) * ((1 - drift) * kept + drift * drifted)
+        if let j = successors[Int(current) - 1].firstIndex(of: next) { p += parameters.followProbability * successorWeights[j] }
+        return p
+    }
+
     /// HR@10 and NDCG@10 of the generator's own next-item probabilities on the leave-one-out
     /// test targets (users with at least 3 events; full ranking, no seen-item filtering).
     public func ceiling(_ users: [UserHistory], k: Int = 10) -> (hitRate: Double, ndcg: Double) {
@@ -236,12 +336,19 @@ public struct SyntheticGenerator: Sendable {
             let target = user.items[user.items.count - 1]
             // The interest the previous item was drawn under: known to the generator, hidden from models.
             let interest = user.interests.count >= 2 ? user.interests[user.interests.count - 2] : user.taste
-            let targetScore = transitionProbability(from: previous, to: target, taste: user.taste, interest: interest)
+            let process: (UInt32) -> Double = user.mixGroups.isEmpty
+                ? { transitionProbability(from: previous, to: $0, taste: user.taste, interest: interest) }
+                : { transitionProbability(from: previous, to: $0, groups: user.mixGroups, weights: user.mixWeights) }
+            let history = user.items.dropLast()
+            let replay = parameters.allowRepeats ? parameters.repeatProbability : 0
+            let probability: (UInt32) -> Double = replay == 0 ? process
+                : { replay * repeatProbability(of: $0, after: history) + (1 - replay) * process($0) }
+            let targetScore = probability(target)
             var rank = 0
             // Without repeats the process never gives a seen item again: those rank below every other.
             let seen: Set<UInt32> = parameters.allowRepeats ? [] : Set(user.items.dropLast())
             for item in 1...n where !seen.contains(UInt32(item))
-                && transitionProbability(from: previous, to: UInt32(item), taste: user.taste, interest: interest) > targetScore {
+                && probability(UInt32(item)) > targetScore {
                 rank += 1
                 if rank >= k { break }
             }

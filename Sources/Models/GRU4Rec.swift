@@ -27,8 +27,6 @@ public final class GRU4Rec: NextItemScorer, TrainableModel, @unchecked Sendable 
     public let configuration: Configuration
     public let parameters: ParameterSet
     public var vocabulary: Int { configuration.vocabulary }
-    public static var checkpointAliases: [String: String] { [:] }
-    public static var itemRowTensors: [String] { ["item_embedding.weight"] }
     private let gru: [GRULayer]
     private var stepSeed: UInt64 = 0
     /// Where training steps and scoring run when not on the CPU (`--device cuda`); nil = the CPU.

@@ -4,9 +4,6 @@ import Engine
 /// SASRec's training step: the forward pass with dropout, the full-softmax cross-entropy
 /// against the tied item embeddings, and the backward pass through every block.
 extension SASRec: TrainableModel {
-    public static var checkpointAliases: [String: String] { [:] }
-    public static var itemRowTensors: [String] { ["item_emb.weight"] }
-
     public func trainStep(inputs: UnsafePointer<Int32>, targets: UnsafePointer<Int32>, rows: Int, steps: Int,
                           workspace w: Workspace, gradientScale: (Int) -> Float) -> (loss: Double, targets: Int) {
         if let accelerator {

@@ -41,3 +41,13 @@ extension StepAccelerator {
         }
     }
 }
+
+/// A model whose training steps and scoring can run on an accelerator (`--device cuda`).
+public protocol AcceleratedModel: TrainableModel {
+    /// Where the steps run when not on the CPU; nil = the CPU.
+    var accelerator: StepAccelerator? { get set }
+}
+
+extension LSTMRecommender: AcceleratedModel {}
+extension SASRec: AcceleratedModel {}
+extension GRU4Rec: AcceleratedModel {}

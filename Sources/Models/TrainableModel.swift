@@ -4,13 +4,10 @@ import Engine
 /// allocated once per batch shape, and a fused forward + backward step.
 public protocol TrainableModel: NextItemScorer {
     associatedtype Workspace
+    /// The model's family and settings.
+    associatedtype Family: ModelFamily
+    var configuration: Family { get }
     var parameters: ParameterSet { get }
-    /// Other names the same tensors go by in checkpoints written elsewhere (e.g. the PyTorch
-    /// peer's `emb.weight` for `embedding.weight`).
-    static var checkpointAliases: [String: String] { get }
-    /// The tensors whose rows are indexed by item id (row 0 = padding): what grows when the
-    /// catalogue grows, and what a warm start copies row by row.
-    static var itemRowTensors: [String] { get }
     func makeWorkspace(rows: Int, steps: Int) -> Workspace
     /// Adds `gradientScale(targets)` × the gradient of the summed next-item loss of the batch;
     /// returns that summed loss and the number of targets.
@@ -25,10 +22,13 @@ extension TrainableModel {
     public func reseed(_ seed: UInt64) {}
 }
 
-extension LSTMRecommender: TrainableModel {
-    public static var itemRowTensors: [String] { ["embedding.weight", "fc.weight", "fc.bias"] }
-
-    public static var checkpointAliases: [String: String] {
-        ["emb.weight": "embedding.weight", "out.weight": "fc.weight", "out.bias": "fc.bias"]
-    }
+extension TrainableModel {
+    /// Other names the same tensors go by in checkpoints written elsewhere (the family's).
+    public static var checkpointAliases: [String: String] { Family.checkpointAliases }
+    /// The tensors whose rows are indexed by item id (the family's).
+    public static var itemRowTensors: [String] { Family.itemRowTensors }
+    /// The model's family.
+    public var family: any ModelFamily.Type { Family.self }
 }
+
+extension LSTMRecommender: TrainableModel {}

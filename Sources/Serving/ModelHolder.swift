@@ -1,4 +1,5 @@
 import Foundation
+import Models
 import Synchronization
 import Training
 
@@ -9,9 +10,9 @@ public final class ModelHolder: Sendable {
     public let runPath: String
     private let state: Mutex<ServingModel>
     /// Puts each loaded model on its device (nil: the CPU).
-    private let placeModel: (@Sendable (AnyObject) throws -> Void)?
+    private let placeModel: (@Sendable (any TrainableModel) throws -> Void)?
 
-    public init(run runPath: String, placeModel: (@Sendable (AnyObject) throws -> Void)? = nil) throws {
+    public init(run runPath: String, placeModel: (@Sendable (any TrainableModel) throws -> Void)? = nil) throws {
         self.runPath = runPath
         self.placeModel = placeModel
         state = Mutex(try ServingModel(run: runPath, placeModel: placeModel))

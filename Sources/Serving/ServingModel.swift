@@ -31,7 +31,7 @@ public final class ServingModel: @unchecked Sendable {
 
     /// Loads the best checkpoint of the run directory at `runPath`.
     /// `placeModel` puts the network on its device (`--device`) before it serves.
-    public init(run runPath: String, weights: ModelLoader.Weights = .best, placeModel: ((AnyObject) throws -> Void)? = nil) throws {
+    public init(run runPath: String, weights: ModelLoader.Weights = .best, placeModel: ((any TrainableModel) throws -> Void)? = nil) throws {
         let run = RunDirectory(path: runPath)
         let checkpoint = run.checkpointPath(weights)
         // Read before the weights: a checkpoint replaced during the load then looks new to the watcher.

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import Models
 import ServiceLifecycle
 
 /// How `trajectory serve` runs.
@@ -21,7 +22,7 @@ public struct ServerConfiguration: Sendable {
     public var watchInterval: Duration? = .seconds(2)
     public var logLevel: Logger.Level = .info
     /// Puts each loaded model on its device (`--device`); nil: the CPU.
-    public var placeModel: (@Sendable (AnyObject) throws -> Void)?
+    public var placeModel: (@Sendable (any TrainableModel) throws -> Void)?
 
     public init(run: String) { self.run = run }
 

@@ -17,60 +17,19 @@ public enum ModelLoader {
     /// A fresh (untrained) model of the kind and shape `configuration` describes.
     public static func makeModel(_ configuration: RunConfiguration, seed: UInt64 = 0) throws -> (model: any TrainableModel, aliases: [String: String]) {
         try checkSizes(configuration)
-        switch configuration.model {
-        case "lstm":
-            if let lstm = configuration.lstm { return (LSTMRecommender(configuration: lstm, seed: seed), LSTMRecommender.checkpointAliases) }
-        case "sasrec":
-            if let sasrec = configuration.sasrec { return (SASRec(configuration: sasrec, seed: seed), SASRec.checkpointAliases) }
-        case "gru4rec":
-            if let gru4rec = configuration.gru4rec { return (GRU4Rec(configuration: gru4rec, seed: seed), GRU4Rec.checkpointAliases) }
-        default:
-            throw TrainingError.run(path: "config.json", reason: "model '\(configuration.model)' is not supported by this build (lstm, sasrec, gru4rec)")
-        }
-        throw TrainingError.run(path: "config.json", reason: "model '\(configuration.model)' has no '\(configuration.model)' settings")
+        return (configuration.settings.makeModel(seed: seed), type(of: configuration.settings).checkpointAliases)
     }
 
     /// Refuses sizes no model can have (config.json is untrusted: a hand edit or damage must be
     /// an error naming the field, not an overflow or a terabyte allocation).
     static func checkSizes(_ configuration: RunConfiguration) throws {
-        func check(_ field: String, _ value: Int, _ range: ClosedRange<Int>) throws {
-            guard range.contains(value) else {
-                throw TrainingError.run(path: "config.json", reason: "\(field) is \(value), outside \(range.lowerBound)…\(range.upperBound)")
-            }
-        }
-        func check(_ field: String, _ value: Float) throws {
-            guard value >= 0 && value < 1 else { throw TrainingError.run(path: "config.json", reason: "\(field) is \(value), outside [0, 1)") }
-        }
-        let width = 1...(1 << 16), depth = 1...64, vocabulary = 2...Int(Int32.max)
-        try check("training.maxLength", configuration.training.maxLength, 1...(1 << 20))
-        if let lstm = configuration.lstm {
-            try check("lstm.vocabulary", lstm.vocabulary, vocabulary)
-            try check("lstm.embeddingSize", lstm.embeddingSize, width)
-            try check("lstm.hiddenSize", lstm.hiddenSize, width)
-            try check("lstm.layers", lstm.layers, depth)
-        }
-        if let sasrec = configuration.sasrec {
-            try check("sasrec.vocabulary", sasrec.vocabulary, vocabulary)
-            try check("sasrec.hiddenSize", sasrec.hiddenSize, width)
-            try check("sasrec.maxLength", sasrec.maxLength, 1...(1 << 20))
-            try check("sasrec.blocks", sasrec.blocks, depth)
-            try check("sasrec.heads", sasrec.heads, 1...sasrec.hiddenSize)
-            try check("sasrec.negatives", sasrec.negatives, 1...(1 << 20))
-            try check("sasrec.dropout", sasrec.dropout)
-            guard sasrec.hiddenSize % sasrec.heads == 0 else {
-                throw TrainingError.run(path: "config.json", reason: "sasrec.hiddenSize \(sasrec.hiddenSize) is not a multiple of sasrec.heads \(sasrec.heads)")
-            }
-        }
-        if let gru4rec = configuration.gru4rec {
-            try check("gru4rec.vocabulary", gru4rec.vocabulary, vocabulary)
-            try check("gru4rec.embeddingSize", gru4rec.embeddingSize, width)
-            try check("gru4rec.hiddenSize", gru4rec.hiddenSize, width)
-            try check("gru4rec.layers", gru4rec.layers, depth)
-            try check("gru4rec.dropout", gru4rec.dropout)
+        if let problem = outsideRange("training.maxLength", configuration.training.maxLength, PlausibleSize.positions)
+            ?? configuration.settings.sizeProblem {
+            throw TrainingError.run(path: "config.json", reason: problem)
         }
         // Each field may be sane and their product not: at most 2^33 weights (32 GiB of fp32).
         var total = 0
-        for spec in try parameterSpecs(configuration).specs {
+        for spec in parameterSpecs(configuration).specs {
             var count = 1
             for dimension in spec.shape {
                 let (product, overflow) = count.multipliedReportingOverflow(by: dimension)
@@ -85,11 +44,8 @@ public enum ModelLoader {
     }
 
     /// The tensors of the model `configuration` describes, in layout order, and which of them have a row per item.
-    public static func parameterSpecs(_ configuration: RunConfiguration) throws -> (specs: [(name: String, shape: [Int])], itemRows: [String]) {
-        if let lstm = configuration.lstm, configuration.model == "lstm" { return (LSTMRecommender.parameterSpecs(lstm), LSTMRecommender.itemRowTensors) }
-        if let sasrec = configuration.sasrec, configuration.model == "sasrec" { return (SASRec.parameterSpecs(sasrec), SASRec.itemRowTensors) }
-        if let gru4rec = configuration.gru4rec, configuration.model == "gru4rec" { return (GRU4Rec.parameterSpecs(gru4rec), GRU4Rec.itemRowTensors) }
-        throw TrainingError.run(path: "config.json", reason: "model '\(configuration.model)' is not supported by this build, or has no settings")
+    public static func parameterSpecs(_ configuration: RunConfiguration) -> (specs: [(name: String, shape: [Int])], itemRows: [String]) {
+        (configuration.settings.parameterSpecs, type(of: configuration.settings).itemRowTensors)
     }
 
     /// The model of `run` with its `weights`, and the dataset it was trained on (or `datasetOverride`).
@@ -121,10 +77,10 @@ public enum ModelLoader {
         return (model, dataset, configuration)
     }
 
-    /// A model from a bare checkpoint, its kind and shape read from the tensors: the seed LSTM
-    /// (`embedding.weight`, `lstm.weight_hh_l0`, …), SASRec (`item_emb.weight`, `pos_emb.weight`, …)
-    /// or GRU4Rec (`item_embedding.weight`, `gru_layers.weight_hh_l0`, …).
-    public static func load(checkpoint path: String, dataset: Dataset, maxLength: Int = 200) throws -> any TrainableModel {
+    /// A model from a bare checkpoint: one Trajectory wrote (its run's configuration is in the
+    /// metadata) or one written elsewhere, whose family and shape are read from its tensors
+    /// (`ModelFamily.inferred`), e.g. a PyTorch `state_dict()` saved with safetensors.
+    public static func load(checkpoint path: String, dataset: Dataset) throws -> any TrainableModel {
         let tensors: [String: Safetensors.Tensor], metadata: [String: String]
         do { (tensors, metadata) = try Safetensors.read(path: path) } catch let error as Safetensors.FormatError {
             throw TrainingError.checkpoint(path: path, reason: error.description)
@@ -133,32 +89,14 @@ public enum ModelLoader {
         if let text = metadata[Self.configurationKey], let configuration = try? JSONDecoder().decode(RunConfiguration.self, from: Data(text.utf8)) {
             // Written by Trajectory: the exact model, settings a tensor shape cannot tell included (heads, dropout, loss).
             (model, aliases) = try makeModel(configuration)
-        } else if let items = tensors["item_emb.weight"], items.shape.count == 2, let positions = tensors["pos_emb.weight"], positions.shape.count == 2 {
-            var blocks = 0
-            while tensors["attn.\(blocks).in_proj.weight"] != nil { blocks += 1 }
-            let configuration = SASRec.Configuration(vocabulary: items.shape[0], maxLength: positions.shape[0] - 1,
-                                                     hiddenSize: items.shape[1], blocks: blocks)
-            (model, aliases) = (SASRec(configuration: configuration, seed: 0), SASRec.checkpointAliases)
-        } else if let items = tensors["item_embedding.weight"], items.shape.count == 2, let recurrent = tensors["gru_layers.weight_hh_l0"],
-                  recurrent.shape.count == 2 {
-            var layers = 0
-            while tensors["gru_layers.weight_hh_l\(layers)"] != nil { layers += 1 }
-            let configuration = GRU4Rec.Configuration(vocabulary: items.shape[0], embeddingSize: items.shape[1],
-                                                      hiddenSize: recurrent.shape[1], layers: layers)
-            (model, aliases) = (GRU4Rec(configuration: configuration, seed: 0), GRU4Rec.checkpointAliases)
         } else {
-            func tensor(_ name: String) -> Safetensors.Tensor? {
-                tensors[name] ?? LSTMRecommender.checkpointAliases.first { $0.value == name }.flatMap { tensors[$0.key] }
+            let shapes = tensors.mapValues(\.shape)
+            guard let settings = ModelFamilies.all.lazy.compactMap({ $0.inferred(fromShapes: shapes) }).first else {
+                throw TrainingError.checkpoint(path: path, reason: "not a checkpoint of a known model: its tensor names and shapes are not those of \(ModelFamilies.names) "
+                                               + "(e.g. PyTorch state_dict() names such as embedding.weight, item_emb.weight)")
             }
-            guard let embedding = tensor("embedding.weight"), embedding.shape.count == 2,
-                  let recurrent = tensor("lstm.weight_hh_l0"), recurrent.shape.count == 2 else {
-                throw TrainingError.checkpoint(path: path, reason: "not a checkpoint of a known model (the seed LSTM needs embedding.weight and lstm.weight_hh_l0; SASRec needs item_emb.weight and pos_emb.weight; GRU4Rec item_embedding.weight and gru_layers.weight_hh_l0)")
-            }
-            var layers = 0
-            while tensors["lstm.weight_hh_l\(layers)"] != nil { layers += 1 }
-            let configuration = LSTMRecommender.Configuration(vocabulary: embedding.shape[0], embeddingSize: embedding.shape[1],
-                                                              hiddenSize: recurrent.shape[1], layers: layers)
-            (model, aliases) = (LSTMRecommender(configuration: configuration, seed: 0), LSTMRecommender.checkpointAliases)
+            if let problem = settings.sizeProblem { throw TrainingError.checkpoint(path: path, reason: problem) }
+            (model, aliases) = (settings.makeModel(seed: 0), type(of: settings).checkpointAliases)
         }
         guard model.vocabulary == dataset.itemCount + 1 else {
             throw TrainingError.checkpoint(path: path, reason: "the checkpoint has \(model.vocabulary - 1) items but \(dataset.directory) has \(dataset.itemCount): vocabularies differ")

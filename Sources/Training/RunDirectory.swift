@@ -4,13 +4,14 @@ import Foundation
 import Models
 
 /// What a run directory's config.json holds: enough to rebuild the model and know its data.
+///
+/// config.json names the model's family in `model` and keeps its settings under that name
+/// (`"model": "sasrec", "sasrec": {…}`), so runs of every version read the same way.
 public struct RunConfiguration: Codable, Sendable, Equatable {
     public var format = "trajectory-run"
     public var version = 1
-    public var model: String
-    public var lstm: LSTMRecommender.Configuration?
-    public var sasrec: SASRec.Configuration?
-    public var gru4rec: GRU4Rec.Configuration?
+    /// The model: its family and settings.
+    public var settings: any ModelFamily
     public var training: TrainingOptions
     public var dataset: DatasetReference
     public var created: String
@@ -38,29 +39,77 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
         public var items: Int
     }
 
+    /// The model's family name (`lstm`, `sasrec`, …).
+    public var model: String { type(of: settings).name }
+
+    /// The settings when the model is of `family`, else nil.
+    public func settings<Family: ModelFamily>(_ family: Family.Type) -> Family? { settings as? Family }
+
     /// The model's item vocabulary (items + 1).
-    public var vocabulary: Int? { lstm?.vocabulary ?? sasrec?.vocabulary ?? gru4rec?.vocabulary }
+    public var vocabulary: Int { settings.vocabulary }
 
     /// The same model with room for `vocabulary` − 1 items.
     public func resized(vocabulary: Int) -> RunConfiguration {
         var copy = self
-        copy.lstm?.vocabulary = vocabulary
-        copy.sasrec?.vocabulary = vocabulary
-        copy.gru4rec?.vocabulary = vocabulary
+        copy.settings.vocabulary = vocabulary
         return copy
     }
 
-    public init(model: String, lstm: LSTMRecommender.Configuration? = nil, sasrec: SASRec.Configuration? = nil,
-                training: TrainingOptions, dataset: Dataset) {
-        self.model = model
-        self.lstm = lstm
-        self.sasrec = sasrec
+    public init(model settings: any ModelFamily, training: TrainingOptions, dataset: Dataset) {
+        self.settings = settings
         self.training = training
         self.dataset = DatasetReference(path: URL(fileURLWithPath: dataset.directory).standardizedFileURL.path,
                                         users: dataset.sequenceCount, items: dataset.itemCount, events: dataset.eventCount,
                                         created: dataset.manifest.created,
                                         vocabularySHA256: dataset.manifest.vocabularySHA256 ?? (try? ItemVocabulary(dataset: dataset))?.digest())
         created = TimestampParser.iso8601String(unixSeconds: Int64(Date().timeIntervalSince1970))
+    }
+
+    public static func == (a: RunConfiguration, b: RunConfiguration) -> Bool {
+        a.format == b.format && a.version == b.version && a.settings.isSame(as: b.settings) && a.training == b.training
+            && a.dataset == b.dataset && a.created == b.created && a.warmStart == b.warmStart
+    }
+
+    private struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(_ name: String) { stringValue = name }
+        init?(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: Key.self)
+        format = try container.decode(String.self, forKey: Key("format"))
+        version = try container.decode(Int.self, forKey: Key("version"))
+        let name = try container.decode(String.self, forKey: Key("model"))
+        guard let family = ModelFamilies.named(name) else {
+            throw DecodingError.dataCorruptedError(forKey: Key("model"), in: container,
+                                                   debugDescription: "model '\(name)' is not supported by this build (\(ModelFamilies.names))")
+        }
+        guard container.contains(Key(name)) else {
+            throw DecodingError.dataCorruptedError(forKey: Key(name), in: container, debugDescription: "model '\(name)' has no '\(name)' settings")
+        }
+        func decodeSettings<Family: ModelFamily>(_ family: Family.Type) throws -> any ModelFamily {
+            try container.decode(Family.self, forKey: Key(name))
+        }
+        settings = try decodeSettings(family)
+        training = try container.decode(TrainingOptions.self, forKey: Key("training"))
+        dataset = try container.decode(DatasetReference.self, forKey: Key("dataset"))
+        created = try container.decode(String.self, forKey: Key("created"))
+        warmStart = try container.decodeIfPresent(WarmStartReference.self, forKey: Key("warmStart"))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: Key.self)
+        try container.encode(format, forKey: Key("format"))
+        try container.encode(version, forKey: Key("version"))
+        try container.encode(model, forKey: Key("model"))
+        try settings.encode(in: &container, forKey: Key(model))
+        try container.encode(training, forKey: Key("training"))
+        try container.encode(dataset, forKey: Key("dataset"))
+        try container.encode(created, forKey: Key("created"))
+        try container.encodeIfPresent(warmStart, forKey: Key("warmStart"))
     }
 }
 
@@ -131,7 +180,9 @@ public struct RunDirectory: Sendable {
         guard let data = FileManager.default.contents(atPath: configPath) else {
             throw TrainingError.run(path: path, reason: "no config.json: not a run directory")
         }
-        do { return try JSONDecoder().decode(RunConfiguration.self, from: data) } catch {
+        do { return try JSONDecoder().decode(RunConfiguration.self, from: data) } catch DecodingError.dataCorrupted(let context) where !context.codingPath.isEmpty {
+            throw TrainingError.run(path: configPath, reason: context.debugDescription)
+        } catch {
             throw TrainingError.run(path: configPath, reason: "unreadable: \(error)")
         }
     }

@@ -43,18 +43,7 @@ public struct RunSummary: Sendable {
     }
 
     /// The model's shape in a few words, e.g. "d 64, 2 blocks, 1 head, dropout 0.2".
-    public var modelSettings: String {
-        if let c = configuration.sasrec {
-            return "d \(c.hiddenSize), \(c.blocks) blocks, \(c.heads) head\(c.heads == 1 ? "" : "s"), dropout \(c.dropout)"
-        }
-        if let c = configuration.gru4rec {
-            return "emb \(c.embeddingSize), hidden \(c.hiddenSize), \(c.layers) layer\(c.layers == 1 ? "" : "s"), dropout \(c.dropout)"
-        }
-        if let c = configuration.lstm {
-            return "emb \(c.embeddingSize), hidden \(c.hiddenSize), \(c.layers) layer\(c.layers == 1 ? "" : "s")"
-        }
-        return ""
-    }
+    public var modelSettings: String { configuration.settings.summary }
 
     /// The training settings in a few words, e.g. "lr 0.001, batch 128, T 200".
     public var trainingSettings: String {

@@ -30,10 +30,7 @@ public struct WarmStart: Sendable {
         guard FileManager.default.fileExists(atPath: checkpoint) else {
             throw TrainingError.checkpoint(path: checkpoint, reason: "no checkpoint to start from: the run has not finished an epoch")
         }
-        guard let vocabulary = parentConfiguration.vocabulary else {
-            throw TrainingError.run(path: parent.configPath, reason: "has no \(parentConfiguration.model) settings")
-        }
-        parentItems = vocabulary - 1
+        parentItems = parentConfiguration.vocabulary - 1
         let parentDataset = parentConfiguration.dataset.path
         guard dataset.itemCount >= parentItems else {
             throw TrainingError.run(path: dataset.directory, reason: "has \(dataset.itemCount) items, fewer than the \(parentItems) of \(path): prepare the new log with --like \(parentDataset)")
@@ -51,10 +48,22 @@ public struct WarmStart: Sendable {
         }
     }
 
+    /// The parent's recipe continued: a quarter of its epochs at half its learning rate
+    /// (fine-tuning, not relearning), without a warm-up (Adam's moments are carried over, so
+    /// the first steps are not blind) and without its window.
+    public var continuedTraining: TrainingOptions {
+        var options = parentConfiguration.training
+        options.epochs = max(1, (options.epochs + 3) / 4)
+        options.learningRate /= 2
+        options.warmupSteps = 0
+        options.window = nil
+        return options
+    }
+
     /// The parent's model, sized for `dataset`, with `training` options, recording where it started.
     public func configuration(training: TrainingOptions, dataset: Dataset) throws -> RunConfiguration {
         var configuration = parentConfiguration.resized(vocabulary: dataset.itemCount + 1)
-        let fresh = RunConfiguration(model: configuration.model, training: training, dataset: dataset)
+        let fresh = RunConfiguration(model: configuration.settings, training: training, dataset: dataset)
         configuration.training = training
         configuration.dataset = fresh.dataset
         configuration.created = fresh.created
@@ -68,7 +77,7 @@ public struct WarmStart: Sendable {
     /// Copies the parent's weights into `parameters` (a model of `configuration(…)`): every
     /// tensor whole, item-indexed tensors for the parent's rows only.
     public func loadWeights(into parameters: ParameterSet) throws {
-        let itemRows = try ModelLoader.parameterSpecs(parentConfiguration).itemRows
+        let itemRows = ModelLoader.parameterSpecs(parentConfiguration).itemRows
         try Checkpoint.load(into: parameters, from: checkpoint, grownRows: (itemRows, parentItems + 1))
     }
 
@@ -85,7 +94,7 @@ public struct WarmStart: Sendable {
     public func optimizerState(for parameters: ParameterSet) throws -> OptimizerState? {
         guard FileManager.default.fileExists(atPath: parent.optimizerPath) else { return nil }
         let (tensors, metadata) = try readSafetensors(parent.optimizerPath)
-        let (specs, itemRows) = try ModelLoader.parameterSpecs(parentConfiguration)
+        let (specs, itemRows) = ModelLoader.parameterSpecs(parentConfiguration)
         let (parentLayout, parentCount) = ParameterSet.layout(specs)
         guard let first = tensors["adam.first_moment"], let second = tensors["adam.second_moment"],
               first.values.count == parentCount, second.values.count == parentCount,

@@ -12,10 +12,13 @@ struct Compare: ParsableCommand {
         discussion: """
         By default the table shows each run's best validation metrics as recorded while it \
         trained. --test evaluates every run's best checkpoint on the test split (full ranking), \
-        unfiltered and with seen items filtered, side by side.
+        unfiltered and with seen items filtered, side by side. --baselines adds the Markov \
+        chain and popularity of each run's dataset, fitted on the same training split and ranked \
+        the same way: what a model must beat to be worth serving.
 
         Examples:
           trajectory compare runs/lstm runs/sasrec runs/gru4rec
+          trajectory compare runs/lstm --baselines       # the run against Markov and popularity
           trajectory compare runs/* --test --json
         """
     )
@@ -25,6 +28,9 @@ struct Compare: ParsableCommand {
 
     @Flag(help: "Evaluate each run's best checkpoint on the test split (slower).")
     var test = false
+
+    @Flag(help: "Add rows for the Markov and popularity baselines of each run's dataset (implies --test).")
+    var baselines = false
 
     @Option(parsing: .unconditional, help: "Threads for matrix products.")
     var threads = availableCoresForHelp()
@@ -53,20 +59,20 @@ struct Compare: ParsableCommand {
                     row["valid_HR@10"] = valid.hitRate10
                     row["valid_NDCG@10"] = valid.ndcg10
                 }
-                if test {
+                if test || baselines {
                     let (model, dataset, configuration) = try ModelLoader.load(run: path)
-                    let cases = DatasetSplit.leaveOneOut(dataset).test
-                    for filter in [false, true] {
-                        let metrics = Evaluator(maxLength: configuration.training.maxLength, filterSeen: filter)
-                            .evaluate(model, dataset: dataset, cases: cases)
-                        let suffix = filter ? "_filtered" : ""
-                        row["test_HR@10" + suffix] = metrics.hitRate10
-                        row["test_NDCG@10" + suffix] = metrics.ndcg10
-                        row["test_MRR" + suffix] = metrics.mrr
-                    }
+                    Self.addTestMetrics(to: &row, scorer: model, dataset: dataset, maxLength: configuration.training.maxLength)
                 }
                 rows.append(row)
             }
+            if baselines {
+                var seen = Set<String>()
+                for path in runs {
+                    let dataset = try RunDirectory(path: path).readConfiguration().dataset.path
+                    if seen.insert(dataset).inserted { rows += try Self.baselineRows(dataset: dataset) }
+                }
+            }
+            let test = test || baselines
             if json {
                 for row in rows {
                     print(String(decoding: try JSONSerialization.data(withJSONObject: row, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self))
@@ -74,6 +80,36 @@ struct Compare: ParsableCommand {
             } else {
                 print(Self.table(rows, test: test))
             }
+        }
+    }
+
+    /// Test metrics of `scorer`, unfiltered and seen-filtered, as the row's `test_…` cells.
+    static func addTestMetrics(to row: inout [String: Any], scorer: any NextItemScorer, dataset: Dataset, maxLength: Int) {
+        let cases = DatasetSplit.leaveOneOut(dataset).test
+        for filter in [false, true] {
+            let metrics = Evaluator(maxLength: maxLength, filterSeen: filter).evaluate(scorer, dataset: dataset, cases: cases)
+            let suffix = filter ? "_filtered" : ""
+            row["test_HR@10" + suffix] = metrics.hitRate10
+            row["test_NDCG@10" + suffix] = metrics.ndcg10
+            row["test_MRR" + suffix] = metrics.mrr
+        }
+    }
+
+    /// Markov and popularity on the dataset at `path`: fitted on its training split, validated
+    /// and tested as runs are.
+    static func baselineRows(dataset path: String) throws -> [[String: Any]] {
+        let dataset = try Dataset(directory: path)
+        let split = DatasetSplit.leaveOneOut(dataset)
+        let scorers: [(String, any NextItemScorer)] = [("markov", MarkovModel(dataset: dataset, training: split.training)),
+                                                       ("popularity", PopularityModel(dataset: dataset, training: split.training))]
+        return scorers.map { name, scorer in
+            var row: [String: Any] = ["run": "(baseline)", "model": name, "settings": "", "training": "", "epochs": 0, "best_epoch": 0,
+                                      "train_seconds": 0.0, "seconds_per_epoch": 0.0, "dataset": path]
+            let valid = Evaluator(maxLength: 200).evaluate(scorer, dataset: dataset, cases: split.validation)
+            row["valid_HR@10"] = valid.hitRate10
+            row["valid_NDCG@10"] = valid.ndcg10
+            addTestMetrics(to: &row, scorer: scorer, dataset: dataset, maxLength: 200)
+            return row
         }
     }
 
@@ -88,9 +124,11 @@ struct Compare: ParsableCommand {
         var lines = ["| " + header.joined(separator: " | ") + " |", "|" + header.map { _ in "---" }.joined(separator: "|") + "|"]
         for row in rows {
             let seconds = row["train_seconds"] as? Double ?? 0
+            let trained = row["run"] as? String != "(baseline)"
             var cells = [row["run"] as? String ?? "", row["model"] as? String ?? "", row["settings"] as? String ?? "",
-                         row["training"] as? String ?? "", "\(row["epochs"] as? Int ?? 0) (\(row["best_epoch"] as? Int ?? 0))",
-                         number(row["seconds_per_epoch"], 1), String(format: "%d:%02d", Int(seconds) / 60, Int(seconds) % 60),
+                         row["training"] as? String ?? "", trained ? "\(row["epochs"] as? Int ?? 0) (\(row["best_epoch"] as? Int ?? 0))" : "-",
+                         trained ? number(row["seconds_per_epoch"], 1) : "-",
+                         trained ? String(format: "%d:%02d", Int(seconds) / 60, Int(seconds) % 60) : "-",
                          number(row["valid_HR@10"]), number(row["valid_NDCG@10"])]
             if test {
                 cells += ["test_HR@10", "test_NDCG@10", "test_MRR", "test_HR@10_filtered", "test_NDCG@10_filtered", "test_MRR_filtered"]

@@ -30,20 +30,20 @@ enum DeviceChoice: Equatable, ExpressibleByArgument, CustomStringConvertible {
         }
     }
 
-    static let help = ArgumentHelp("Where the model runs: cpu, cuda (the first GPU), cuda:N, or auto (a GPU when one is usable and the model runs there, else the CPU). CUDA runs the seed LSTM, GRU4Rec and SASRec (full-softmax loss).",
+    static let help = ArgumentHelp("Where the model runs: cpu, cuda (the first GPU), cuda:N, or auto (a GPU when one is usable and the model runs there, else the CPU). CUDA runs every family with a CUDA step: \(ModelFamilies.all.filter { $0 is any CUDAFamily.Type }.map { $0.name }.joined(separator: ", ")) (SASRec with the full-softmax loss).",
                                    valueName: "device")
 
     /// Puts `model` on the chosen device and says where it runs ("cpu" or the GPU's name).
     /// `.cuda` fails with what is missing (driver, GPU, NVRTC, cuBLAS) or why the model cannot run there.
     /// `precision` is how the GPU multiplies (the CPU always computes in fp32).
-    func attach(_ model: AnyObject, precision: Precision = .fp32) throws -> String {
+    func attach(_ model: any TrainableModel, precision: Precision = .fp32) throws -> String {
         switch self {
         case .cpu:
             return "cpu"
         case .cuda(let ordinal):
             return try Self.attachCUDA(model, ordinal: ordinal, precision: precision)
         case .auto:
-            guard Self.runsOnCUDA(model), let devices = try? CUDADevices.list(), !devices.isEmpty else { return "cpu" }
+            guard Self.runsOnCUDA(model.configuration), let devices = try? CUDADevices.list(), !devices.isEmpty else { return "cpu" }
             return (try? Self.attachCUDA(model, ordinal: 0, precision: precision)) ?? "cpu"
         }
     }
@@ -58,56 +58,39 @@ enum DeviceChoice: Equatable, ExpressibleByArgument, CustomStringConvertible {
         }
     }
 
-    /// Whether `model` has a CUDA implementation (the seed LSTM, GRU4Rec; SASRec with the full softmax).
-    static func runsOnCUDA(_ model: AnyObject) -> Bool {
-        if model is LSTMRecommender || model is GRU4Rec { return true }
-        if let sasrec = model as? SASRec { return sasrec.configuration.loss == .fullSoftmax }
-        return false
+    /// Whether a model of `settings` has a CUDA step it can run.
+    static func runsOnCUDA(_ settings: any ModelFamily) -> Bool {
+        guard let family = settings as? any CUDAFamily else { return false }
+        return family.cudaProblem == nil
     }
 
-    /// Fails early, with the same messages as `attach`, when a `.cuda` choice cannot run `model`
-    /// (lstm, sasrec, gru4rec; `fullSoftmax`: SASRec's loss is the full softmax).
-    func check(model: String, fullSoftmax: Bool = true) throws {
+    /// Fails early, with the same messages as `attach`, when a `.cuda` choice cannot run a
+    /// model of `settings`: a family without a CUDA step, settings it cannot run, no such GPU.
+    func check(_ settings: any ModelFamily) throws {
         guard case .cuda(let ordinal) = self else { return }
-        guard model == "lstm" || model == "gru4rec" || (model == "sasrec" && fullSoftmax) else {
-            throw ValidationError("--device cuda: SASRec's sampled losses do not run on CUDA (--loss full does); use --device cpu for them")
+        guard let family = settings as? any CUDAFamily else {
+            throw ValidationError("--device cuda: \(type(of: settings).name) has no CUDA step; use --device cpu")
         }
+        if let problem = family.cudaProblem { throw ValidationError(problem) }
         let devices = try CUDADevices.list()
         guard ordinal < devices.count else {
             throw ValidationError("--device cuda:\(ordinal): this machine has \(devices.count) GPU\(devices.count == 1 ? "" : "s")")
         }
     }
 
-    private static func attachCUDA(_ model: AnyObject, ordinal: Int, precision: Precision) throws -> String {
-        let gpu = DeviceChoice.cuda(ordinal: ordinal)
-        let name: String
-        switch model {
-        case let lstm as LSTMRecommender:
-            try gpu.check(model: "lstm")
-            let step = try CUDALSTMStep(configuration: lstm.configuration, parameters: lstm.parameters, precision: precision,
-                                        context: try CUDAContext(ordinal: ordinal))
-            (lstm.accelerator, name) = (step, step.deviceName)
-        case let sasrec as SASRec:
-            try gpu.check(model: "sasrec", fullSoftmax: sasrec.configuration.loss == .fullSoftmax)
-            let step = try CUDASASRecStep(configuration: sasrec.configuration, parameters: sasrec.parameters, precision: precision,
-                                          context: try CUDAContext(ordinal: ordinal))
-            (sasrec.accelerator, name) = (step, step.deviceName)
-        case let gru as GRU4Rec:
-            try gpu.check(model: "gru4rec")
-            let step = try CUDAGRU4RecStep(configuration: gru.configuration, parameters: gru.parameters, precision: precision,
-                                           context: try CUDAContext(ordinal: ordinal))
-            (gru.accelerator, name) = (step, step.deviceName)
-        default:
-            try gpu.check(model: "another model")
-            return ""
+    private static func attachCUDA(_ model: any TrainableModel, ordinal: Int, precision: Precision) throws -> String {
+        try DeviceChoice.cuda(ordinal: ordinal).check(model.configuration)
+        guard let family = model.configuration as? any CUDAFamily, let accelerated = model as? any AcceleratedModel else {
+            throw ValidationError("--device cuda: \(model.family.name) has no CUDA step; use --device cpu")
         }
-        return name + (precision == .fp32 ? "" : ", \(precision.rawValue) products")
+        let step = try family.makeCUDAStep(parameters: model.parameters, precision: precision, context: try CUDAContext(ordinal: ordinal))
+        accelerated.accelerator = step
+        return step.deviceName + (precision == .fp32 ? "" : ", \(precision.rawValue) products")
     }
 
     /// The GPU a model was put on, for progress lines.
-    static func gpuIndex(of model: AnyObject) -> Int? {
-        ((model as? LSTMRecommender)?.accelerator as? CUDALSTMStep)?.gpuIndex ?? ((model as? SASRec)?.accelerator as? CUDASASRecStep)?.gpuIndex
-            ?? ((model as? GRU4Rec)?.accelerator as? CUDAGRU4RecStep)?.gpuIndex
+    static func gpuIndex(of model: any TrainableModel) -> Int? {
+        ((model as? any AcceleratedModel)?.accelerator as? any CUDAModelStep)?.gpuIndex
     }
 }
 

@@ -1,5 +1,4 @@
 import ArgumentParser
-import CCUDA
 import CUDA
 import Engine
 import Foundation
@@ -39,16 +38,10 @@ struct Doctor: ParsableCommand {
         report.cores = ProcessInfo.processInfo.activeProcessorCount
         report.blas = BLAS.configuration
         report.cpuGemmGFLOPs = Self.cpuGemm()
-        func library<API>(_ result: Result<API, CUDAError>, _ index: Int32) -> String {
-            switch result {
-            case .success: return "loaded from " + CUDALibraries.path(of: index)
-            case .failure(let error): return "\(error)"
-            }
-        }
-        report.driver = library(CUDALibraries.driver, Int32(CCUDA_LIBRARY_DRIVER))
-        report.nvrtc = library(CUDALibraries.nvrtc, Int32(CCUDA_LIBRARY_NVRTC))
-        report.cublas = library(CUDALibraries.cublas, Int32(CCUDA_LIBRARY_CUBLAS))
-        report.nvml = library(CUDALibraries.nvml, Int32(CCUDA_LIBRARY_NVML))
+        report.driver = CUDALibraries.loadReport(.driver)
+        report.nvrtc = CUDALibraries.loadReport(.nvrtc)
+        report.cublas = CUDALibraries.loadReport(.cublas)
+        report.nvml = CUDALibraries.loadReport(.nvml)
         if let (major, minor) = try? NVRTC.version() { report.nvrtc += " (NVRTC \(major).\(minor))" }
         if let version = try? CUDADevices.driverVersion() { report.cudaVersion = "\(version / 1000).\(version % 1000 / 10)" }
         let monitor = try? GPUMonitor()

@@ -57,7 +57,7 @@ struct Predict: ParsableCommand {
     func run() throws {
         BLAS.setThreads(1)
         try reportingErrors {
-            let network: any NextItemScorer
+            let network: any TrainableModel
             let data: Dataset
             var steps = maxLength
             if model.hasSuffix(".safetensors") {

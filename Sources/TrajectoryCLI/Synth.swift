@@ -68,11 +68,17 @@ struct Synth: ParsableCommand {
     @Option(parsing: .unconditional, help: "Probability that a popularity draw stays within the user's taste group.")
     var taste = 0.5
 
+    @Option(parsing: .unconditional, help: "Taste groups per user. 1: one group and an interest that drifts; more: a weighted mix, each popularity draw picks one group of it by weight.")
+    var tasteGroups = 1
+
     @Option(parsing: .unconditional, help: "Probability, at each step, that a user's current interest moves to another taste group (half the time back to their own). 0: interests never move.")
     var drift = 0.0
 
     @Flag(inversion: .prefixedNo, help: "Let users consume an item again (listening, shopping logs). Off by default, as in MovieLens: each movie is rated once.")
     var repeats = false
+
+    @Option(parsing: .unconditional, help: "With --repeats: probability that a step consumes again one of the user's 20 most recent items (the j-th most recent weighted 1/j), as listeners replay and shoppers re-buy.")
+    var replay = 0.0
 
     @Option(help: "Random seed: the same seed gives the same data.")
     var seed: UInt64 = 42
@@ -93,6 +99,9 @@ struct Synth: ParsableCommand {
         if successors < 1 { throw ValidationError("--successors must be ≥ 1") }
         if clusters < 1 || !(0...1).contains(taste) { throw ValidationError("need --clusters ≥ 1 and --taste within 0…1") }
         if !(0...1).contains(drift) { throw ValidationError("--drift must be within 0…1") }
+        if !(0...1).contains(replay) { throw ValidationError("--replay must be within 0…1") }
+        if replay > 0 && !repeats { throw ValidationError("--replay needs --repeats (without them each item is consumed once)") }
+        if tasteGroups < 1 || tasteGroups > clusters { throw ValidationError("--taste-groups must be within 1…--clusters (\(clusters))") }
     }
 
     func run() throws {
@@ -109,7 +118,9 @@ struct Synth: ParsableCommand {
         parameters.clusters = clusters
         parameters.tasteProbability = taste
         parameters.interestDrift = drift
+        parameters.tasteGroups = tasteGroups
         parameters.allowRepeats = repeats
+        parameters.repeatProbability = replay
         parameters.seed = seed
         let generator = SyntheticGenerator(parameters: parameters)
         let histories = generator.generate()

@@ -29,13 +29,14 @@ import Testing
     }
 
     static func configuration(_ kind: String, dataset: Dataset, options: TrainingOptions) -> RunConfiguration {
-        var configuration = RunConfiguration(model: kind, training: options, dataset: dataset)
         let vocabulary = dataset.itemCount + 1
+        let settings: any ModelFamily
         switch kind {
-        case "sasrec": configuration.sasrec = .init(vocabulary: vocabulary, maxLength: 20, hiddenSize: 16, blocks: 1, heads: 1, dropout: 0.1)
-        case "gru4rec": configuration.gru4rec = .init(vocabulary: vocabulary, embeddingSize: 16, hiddenSize: 24, layers: 1, dropout: 0.1)
-        default: configuration.lstm = .init(vocabulary: vocabulary, embeddingSize: 16, hiddenSize: 24, layers: 2)
+        case "sasrec": settings = SASRec.Configuration(vocabulary: vocabulary, maxLength: 20, hiddenSize: 16, blocks: 1, heads: 1, dropout: 0.1)
+        case "gru4rec": settings = GRU4Rec.Configuration(vocabulary: vocabulary, embeddingSize: 16, hiddenSize: 24, layers: 1, dropout: 0.1)
+        default: settings = LSTMRecommender.Configuration(vocabulary: vocabulary, embeddingSize: 16, hiddenSize: 24, layers: 2)
         }
+        let configuration = RunConfiguration(model: settings, training: options, dataset: dataset)
         return configuration
     }
 
@@ -106,7 +107,7 @@ import Testing
         let itemTensor = type(of: model).itemRowTensors[0]
         let spec = model.parameters.spec(itemTensor)
         let width = spec.shape[1]
-        let parentSpec = try ModelLoader.parameterSpecs(try RunDirectory(path: dir + "/parent").readConfiguration())
+        let parentSpec = ModelLoader.parameterSpecs(try RunDirectory(path: dir + "/parent").readConfiguration())
         let parentOffset = ParameterSet.layout(parentSpec.specs).tensors.first { $0.name == itemTensor }!.offset
         let knownRows = (parentData.itemCount + 1) * width
         let firstMoment = tensors["adam.first_moment"]!.values

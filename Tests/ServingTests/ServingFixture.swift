@@ -38,15 +38,16 @@ struct ServingFixture {
         options.batchSize = 32
         options.maxLength = 16
         options.learningRate = 1e-2
-        var configuration = RunConfiguration(model: model, training: options, dataset: dataset)
+        let settings: any ModelFamily
         switch model {
         case "lstm":
-            configuration.lstm = .init(vocabulary: dataset.itemCount + 1, embeddingSize: 8, hiddenSize: 16, layers: 2)
+            settings = LSTMRecommender.Configuration(vocabulary: dataset.itemCount + 1, embeddingSize: 8, hiddenSize: 16, layers: 2)
         case "gru4rec":
-            configuration.gru4rec = .init(vocabulary: dataset.itemCount + 1, embeddingSize: 8, hiddenSize: 16, layers: 1)
+            settings = GRU4Rec.Configuration(vocabulary: dataset.itemCount + 1, embeddingSize: 8, hiddenSize: 16, layers: 1)
         default:
-            configuration.sasrec = .init(vocabulary: dataset.itemCount + 1, maxLength: 16, hiddenSize: 16, blocks: 1)
+            settings = SASRec.Configuration(vocabulary: dataset.itemCount + 1, maxLength: 16, hiddenSize: 16, blocks: 1)
         }
+        let configuration = RunConfiguration(model: settings, training: options, dataset: dataset)
         let run = RunDirectory(path: directory + "/run")
         try run.create()
         try run.writeConfiguration(configuration)
