@@ -38,7 +38,9 @@ let package = Package(
         // The CUDA driver API, NVRTC, cuBLAS and NVML, dlopen()ed at run time: no link-time CUDA dependency.
         .target(name: "CCUDA", linkerSettings: [.linkedLibrary("dl")]),
         // GPUs through CCUDA: devices, memory, NVRTC-compiled kernels (checked against Engine's CPU ops), cuBLAS, NVML.
-        .target(name: "CUDA", dependencies: ["CCUDA", "Core", "Engine", "Models"]),
+        .target(name: "CUDA", dependencies: ["CCUDA", "Core", "Engine"]),
+        // The models' steps on CUDA (one per family, beside its CPU model) and their self-tests.
+        .target(name: "ModelsCUDA", dependencies: ["CUDA", "Core", "Engine", "Models"]),
         // Tensors as flat buffers, ops as forward/backward pairs, optimizers, safetensors.
         .target(
             name: "Engine",
@@ -59,8 +61,11 @@ let package = Package(
             dependencies: ["Core", "Engine", "Datasets"],
             swiftSettings: numericSettings
         ),
-        // Training loop, full-ranking evaluation, run directories.
-        .target(name: "Training", dependencies: ["Core", "Engine", "Datasets", "Models"]),
+        // Run directories: config.json, checkpoints, metrics, loading a trained model; what the
+        // trainer writes and the server, evaluator and reports read.
+        .target(name: "Runs", dependencies: ["Core", "Engine", "Datasets", "Models"]),
+        // Training loop, full-ranking evaluation, warm starts, reports.
+        .target(name: "Training", dependencies: ["Core", "Engine", "Datasets", "Models", "Runs"]),
         // The prediction service: Hummingbird routes, auth, metrics, micro-batching, history stores.
         .target(
             name: "Serving",
@@ -69,7 +74,7 @@ let package = Package(
                 "Datasets",
                 "Engine",
                 "Models",
-                "Training",
+                "Runs",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -88,9 +93,11 @@ let package = Package(
                 "Datasets",
                 "Engine",
                 "Models",
+                "Runs",
                 "Training",
                 "Serving",
                 "CUDA",
+                "ModelsCUDA",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -99,13 +106,14 @@ let package = Package(
         // Helpers shared by the test targets (finite-difference gradient checks).
         .target(name: "TestSupport", dependencies: ["Core"], path: "Tests/TestSupport"),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Core", "TestSupport"]),
-        .testTarget(name: "CUDATests", dependencies: ["CUDA", "Engine", "Core", "TestSupport"]),
-        .testTarget(name: "ModelsTests", dependencies: ["Models", "Training", "Engine", "Datasets", "Core", "TestSupport"]),
+        .testTarget(name: "CUDATests", dependencies: ["CUDA", "ModelsCUDA", "Models", "Engine", "Core", "TestSupport"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "Runs", "Engine", "Datasets", "Core", "TestSupport"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Runs", "Models", "Engine", "Datasets", "Core", "TestSupport"]),
         .testTarget(name: "TrajectoryCLITests", dependencies: ["TrajectoryCLI", "Datasets", "TestSupport"]),
         .testTarget(
             name: "ServingTests",
             dependencies: [
-                "Serving", "Training", "Models", "Datasets", "Core", "TestSupport",
+                "Serving", "Runs", "Training", "Models", "Datasets", "Core", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]

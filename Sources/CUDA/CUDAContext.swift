@@ -3,6 +3,9 @@ import Foundation
 
 /// One GPU's primary context (the one the runtime API and PyTorch share): device memory,
 /// kernels loaded from PTX, launches and synchronisation.
+/// A device address (the driver API's `CUdeviceptr`), so code beyond the backend needs no C types.
+public typealias DevicePointer = CUdeviceptr
+
 public final class CUDAContext: @unchecked Sendable {
     public let device: GPUInfo
     let api: CCUDADriverAPI

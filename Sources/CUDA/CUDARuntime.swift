@@ -5,16 +5,16 @@ import Foundation
 /// What every model's GPU step needs: the GPU's context, a cuBLAS handle multiplying in the
 /// chosen precision, and the engine's kernels (compiled once per architecture, `KernelCache`),
 /// with the two launch shapes the steps use.
-final class CUDARuntime {
-    let context: CUDAContext
-    let blas: CUBLAS
-    let module: CUDAModule
+public final class CUDARuntime {
+    public let context: CUDAContext
+    public let blas: CUBLAS
+    public let module: CUDAModule
     /// E.g. "cuda:0 (NVIDIA H100 80GB HBM3)".
-    let deviceName: String
+    public let deviceName: String
     /// One step or scoring at a time: a model's step shares its activation buffers.
     private let lock = NSLock()
 
-    init(context: CUDAContext, precision: Precision) throws {
+    public init(context: CUDAContext, precision: Precision) throws {
         self.context = context
         deviceName = "cuda:\(context.device.index) (\(context.device.name))"
         blas = try CUBLAS(context: context)
@@ -23,19 +23,19 @@ final class CUDARuntime {
     }
 
     /// One thread per element, 256 to a block.
-    func launch(_ kernel: String, elements: Int, _ arguments: [KernelArgument]) throws {
+    public func launch(_ kernel: String, elements: Int, _ arguments: [KernelArgument]) throws {
         if elements == 0 { return }
         try module.launch(kernel, grid: ((elements + 255) / 256, 1, 1), block: (256, 1, 1), arguments: arguments)
     }
 
     /// One block of `threads` (a multiple of 32) per row: softmax and layer-norm rows.
-    func launchRows(_ kernel: String, rows: Int, threads: Int = 64, _ arguments: [KernelArgument]) throws {
+    public func launchRows(_ kernel: String, rows: Int, threads: Int = 64, _ arguments: [KernelArgument]) throws {
         if rows == 0 { return }
         try module.launch(kernel, grid: (rows, 1, 1), block: (threads, 1, 1), arguments: arguments)
     }
 
     /// db[c] += Σ_rows dy[r, c] for `columns` columns (one thread per column).
-    func biasBackward(_ biasGradient: CUdeviceptr, _ outputGradient: CUdeviceptr, rows: Int, columns: Int) throws {
+    public func biasBackward(_ biasGradient: CUdeviceptr, _ outputGradient: CUdeviceptr, rows: Int, columns: Int) throws {
         try module.launch("bias_backward", grid: ((columns + 255) / 256, 1, 1), block: (256, 1, 1), arguments: [
             .address(biasGradient), .address(outputGradient), .int32(Int32(rows)), .int32(Int32(columns)),
         ])
@@ -43,7 +43,7 @@ final class CUDARuntime {
 
     /// Runs `body` alone on this runtime, with the context current on the calling thread
     /// (the trainer and the evaluator may call from different threads).
-    func exclusively<T>(_ body: () throws -> T) throws -> T {
+    public func exclusively<T>(_ body: () throws -> T) throws -> T {
         lock.lock()
         defer { lock.unlock() }
         try context.makeCurrent()
@@ -54,7 +54,7 @@ final class CUDARuntime {
     /// CPU: logits = input · Wᵀ (+ bias), then `beforeSoftmax(first row, rows)` (e.g. masking),
     /// then the loss per row into `losses` and scale · (softmax − onehot) in place, then
     /// dW += dLogitsᵀ · input (and db), inputGradient = dLogits · W. `input` has `n` rows of `width`.
-    func softmaxCrossEntropy(input: CUdeviceptr, rows n: Int, width: Int, weight: CUdeviceptr, bias: CUdeviceptr?, vocabulary v: Int,
+    public func softmaxCrossEntropy(input: CUdeviceptr, rows n: Int, width: Int, weight: CUdeviceptr, bias: CUdeviceptr?, vocabulary v: Int,
                              targets: DeviceBuffer, losses: DeviceBuffer, logits: DeviceBuffer, chunkRows: Int, scale: Float,
                              weightGradient: CUdeviceptr, biasGradient: CUdeviceptr?, inputGradient: CUdeviceptr,
                              beforeSoftmax: ((Int, Int) throws -> Void)? = nil) throws {
@@ -78,7 +78,7 @@ final class CUDARuntime {
     }
 
     /// The sum of the first `count` values of `losses`, on the host.
-    func sum(_ losses: DeviceBuffer, count: Int) throws -> Double {
+    public func sum(_ losses: DeviceBuffer, count: Int) throws -> Double {
         var values = [Float](repeating: 0, count: count)
         try values.withUnsafeMutableBufferPointer { try context.copy(losses, count: count, to: $0.baseAddress!) }
         return values.reduce(0.0) { $0 + Double($1) }
@@ -87,7 +87,7 @@ final class CUDARuntime {
     /// Scores of the histories still running at `layout`'s last step: their rows of `states`
     /// ([total, width], packed) against `weight` [V, width] (+ `bias`), written to the rows of
     /// `scores` they came from (`layout.order`); other rows of `scores` are left as they are.
-    func scoreLastStep(layout: PackedLayout, states: DeviceBuffer, width: Int, weight: CUdeviceptr, bias: CUdeviceptr?, vocabulary v: Int,
+    public func scoreLastStep(layout: PackedLayout, states: DeviceBuffer, width: Int, weight: CUdeviceptr, bias: CUdeviceptr?, vocabulary v: Int,
                        logits: DeviceBuffer, chunkRows: Int, scores: UnsafeMutablePointer<Float>) throws {
         let running = layout.active.last ?? 0, last = layout.offsets[layout.steps - 1]
         var chunk = [Float](repeating: 0, count: min(chunkRows, running) * v)
@@ -108,7 +108,7 @@ final class CUDARuntime {
 
 extension PackedLayout {
     /// `targets` in packed order, and how many are items (0 marks padding or a context-only position).
-    func packedTargets(_ targets: UnsafePointer<Int32>) -> (values: [Int32], count: Int) {
+    public func packedTargets(_ targets: UnsafePointer<Int32>) -> (values: [Int32], count: Int) {
         var values = [Int32](repeating: 0, count: total)
         values.withUnsafeMutableBufferPointer { pack(targets, into: $0.baseAddress!) }
         return (values, values.reduce(0) { $0 + ($1 != 0 ? 1 : 0) })

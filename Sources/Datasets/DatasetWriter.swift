@@ -1,7 +1,7 @@
 import Core
 import Foundation
 
-/// Writes prepared sequences as a dataset directory (format in DESIGN.md), atomically.
+/// Writes prepared sequences as a dataset directory (format: README, "The dataset directory"), atomically.
 public enum DatasetWriter {
     /// Every file a dataset directory holds (what `prepare --force` may replace).
     public static let fileNames: Set<String> = [Manifest.fileName, "items.bin", "offsets.bin", "times.bin", "items.tsv", "users.tsv"]

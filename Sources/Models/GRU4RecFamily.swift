@@ -54,3 +54,5 @@ extension GRU4Rec.Configuration: ModelFamily {
 
     public func makeModel(seed: UInt64) -> any TrainableModel { GRU4Rec(configuration: self, seed: seed) }
 }
+
+extension GRU4Rec: AcceleratedModel {}

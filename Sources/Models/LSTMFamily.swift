@@ -57,3 +57,5 @@ extension LSTMRecommender.Configuration: ModelFamily {
 
     public func makeModel(seed: UInt64) -> any TrainableModel { LSTMRecommender(configuration: self, seed: seed) }
 }
+
+extension LSTMRecommender: AcceleratedModel {}

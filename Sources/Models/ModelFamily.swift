@@ -39,11 +39,16 @@ public protocol ModelFamily: Codable, Sendable, Equatable {
     var sizeProblem: String? { get }
     /// The settings in a few words, e.g. "d 64, 2 blocks, 1 head, dropout 0.2".
     var summary: String { get }
+    /// The history length the model is built for, when its settings fix it (SASRec's learned
+    /// positions): a warm start must keep it. nil: any length.
+    var fixedPositions: Int? { get }
     /// A fresh model of these settings, initialised from `seed`.
     func makeModel(seed: UInt64) -> any TrainableModel
 }
 
 extension ModelFamily {
+    public var fixedPositions: Int? { nil }
+
     /// Whether `other` holds this family's model with the same settings.
     public func isSame(as other: any ModelFamily) -> Bool { (other as? Self) == self }
 

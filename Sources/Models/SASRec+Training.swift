@@ -4,6 +4,11 @@ import Engine
 /// SASRec's training step: the forward pass with dropout, the full-softmax cross-entropy
 /// against the tied item embeddings, and the backward pass through every block.
 extension SASRec: TrainableModel {
+    /// Sampled losses drawing by popularity draw in proportion to the training counts.
+    public func prepareForTraining(itemCounts: () -> [Int]) {
+        if configuration.loss != .fullSoftmax && configuration.sampler == .popularity { useSampler(NegativeSampler(counts: itemCounts())) }
+    }
+
     public func trainStep(inputs: UnsafePointer<Int32>, targets: UnsafePointer<Int32>, rows: Int, steps: Int,
                           workspace w: Workspace, gradientScale: (Int) -> Float) -> (loss: Double, targets: Int) {
         if let accelerator {

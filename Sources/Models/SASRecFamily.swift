@@ -77,7 +77,11 @@ extension SASRec.Configuration: ModelFamily {
         return hiddenSize % heads == 0 ? nil : "sasrec.hiddenSize \(hiddenSize) is not a multiple of sasrec.heads \(heads)"
     }
 
+    public var fixedPositions: Int? { maxLength }
+
     public var summary: String { "d \(hiddenSize), \(blocks) blocks, \(heads) head\(heads == 1 ? "" : "s"), dropout \(dropout)" }
 
     public func makeModel(seed: UInt64) -> any TrainableModel { SASRec(configuration: self, seed: seed) }
 }
+
+extension SASRec: AcceleratedModel {}

@@ -47,7 +47,3 @@ public protocol AcceleratedModel: TrainableModel {
     /// Where the steps run when not on the CPU; nil = the CPU.
     var accelerator: StepAccelerator? { get set }
 }
-
-extension LSTMRecommender: AcceleratedModel {}
-extension SASRec: AcceleratedModel {}
-extension GRU4Rec: AcceleratedModel {}

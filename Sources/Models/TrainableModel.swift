@@ -16,10 +16,14 @@ public protocol TrainableModel: NextItemScorer {
     /// Seeds the random draws (dropout) of the next `trainStep`, so a run is reproducible and
     /// a resumed run draws what an uninterrupted one would have.
     func reseed(_ seed: UInt64)
+    /// Called once before training with the training split's events per item (e.g. for a
+    /// popularity-weighted negative sampler); computed only if read.
+    func prepareForTraining(itemCounts: () -> [Int])
 }
 
 extension TrainableModel {
     public func reseed(_ seed: UInt64) {}
+    public func prepareForTraining(itemCounts: () -> [Int]) {}
 }
 
 extension TrainableModel {

@@ -1,4 +1,4 @@
-import Training
+import Runs
 
 /// What the service says about the model it serves (`GET /v1/model`, the web page's model card).
 public struct ModelCard: Codable, Sendable {

@@ -1,7 +1,7 @@
 import Foundation
 import Models
 import Synchronization
-import Training
+import Runs
 
 /// The model being served, swapped atomically on reload. Requests take the current model once
 /// and finish with it, so a reload never fails a request in flight.

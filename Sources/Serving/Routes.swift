@@ -1,8 +1,9 @@
+import Core
 import Datasets
 import Foundation
 import Hummingbird
 
-/// The routes of DESIGN.md's API. Open: /, /healthz, /readyz, /metrics, /openapi.yaml.
+/// The routes of the API (docs/api.md). Open: /, /healthz, /readyz, /metrics, /openapi.yaml.
 /// Behind API keys (unless the server runs with --no-auth on loopback): /v1/…, /admin/….
 public enum Routes {
     public static func router(service: PredictionService, keys: APIKeyRing?) -> Router<ServingRequestContext> {

@@ -1,7 +1,7 @@
+import Core
 import CoreMetrics
 import Datasets
 import Foundation
-
 import Prometheus
 import Synchronization
 

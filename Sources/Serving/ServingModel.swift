@@ -1,7 +1,7 @@
 import Datasets
 import Foundation
 import Models
-import Training
+import Runs
 
 /// A trained model ready to answer predictions: the network, its item vocabulary (original ids
 /// and titles), the popularity ranking used for empty histories, and what the model card shows.

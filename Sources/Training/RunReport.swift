@@ -1,5 +1,6 @@
 import Datasets
 import Foundation
+import Runs
 
 /// One self-contained HTML page about one or more runs: per-epoch training loss, validation
 /// HR@10 / NDCG@10, seconds per epoch and training throughput (one line per run), the runs'

@@ -3,6 +3,7 @@ import Datasets
 import Engine
 import Foundation
 import Models
+import Runs
 
 /// What the trainer reports as it goes, for a progress bar or log lines.
 public enum TrainingEvent: Sendable {

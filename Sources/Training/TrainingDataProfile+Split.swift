@@ -1,5 +1,6 @@
 import Datasets
 import Models
+import Runs
 
 extension TrainingDataProfile {
     /// What the families' defaults read from the training split of `data`.

@@ -2,6 +2,7 @@ import Datasets
 import Engine
 import Foundation
 import Models
+import Runs
 
 /// Adam's moments (in a model's flat parameter layout) and step count.
 public struct OptimizerState: Sendable {

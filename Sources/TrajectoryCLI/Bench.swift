@@ -5,6 +5,7 @@ import Engine
 import Foundation
 import Models
 import Training
+import Runs
 
 /// `trajectory bench`: measure this machine — request latency of a model, matrix-product speed.
 struct Bench: ParsableCommand {

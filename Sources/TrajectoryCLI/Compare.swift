@@ -4,6 +4,7 @@ import Engine
 import Foundation
 import Models
 import Training
+import Runs
 
 /// `trajectory compare`: one table of several runs.
 struct Compare: ParsableCommand {

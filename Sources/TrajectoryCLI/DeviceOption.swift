@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import CUDA
+import ModelsCUDA
 import Models
 
 /// `--device cpu | cuda | cuda:N | auto`: where a model's training steps and scoring run.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CUDA
+import ModelsCUDA
 import Engine
 import Foundation
 
@@ -155,7 +156,7 @@ struct GPUCheck: Codable {
                 check.problems.append("cuBLAS: \(error)")
             }
             do {
-                let results = try KernelSelfTest(context: context).run()
+                let results = try KernelSelfTest(context: context).runAll()
                 let failed = results.filter { !$0.passed }
                 check.kernels = "\(CUDAKernelSource.kernelNames.count) compiled for \(device.architecture); "
                     + "\(results.count - failed.count) of \(results.count) checks match the CPU ops"

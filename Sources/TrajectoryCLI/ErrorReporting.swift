@@ -3,6 +3,7 @@ import Core
 import Datasets
 import Serving
 import Training
+import Runs
 import Foundation
 
 /// Exit codes from sysexits.h, so scripts can tell failures apart.

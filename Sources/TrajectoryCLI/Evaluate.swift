@@ -4,6 +4,7 @@ import Engine
 import Foundation
 import Models
 import Training
+import Runs
 
 /// `trajectory evaluate`: full-ranking metrics of a trained run or a baseline.
 struct Evaluate: ParsableCommand {

@@ -3,6 +3,7 @@ import Core
 import Datasets
 import Foundation
 import Training
+import Runs
 
 /// `trajectory info`: the shape of a dataset.
 struct Info: ParsableCommand {

@@ -4,6 +4,7 @@ import Engine
 import Foundation
 import Models
 import Training
+import Runs
 
 /// `trajectory predict`: the most likely next items after a history.
 struct Predict: ParsableCommand {

@@ -1,5 +1,6 @@
 import Foundation
 import Training
+import Runs
 
 /// Training progress: a live bar on a terminal, plain log lines otherwise.
 final class ProgressDisplay {

@@ -5,6 +5,7 @@ import Engine
 import Foundation
 import Models
 import Training
+import Runs
 
 /// `trajectory report`: one self-contained HTML file about one or more runs.
 struct Report: ParsableCommand {

@@ -5,6 +5,7 @@ import Foundation
 import Logging
 import Serving
 import Training
+import Runs
 
 /// `trajectory serve`: the prediction service over HTTP.
 struct Serve: AsyncParsableCommand {

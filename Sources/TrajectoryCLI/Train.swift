@@ -6,6 +6,7 @@ import Engine
 import Foundation
 import Models
 import Training
+import Runs
 
 /// `trajectory train`: fit a next-item model on a dataset.
 struct Train: ParsableCommand {
@@ -129,9 +130,7 @@ struct Train: ParsableCommand {
             }
             let deviceName = try compute.device.attach(network, precision: compute.precision)
             if compute.device != .cpu { print("device: \(deviceName)") }
-            if let sasrec = network as? SASRec, sasrec.configuration.loss != .fullSoftmax, sasrec.configuration.sampler == .popularity {
-                sasrec.useSampler(NegativeSampler(counts: data.itemEventCounts(in: split.training.map(\.range))))
-            }
+            network.prepareForTraining { data.itemEventCounts(in: split.training.map(\.range)) }
             if let window = options.window {
                 print("window: \(window): \(split.training.reduce(0) { $0 + $1.targetCount }) training targets in \(split.training.count) sequences, \(split.validation.count) validation users")
             }
@@ -156,8 +155,8 @@ struct Train: ParsableCommand {
             if let model, model != parent.model {
                 throw TrainingError.run(path: warmStart.parent.path, reason: "holds a \(parent.model) model; --model \(model) cannot start from it")
             }
-            if let positions = parent.settings(SASRec.Configuration.self)?.maxLength, let maxLength = training.maxLength, maxLength != positions {
-                throw ValidationError("--max-length: SASRec's positions come from the --from run (\(positions))")
+            if let positions = parent.settings.fixedPositions, let maxLength = training.maxLength, maxLength != positions {
+                throw ValidationError("--max-length: the model's positions come from the --from run (\(positions))")
             }
             return (try warmStart.configuration(training: training.options(over: warmStart.continuedTraining), dataset: data), warmStart)
         }

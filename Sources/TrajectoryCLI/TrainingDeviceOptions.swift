@@ -1,5 +1,6 @@
 import ArgumentParser
 import CUDA
+import ModelsCUDA
 import Models
 
 /// Where `train` runs: threads, device, precision and the multi-GPU launch.

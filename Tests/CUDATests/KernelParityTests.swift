@@ -1,4 +1,5 @@
 import CUDA
+import ModelsCUDA
 import Foundation
 import Testing
 
@@ -12,7 +13,7 @@ enum GPUAvailability {
 @Suite(.enabled(if: GPUAvailability.count > 0 && NVRTCAvailability.loaded, "no GPU or no NVRTC here"))
 struct KernelParityTests {
     @Test func everyKernelMatchesItsCPUOp() throws {
-        let results = try KernelSelfTest(context: try CUDAContext(ordinal: 0)).run()
+        let results = try KernelSelfTest(context: try CUDAContext(ordinal: 0)).runAll()
         #expect(results.count == 22)
         for result in results { #expect(result.passed, "\(result.name): max error \(result.maxError)") }
     }

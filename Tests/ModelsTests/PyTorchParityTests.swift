@@ -3,7 +3,7 @@ import Foundation
 import TestSupport
 import Testing
 @testable import Models
-@testable import Training
+import Runs
 
 /// The seed model against PyTorch, on fixtures written by scripts/make_fixtures.py.
 @Suite struct PyTorchParityTests {

@@ -6,6 +6,7 @@ import Testing
 import Datasets
 import Models
 import Training
+import Runs
 @testable import Serving
 
 /// Hot swap without a request: a new best checkpoint in the run directory, or SIGHUP.

@@ -3,6 +3,7 @@ import Foundation
 import Models
 import Serving
 import Training
+import Runs
 
 /// A small trained run to serve: a generated dataset with titles ("Item N"), a tiny SASRec
 /// trained for two epochs, and an SQLite history store holding one API key.

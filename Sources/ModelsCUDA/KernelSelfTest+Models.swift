@@ -1,6 +1,19 @@
+import CUDA
 import Core
 import Engine
 import Models
+
+extension KernelSelfTest {
+    /// Every family's step on the GPU against its CPU model: a training step and scoring each.
+    public var modelChecks: [Check] {
+        [("lstm_training_step", lstmTrainingStep, 1e-3), ("lstm_scoring", lstmScoring, 1e-4),
+         ("sasrec_training_step", sasrecTrainingStep, 1e-3), ("sasrec_scoring", sasrecScoring, 1e-4),
+         ("gru4rec_training_step", gru4recTrainingStep, 1e-3), ("gru4rec_scoring", gru4recScoring, 1e-4)]
+    }
+
+    /// The kernel checks and the model checks: what `doctor` runs on every GPU.
+    public func runAll() -> [Result] { run(adding: modelChecks) }
+}
 
 /// Whole models on the GPU against the same models on the CPU: a training step's loss and
 /// every parameter's gradient, and the scores of a batch of histories.

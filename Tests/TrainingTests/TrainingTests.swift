@@ -4,6 +4,7 @@ import Foundation
 import Testing
 @testable import Models
 @testable import Training
+import Runs
 
 /// Training end to end on small generated data: learning, resume, accumulation, bad input.
 @Suite(.serialized) struct TrainingTests {

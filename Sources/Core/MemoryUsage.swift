@@ -16,7 +16,7 @@ public enum MemoryUsage {
     }
 
     /// Writes the current memory use to stderr when TRAJECTORY_TRACE_MEMORY is set.
-    static func trace(_ stage: @autoclosure () -> String) {
+    public static func trace(_ stage: @autoclosure () -> String) {
         guard ProcessInfo.processInfo.environment["TRAJECTORY_TRACE_MEMORY"] != nil, let usage = residentBytes() else { return }
         FileHandle.standardError.write(Data("memory \(stage()): rss \(usage.current >> 20) MiB, peak \(usage.peak >> 20) MiB\n".utf8))
     }

@@ -2,22 +2,6 @@ import Core
 import Engine
 import Foundation
 
-/// Problems with checkpoints and runs, each naming the file and what is wrong.
-public enum TrainingError: Error, CustomStringConvertible, Equatable {
-    case checkpoint(path: String, reason: String)
-    case run(path: String, reason: String)
-    case nonFiniteLoss(epoch: Int, step: Int, lastGood: String)
-
-    public var description: String {
-        switch self {
-        case .checkpoint(let path, let reason): return "\(path): \(reason)"
-        case .run(let path, let reason): return "\(path): \(reason)"
-        case .nonFiniteLoss(let epoch, let step, let lastGood):
-            return "the loss became NaN or infinite at epoch \(epoch), step \(step); training stopped, the last good checkpoint is \(lastGood)"
-        }
-    }
-}
-
 /// Model weights as safetensors with PyTorch's tensor names.
 public enum Checkpoint {
     /// Writes every tensor of `parameters` (atomically) with `metadata`.
@@ -60,7 +44,7 @@ public enum Checkpoint {
     /// How many leading values of tensor `spec` a stored tensor of `storedShape` provides: all of
     /// them when the shapes agree, or for a `grownRows` tensor its stored rows. Anything else is
     /// an error naming the tensor (and, for the seed model's item tensors, the two catalogue sizes).
-    static func loadableCount(_ spec: TensorSpec, storedShape: [Int], grownRows: (tensors: [String], rows: Int)?, path: String) throws -> Int {
+    public static func loadableCount(_ spec: TensorSpec, storedShape: [Int], grownRows: (tensors: [String], rows: Int)?, path: String) throws -> Int {
         if let grownRows, grownRows.tensors.contains(spec.name) {
             guard storedShape.count == spec.shape.count, storedShape.dropFirst() == spec.shape.dropFirst(),
                   storedShape[0] == grownRows.rows, grownRows.rows <= spec.shape[0] else {

@@ -1,4 +1,4 @@
-import CCUDA
+import CUDA
 import Core
 import Engine
 import Models
@@ -73,8 +73,8 @@ public final class CUDASASRecStep: StepAccelerator, @unchecked Sendable {
         self.parameters = try DeviceParameters(parameters, precision: precision, context: context)
     }
 
-    private func value(_ name: String, _ offset: Int = 0) -> CUdeviceptr { parameters.value(name, offset) }
-    private func gradient(_ name: String, _ offset: Int = 0) -> CUdeviceptr { parameters.gradient(name, offset) }
+    private func value(_ name: String, _ offset: Int = 0) -> DevicePointer { parameters.value(name, offset) }
+    private func gradient(_ name: String, _ offset: Int = 0) -> DevicePointer { parameters.gradient(name, offset) }
 
     private func buffers(rows: Int, steps: Int) throws -> Buffers {
         if let buffers, buffers.rows >= rows, buffers.steps == steps { return buffers }
@@ -141,7 +141,7 @@ public final class CUDASASRecStep: StepAccelerator, @unchecked Sendable {
     }
 
     /// Dropout in place on `count` values, its mask kept; seeds drawn from `random` as the CPU draws them per site.
-    private func dropout(_ values: CUdeviceptr, mask: DeviceBuffer, count: Int, probability: Float, random: inout SeededRandom) throws {
+    private func dropout(_ values: DevicePointer, mask: DeviceBuffer, count: Int, probability: Float, random: inout SeededRandom) throws {
         let seed = random.next()
         try runtime.launch("dropout_forward", elements: count, [
             .address(values), .buffer(mask), .int32(Int32(count)), .float(probability), .int32(Int32(bitPattern: UInt32(truncatingIfNeeded: seed))),
@@ -150,7 +150,7 @@ public final class CUDASASRecStep: StepAccelerator, @unchecked Sendable {
     }
 
     /// y = x · Wᵀ + b for `rows` rows of `d` channels (W: d × d at `weight`).
-    private func linear(_ output: CUdeviceptr, _ input: CUdeviceptr, weight: CUdeviceptr, bias: CUdeviceptr, rows: Int, beta: Float = 0) throws {
+    private func linear(_ output: DevicePointer, _ input: DevicePointer, weight: DevicePointer, bias: DevicePointer, rows: Int, beta: Float = 0) throws {
         let d = configuration.hiddenSize
         try blas.gemm(transposeB: true, m: rows, n: d, k: d, a: input, lda: d, b: weight, ldb: d, beta: beta, c: output, ldc: d)
         try runtime.launch("add_bias", elements: rows * d, [.address(output), .address(bias), .int32(Int32(rows)), .int32(Int32(d))])
@@ -219,7 +219,7 @@ public final class CUDASASRecStep: StepAccelerator, @unchecked Sendable {
     }
 
     /// dLoss/dx += dLoss/dy · W and dW += dyᵀ · x, db += Σ dy, for y = x · Wᵀ + b over `rows` rows.
-    private func linearBackward(inputGradient: CUdeviceptr?, accumulate: Bool = false, outputGradient: CUdeviceptr, input: CUdeviceptr,
+    private func linearBackward(inputGradient: DevicePointer?, accumulate: Bool = false, outputGradient: DevicePointer, input: DevicePointer,
                                 weight: String, bias: String, weightOffset: Int = 0, biasOffset: Int = 0, rows: Int) throws {
         let d = configuration.hiddenSize
         if let inputGradient {

@@ -5,6 +5,7 @@ import Foundation
 import Testing
 @testable import Models
 @testable import Training
+import Runs
 
 /// `train --from`: a run continued on a dataset prepared `--like` its own, with new items.
 @Suite(.serialized) struct WarmStartTests {

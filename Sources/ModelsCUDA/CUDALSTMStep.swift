@@ -1,4 +1,4 @@
-import CCUDA
+import CUDA
 import Core
 import Engine
 import Models
@@ -55,8 +55,8 @@ public final class CUDALSTMStep: StepAccelerator, @unchecked Sendable {
         self.parameters = try DeviceParameters(parameters, precision: precision, context: context)
     }
 
-    private func value(_ name: String) -> CUdeviceptr { parameters.value(name) }
-    private func gradient(_ name: String) -> CUdeviceptr { parameters.gradient(name) }
+    private func value(_ name: String) -> DevicePointer { parameters.value(name) }
+    private func gradient(_ name: String) -> DevicePointer { parameters.gradient(name) }
 
     private func buffers(positions: Int) throws -> Buffers {
         if let buffers, buffers.positions >= positions { return buffers }

@@ -4,6 +4,7 @@ import Foundation
 import Testing
 @testable import Models
 @testable import Training
+import Runs
 
 /// Full-ranking evaluation: exact ranks, seen-item filtering, batch-size independence.
 @Suite struct EvaluatorTests {

@@ -3,6 +3,7 @@ import Foundation
 import Testing
 @testable import Models
 @testable import Training
+import Runs
 
 /// Data parallelism as the GPUs run it (one process per GPU, gradients summed by NCCL),
 /// here with two threads and an in-process sum: the same weights as one process taking both
