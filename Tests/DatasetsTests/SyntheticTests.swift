@@ -59,6 +59,46 @@ import Testing
         #expect(ceiling.hitRate > 0 && ceiling.hitRate < 1)
     }
 
+    @Test func tasteMixesDrawFromSeveralGroupsPerUser() {
+        var parameters = Self.smallParameters()
+        parameters.tasteGroups = 3
+        parameters.followProbability = 0.1
+        parameters.tasteProbability = 1
+        let generator = SyntheticGenerator(parameters: parameters)
+        let histories = generator.generate()
+        #expect(histories.allSatisfy { $0.mixGroups.count == 3 && abs($0.mixWeights.reduce(0, +) - 1) < 1e-9 })
+        // Without drift, every popularity draw stays within the user's three groups: a user's
+        // items come from about three groups (successor draws, one in ten, may leave them).
+        let groupsPerUser = histories.map { user in Set(user.items.map { generator.itemCluster[Int($0) - 1] }).count }
+        let typical = groupsPerUser.sorted()[groupsPerUser.count / 2]
+        #expect((3...6).contains(typical), "median groups per user \(typical)")
+        // One group per user (the default) keeps older seeds' data unchanged.
+        var single = parameters
+        single.tasteGroups = 1
+        #expect(SyntheticGenerator(parameters: single).generate().allSatisfy { $0.mixGroups.isEmpty })
+        let ceiling = generator.ceiling(histories)
+        #expect(ceiling.hitRate > 0 && ceiling.hitRate < 1)
+    }
+
+    @Test func replaysComeFromTheUsersRecentItems() {
+        var parameters = Self.smallParameters()
+        parameters.repeatProbability = 0.5
+        let histories = SyntheticGenerator(parameters: parameters).generate()
+        var steps = 0, recent = 0
+        for user in histories {
+            for index in 1..<user.items.count {
+                steps += 1
+                if user.items[max(0, index - 20)..<index].contains(user.items[index]) { recent += 1 }
+            }
+        }
+        // Half the steps replay one of the last 20 items; a few more land there by chance.
+        #expect(Double(recent) / Double(steps) > 0.45 && Double(recent) / Double(steps) < 0.7, "\(recent) of \(steps)")
+        // A perfect model knows which items are replayed: the ceiling rises with replays.
+        let generator = SyntheticGenerator(parameters: parameters)
+        let withoutReplays = SyntheticGenerator(parameters: Self.smallParameters())
+        #expect(generator.ceiling(histories).ndcg > withoutReplays.ceiling(withoutReplays.generate()).ndcg + 0.05)
+    }
+
     @Test func ceilingIsWellAbovePopularity() {
         let generator = SyntheticGenerator(parameters: Self.smallParameters())
         let histories = generator.generate()
