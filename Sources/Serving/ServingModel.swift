@@ -25,9 +25,7 @@ public final class ServingModel: @unchecked Sendable {
     /// Internal ids, most popular first (the answer to an empty history).
     private let popularOrder: [Int32]
     private let popularityCounts: [Float]
-    private let network: any NextItemScorer
-    private var historyBuffer: [Int32] = []
-    private var scoreBuffer: [Float] = []
+    private let ranker: Ranker
 
     /// Loads the best checkpoint of the run directory at `runPath`.
     /// `placeModel` puts the network on its device (`--device`) before it serves.
@@ -43,7 +41,7 @@ public final class ServingModel: @unchecked Sendable {
         let modified = stamp ?? Date()
         let (originals, titles) = try dataset.itemTable()
         let counts = dataset.itemEventCounts().map(Float.init)
-        self.network = network
+        ranker = Ranker(scorer: network, maxLength: configuration.training.maxLength)
         self.maxLength = configuration.training.maxLength
         self.vocabulary = network.vocabulary
         self.originals = originals
@@ -106,30 +104,9 @@ public final class ServingModel: @unchecked Sendable {
             answers[index] = popular(k: queries[index].k)
         }
         guard !neural.isEmpty else { return answers }
-        // Always the full window: the models skip padding, and one shape keeps their scoring
-        // workspaces allocated once instead of per batch.
-        let steps = maxLength
-        let rows = neural.count
-        if historyBuffer.count < rows * steps { historyBuffer = [Int32](repeating: 0, count: rows * steps) }
-        if scoreBuffer.count < rows * vocabulary { scoreBuffer = [Float](repeating: 0, count: rows * vocabulary) }
+        let ranked = ranker.rank(neural.map { queries[$0] })
         for (row, index) in neural.enumerated() {
-            let window = queries[index].ids.suffix(steps)
-            let start = row * steps
-            for t in 0..<(steps - window.count) { historyBuffer[start + t] = 0 }
-            for (offset, id) in window.enumerated() { historyBuffer[start + steps - window.count + offset] = id }
-        }
-        historyBuffer.withUnsafeBufferPointer { histories in
-            scoreBuffer.withUnsafeMutableBufferPointer { scores in
-                network.score(histories: histories.baseAddress!, rows: rows, steps: steps, scores: scores.baseAddress!)
-            }
-        }
-        for (row, index) in neural.enumerated() {
-            let query = queries[index]
-            let base = row * vocabulary
-            scoreBuffer[base] = -.infinity
-            if query.excludeSeen { for id in query.ids { scoreBuffer[base + Int(id)] = -.infinity } }
-            let top = TopK.select(scoreBuffer, range: base..<(base + vocabulary), k: min(query.k, vocabulary - 1))
-            answers[index] = top.map { id in item(id, score: Double(scoreBuffer[base + id])) }
+            answers[index] = ranked[row].map { item($0.id, score: Double($0.score)) }
         }
         return answers
     }
@@ -145,15 +122,5 @@ public final class ServingModel: @unchecked Sendable {
     }
 }
 
-/// One history to rank for: internal ids (oldest first), how many items, whether to drop seen ones.
-public struct PredictionQuery: Sendable {
-    public var ids: [Int32]
-    public var k: Int
-    public var excludeSeen: Bool
-
-    public init(ids: [Int32], k: Int, excludeSeen: Bool) {
-        self.ids = ids
-        self.k = k
-        self.excludeSeen = excludeSeen
-    }
-}
+/// One history to rank for (the ranking path's query; an empty history gets the most popular items).
+public typealias PredictionQuery = Ranker.Query

@@ -47,9 +47,10 @@ public struct Evaluator: Sendable {
                 for row in range {
                     let s = scores + row * v
                     let target = Int(targets[row])
-                    s[0] = -.infinity
                     if filter {
-                        for e in cases[first + row].history where Int(items[e]) != target { s[Int(items[e])] = -.infinity }
+                        Ranker.mask(s, seen: cases[first + row].history.lazy.map { Int32(items[$0]) }, keep: Int32(target))
+                    } else {
+                        Ranker.mask(s, seen: EmptyCollection<Int32>())
                     }
                     let targetScore = s[target]
                     if targetScore.isNaN { ranks[row] = v; continue }

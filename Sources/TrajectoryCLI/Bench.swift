@@ -45,15 +45,13 @@ struct Bench: ParsableCommand {
                 var random = SeededRandom(seed: 7)
                 let long = (0..<dataset.sequenceCount).filter { dataset.range(ofSequence: $0).count >= historyLength }
                 guard !long.isEmpty else { throw DatasetError.invalidOption("no user has \(historyLength) items") }
-                var scores = [Float](repeating: 0, count: model.vocabulary)
+                let ranker = Ranker(scorer: model, maxLength: historyLength)
                 var times: [Double] = []
                 for request in 0..<(requests + 20) {
                     let user = long[Int(random.next() % UInt64(long.count))]
                     let history = Array(dataset.sequence(user).suffix(historyLength)).map { Int32($0) }
                     let started = DispatchTime.now().uptimeNanoseconds
-                    history.withUnsafeBufferPointer { model.score(histories: $0.baseAddress!, rows: 1, steps: historyLength, scores: &scores) }
-                    scores[0] = -.infinity
-                    let top = TopK.select(scores, k: k)
+                    let top = ranker.rank([Ranker.Query(ids: history, k: k, excludeSeen: false)])[0]
                     let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6
                     precondition(top.count == k)
                     if request >= 20 { times.append(elapsed) }

@@ -91,21 +91,15 @@ struct Predict: ParsableCommand {
             if !unknown.isEmpty { printError("skipped unknown item ids: \(unknown.joined(separator: ", "))") }
             guard !ids.isEmpty else { throw DatasetError.invalidOption("no known items in the history") }
 
-            let window = Array(ids.suffix(steps))
-            let padded = [Int32](repeating: 0, count: steps - window.count) + window
-            var scores = [Float](repeating: 0, count: network.vocabulary)
-            padded.withUnsafeBufferPointer { network.score(histories: $0.baseAddress!, rows: 1, steps: steps, scores: &scores) }
-            scores[0] = -.infinity
-            if excludeSeen { for id in ids { scores[Int(id)] = -.infinity } }
-            let top = TopK.select(scores, k: min(k, network.vocabulary - 1))
+            let top = Ranker(scorer: network, maxLength: steps).rank([Ranker.Query(ids: ids, k: k, excludeSeen: excludeSeen)])[0]
             if json {
-                let items = top.map { ["item": table.originals[$0 - 1], "title": table.titles[$0 - 1], "score": Double(scores[$0])] as [String: Any] }
-                let object: [String: Any] = ["items": items, "unknown": unknown, "history_used": window.count]
+                let items = top.map { ["item": table.originals[$0.id - 1], "title": table.titles[$0.id - 1], "score": Double($0.score)] as [String: Any] }
+                let object: [String: Any] = ["items": items, "unknown": unknown, "history_used": min(ids.count, steps)]
                 print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
             } else {
-                for (rank, id) in top.enumerated() {
-                    let title = table.titles[id - 1]
-                    print("\(rank + 1)\t\(table.originals[id - 1])\t\(String(format: "%.4f", scores[id]))\(title.isEmpty ? "" : "\t" + title)")
+                for (rank, item) in top.enumerated() {
+                    let title = table.titles[item.id - 1]
+                    print("\(rank + 1)\t\(table.originals[item.id - 1])\t\(String(format: "%.4f", item.score))\(title.isEmpty ? "" : "\t" + title)")
                 }
             }
         }

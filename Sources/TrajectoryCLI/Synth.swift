@@ -12,7 +12,9 @@ struct Synth: ParsableCommand {
         a fixed set of likely successors that users follow with probability --follow; otherwise \
         they pick by popularity, within their current interest group with probability --taste. \
         The interest starts at the user's group and moves with probability --drift a step (half \
-        the time back). Users consume each item once unless --repeats (as in MovieLens ratings). \
+        the time back); with --taste-groups N a user likes a weighted mix of N groups instead, and \
+        drift replaces one of them. Users consume each item once unless --repeats (as in MovieLens \
+        ratings); --replay P then plays one of the user's 20 latest items again at a step. \
         Sequence lengths are lognormal. Because the process is known, synth reports the HR@10 / NDCG@10 that \
         the true transition probabilities reach on the leave-one-out test targets: the ceiling \
         a model can approach but not beat.
@@ -22,6 +24,7 @@ struct Synth: ParsableCommand {
           trajectory synth --out data/synth                      # dataset directory
           trajectory synth --out data/synth.dat --format movielens
           trajectory synth --out data/small.csv.gz --format csv --users 500 --items 300
+          trajectory synth --out plays.csv --format csv --taste-groups 3 --repeats --replay 0.5   # a listening log
         """
     )
 
