@@ -32,7 +32,7 @@ for seed in $SEEDS; do
     python3 bench/measure.py 1 "train-scratch-$seed" -- $BIN train "$OUT/all" --model sasrec --seed "$seed" --out "$OUT/run-scratch-$seed" --force --threads 2 | tee -a "$RESULTS"
     python3 bench/measure.py 1 "train-warm-$seed" -- $BIN train "$OUT/all" --from "$OUT/run-old" --window "$CUT" --seed "$seed" --out "$OUT/run-warm-$seed" --force --threads 2 | tee -a "$RESULTS"
     for who in scratch warm; do
-        for filter in "" --filter-seen; do
+        for filter in "" --exclude-seen; do
             for since in "--since $CUT" ""; do
                 label="eval-$who-$seed${filter:+-filtered}${since:+-newest}"
                 python3 bench/measure.py 1 "$label" -- $BIN evaluate "$OUT/run-$who-$seed" --json $filter $since --threads 2 | tee -a "$RESULTS"
@@ -42,7 +42,7 @@ for seed in $SEEDS; do
 done
 for baseline in markov popularity; do
     python3 bench/measure.py 1 "eval-$baseline-newest" -- $BIN evaluate "$OUT/all" --baseline $baseline --json --since "$CUT" | tee -a "$RESULTS"
-    python3 bench/measure.py 1 "eval-$baseline-filtered-newest" -- $BIN evaluate "$OUT/all" --baseline $baseline --json --filter-seen --since "$CUT" | tee -a "$RESULTS"
+    python3 bench/measure.py 1 "eval-$baseline-filtered-newest" -- $BIN evaluate "$OUT/all" --baseline $baseline --json --exclude-seen --since "$CUT" | tee -a "$RESULTS"
 done
 python3 bench/incremental_report.py "$RESULTS" "$OUT" "$CUT" "$SEEDS" > "$REPORT"
 cat "$REPORT"

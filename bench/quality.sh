@@ -15,7 +15,7 @@ if [ ! -f "$RUN/best.safetensors" ] || [ "${RETRAIN:-0}" = 1 ]; then
   $BIN train "$OUT/ml1m" --out "$RUN" --epochs 40 --patience 3 --force
 fi
 : > "$OUT/quality.jsonl"
-for filter in "" "--filter-seen"; do
+for filter in "" "--exclude-seen"; do
   $BIN evaluate "$RUN" --json $filter | python3 -c 'import json,sys; d=json.load(sys.stdin); d["model"]="lstm"; print(json.dumps(d))' >> "$OUT/quality.jsonl"
   for baseline in popularity markov; do
     $BIN evaluate "$OUT/ml1m" --baseline $baseline --json $filter >> "$OUT/quality.jsonl"

@@ -19,7 +19,7 @@ command -v wrk >/dev/null || { SUDO=$( [ "$(id -u)" = 0 ] || echo sudo ); $SUDO 
 
 if [ ! -f "$RUN/config.json" ]; then
   $BIN prepare "$DATA" --out "$OUT/ml1m" --force > /dev/null
-  $BIN train "$OUT/ml1m" --model sasrec --out "$RUN" --epochs "$EPOCHS" --filter-seen --force
+  $BIN train "$OUT/ml1m" --model sasrec --out "$RUN" --epochs "$EPOCHS" --exclude-seen --force
 fi
 
 WORK=$(mktemp -d)

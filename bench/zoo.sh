@@ -2,7 +2,7 @@
 # Every model on one data set, trained to early stopping with its defaults, beside popularity
 # and first-order Markov: full ranking, test split, with and without seen-item filtering.
 # Usage: NAME=beauty DATA=../shared/data/amazon-beauty/Beauty.txt bash bench/zoo.sh
-#        NAME=ml1m DATA=../shared/data/ml-1m/ml-1m.txt MODELS=sasrec TRAIN_ARGS=--filter-seen bash bench/zoo.sh
+#        NAME=ml1m DATA=../shared/data/ml-1m/ml-1m.txt MODELS=sasrec TRAIN_ARGS=--exclude-seen bash bench/zoo.sh
 # Results: bench/zoo-NAME-results.md (raw lines in bench/out/zoo-NAME.jsonl).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,11 +23,11 @@ for model in $MODELS; do
   if [ "${REUSE:-0}" != 1 ] || [ ! -f "$RUN/best.safetensors" ]; then
     $BIN train "$DS" --model "$model" --out "$RUN" --force --threads 2 ${TRAIN_ARGS:-} > "$OUT/run-$NAME-$model.log" 2>&1
   fi
-  for filter in "" "--filter-seen"; do
+  for filter in "" "--exclude-seen"; do
     $BIN evaluate "$RUN" --json $filter --threads 2 | python3 -c "import json,sys; d=json.load(sys.stdin); d['model']='$model'; d['run']='$RUN'; print(json.dumps(d))" >> "$RESULTS"
   done
 done
-for filter in "" "--filter-seen"; do
+for filter in "" "--exclude-seen"; do
   for baseline in popularity markov; do
     $BIN evaluate "$DS" --baseline $baseline --json $filter >> "$RESULTS"
   done

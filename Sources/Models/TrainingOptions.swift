@@ -29,13 +29,19 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     public var patience = 3
     /// Sequences per evaluation batch.
     public var evaluationBatchSize = 1024
-    /// Select the best epoch on seen-filtered validation NDCG@10.
-    public var filterSeen = false
+    /// Select the best epoch on validation NDCG@10 with the history's items excluded from the ranking.
+    public var excludeSeen = false
     public var seed: UInt64 = 42
     /// Train only on targets in this window of recent behaviour (nil: every target).
     public var window: TrainingWindow?
 
     public init() {}
+
+    /// config.json's names (`filterSeen` from before seen-item exclusion had one name).
+    enum CodingKeys: String, CodingKey {
+        case epochs, batchSize, maxLength, slidingStride, learningRate, weightDecay, warmupSteps, schedule, clipNorm, accumulate
+        case patience, evaluationBatchSize, excludeSeen = "filterSeen", seed, window
+    }
 
     /// The learning rate at optimizer step `step` (0-based) of `totalSteps`.
     public func learningRate(step: Int, totalSteps: Int) -> Float {

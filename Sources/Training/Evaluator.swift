@@ -10,15 +10,16 @@ import Runs
 public struct Evaluator: Sendable {
     public var maxLength: Int
     public var batchSize: Int
-    public var filterSeen: Bool
+    /// Leave each case's other history items out of the ranking (`--exclude-seen`).
+    public var excludeSeen: Bool
 
     /// The scores of one batch are held at once; with large catalogues the batch shrinks to stay under this.
     public static let scoreBudgetFloats = 1 << 26
 
-    public init(maxLength: Int, batchSize: Int = 1024, filterSeen: Bool = false) {
+    public init(maxLength: Int, batchSize: Int = 1024, excludeSeen: Bool = false) {
         self.maxLength = maxLength
         self.batchSize = batchSize
-        self.filterSeen = filterSeen
+        self.excludeSeen = excludeSeen
     }
 
     /// Ranks every case's target with `scorer`.
@@ -26,7 +27,7 @@ public struct Evaluator: Sendable {
         let v = scorer.vocabulary
         precondition(v == dataset.itemCount + 1, "the model's vocabulary (\(v - 1) items) differs from the dataset's (\(dataset.itemCount))")
         var metrics = RankingMetrics()
-        metrics.seenFiltered = filterSeen
+        metrics.seenExcluded = excludeSeen
         metrics.cases = cases.count
         guard !cases.isEmpty else { return metrics }
         let rows = min(batchSize, cases.count, max(1, Self.scoreBudgetFloats / v))
@@ -41,7 +42,7 @@ public struct Evaluator: Sendable {
             let batch = cases[start..<min(cases.count, start + rows)]
             let count = EvaluationBatcher.fill(batch, dataset: dataset, maxLength: maxLength, inputs: inputs, targets: targets)
             scorer.score(histories: inputs.baseAddress!, rows: count, steps: maxLength, scores: scores)
-            let filter = filterSeen
+            let filter = excludeSeen
             let first = batch.startIndex
             parallelStripes(count, minimumPerStripe: 16) { range in
                 for row in range {

@@ -91,7 +91,7 @@ public final class Trainer<Model: TrainableModel> {
         } else if writesRun {
             try? FileManager.default.removeItem(atPath: run.metricsPath)
         }
-        let evaluator = Evaluator(maxLength: options.maxLength, batchSize: options.evaluationBatchSize, filterSeen: options.filterSeen)
+        let evaluator = Evaluator(maxLength: options.maxLength, batchSize: options.evaluationBatchSize, excludeSeen: options.excludeSeen)
         let workspace = model.makeWorkspace(rows: microBatch, steps: options.maxLength)
         let cells = microBatch * options.maxLength
         let inputs = UnsafeMutableBufferPointer<Int32>.allocate(capacity: cells)

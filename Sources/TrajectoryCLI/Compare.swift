@@ -54,7 +54,7 @@ struct Compare: ParsableCommand {
                     "training": summary.trainingSettings, "epochs": summary.epochs, "best_epoch": summary.bestEpoch,
                     "train_seconds": summary.trainingSeconds,
                     "seconds_per_epoch": summary.epochs > 0 ? summary.trainingSeconds / Double(summary.epochs) : 0,
-                    "valid_filtered": summary.configuration.training.filterSeen,
+                    "valid_filtered": summary.configuration.training.excludeSeen,
                 ]
                 if let valid = summary.bestValidation {
                     row["valid_HR@10"] = valid.hitRate10
@@ -88,7 +88,7 @@ struct Compare: ParsableCommand {
     static func addTestMetrics(to row: inout [String: Any], scorer: any NextItemScorer, dataset: Dataset, maxLength: Int) {
         let cases = DatasetSplit.leaveOneOut(dataset).test
         for filter in [false, true] {
-            let metrics = Evaluator(maxLength: maxLength, filterSeen: filter).evaluate(scorer, dataset: dataset, cases: cases)
+            let metrics = Evaluator(maxLength: maxLength, excludeSeen: filter).evaluate(scorer, dataset: dataset, cases: cases)
             let suffix = filter ? "_filtered" : ""
             row["test_HR@10" + suffix] = metrics.hitRate10
             row["test_NDCG@10" + suffix] = metrics.ndcg10

@@ -13,11 +13,11 @@ struct Evaluate: ParsableCommand {
         discussion: """
         Protocol: leave-one-out (last item = test, the one before = validation), full ranking \
         over all items (rank = items scored strictly higher), averaged over all users. With \
-        --filter-seen the user's other history items are excluded from the ranking.
+        --exclude-seen the user's other history items are excluded from the ranking.
 
         Examples:
           trajectory evaluate runs/lstm                     # test split, best checkpoint
-          trajectory evaluate runs/lstm --split valid --filter-seen
+          trajectory evaluate runs/lstm --split valid --exclude-seen
           trajectory evaluate data/ml1m --baseline markov   # a baseline on a dataset
           trajectory evaluate runs/daily --since 2000-12-01 # only users whose held-out item is that recent
         """
@@ -44,7 +44,11 @@ struct Evaluate: ParsableCommand {
     @Option(help: ArgumentHelp("Only the users whose held-out item happened at or after this time (2000-12-01, ISO-8601 or unix seconds): the newest behaviour, e.g. after an incremental update.", valueName: "time"))
     var since: String?
 
-    @Flag(help: "Exclude the user's other history items from the ranking.")
+    @Flag(help: "Exclude the user's other history items from the ranking (as predict --exclude-seen and the API's exclude_seen do).")
+    var excludeSeen = false
+
+    /// The flag's name before seen-item exclusion had one name everywhere.
+    @Flag(name: .customLong("filter-seen"), help: .hidden)
     var filterSeen = false
 
     @Option(parsing: .unconditional, help: "Threads for matrix products.")
@@ -88,7 +92,7 @@ struct Evaluate: ParsableCommand {
                 if cases.isEmpty { throw DatasetError.emptyResult("no held-out item in \(dataset.directory) happened at or after \(since)") }
             }
             let started = Date()
-            let metrics = Evaluator(maxLength: maxLength, batchSize: batchSize, filterSeen: filterSeen)
+            let metrics = Evaluator(maxLength: maxLength, batchSize: batchSize, excludeSeen: excludeSeen || filterSeen)
                 .evaluate(scorer, dataset: dataset, cases: cases)
             let seconds = Date().timeIntervalSince(started)
             if json {

@@ -42,7 +42,11 @@ struct TrainingFlags: ParsableArguments {
     @Option(parsing: .unconditional, help: "Stop after this many epochs without a better validation NDCG@10 (default: lstm 3, sasrec and gru4rec 10).")
     var patience: Int?
 
-    @Flag(help: "Select the best epoch on seen-item-filtered validation NDCG@10.")
+    @Flag(help: "Select the best epoch on validation NDCG@10 with the user's history items excluded from the ranking (as `evaluate --exclude-seen` and the API's exclude_seen rank).")
+    var excludeSeen = false
+
+    /// The flag's name before seen-item exclusion had one name everywhere.
+    @Flag(name: .customLong("filter-seen"), help: .hidden)
     var filterSeen = false
 
     @Option(help: "Random seed (initialisation and data order).")
@@ -81,7 +85,7 @@ struct TrainingFlags: ParsableArguments {
         if let clip { options.clipNorm = clip }
         options.accumulate = accumulate
         if let patience { options.patience = patience }
-        if filterSeen { options.filterSeen = true }
+        if excludeSeen || filterSeen { options.excludeSeen = true }
         options.seed = seed
         options.window = window.flatMap(TrainingWindow.init(argument:))
         return options

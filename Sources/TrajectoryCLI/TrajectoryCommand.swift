@@ -11,7 +11,7 @@ public struct TrajectoryCommand: AsyncParsableCommand {
           trajectory prepare data/synth.dat --out data/synth --min-user-events 5 --min-item-events 5
           trajectory info data/synth
           trajectory train data/synth --out runs/lstm
-          trajectory evaluate runs/lstm --filter-seen
+          trajectory evaluate runs/lstm --exclude-seen
           trajectory predict runs/lstm --history 12,7,301 --k 10
           trajectory keys create --run runs/lstm --name web     # prints a key once
           trajectory serve runs/lstm --port 8080                # HTTP API, web page, /metrics

@@ -44,10 +44,10 @@ import Runs
         #expect(plain.mrr == (1.0 / 5 + 1.0 / 3) / 2)
         #expect(plain.hitRate5 == 1 && plain.hitRate10 == 1)
         #expect(plain.ndcg5 == (1 / log2(6.0) + 1 / log2(4.0)) / 2)
-        let filtered = Evaluator(maxLength: 5, filterSeen: true).evaluate(scorer, dataset: dataset, cases: cases)
+        let filtered = Evaluator(maxLength: 5, excludeSeen: true).evaluate(scorer, dataset: dataset, cases: cases)
         // Without the history, d (4) is beaten only by e (5) for u; for v nothing beats it.
         #expect(filtered.mrr == (1.0 / 2 + 1.0) / 2)
-        #expect(filtered.seenFiltered)
+        #expect(filtered.seenExcluded)
     }
 
     @Test func resultsDoNotDependOnTheBatchSize() throws {
@@ -65,13 +65,13 @@ import Runs
         let dataset = try Dataset(directory: dir + "/data")
         let model = LSTMRecommender(configuration: .init(vocabulary: dataset.itemCount + 1, embeddingSize: 8, hiddenSize: 16, layers: 2), seed: 5)
         let cases = DatasetSplit.leaveOneOut(dataset).test
-        let reference = Evaluator(maxLength: 30, batchSize: 150, filterSeen: true).evaluate(model, dataset: dataset, cases: cases)
+        let reference = Evaluator(maxLength: 30, batchSize: 150, excludeSeen: true).evaluate(model, dataset: dataset, cases: cases)
         // Another batch size is another matrix height, so scores may differ in the last bits
         // (OpenBLAS kernel edges); a rank can then move only where two scores tie to ~1e-7.
         // Allow one case's worth (1/cases) in each metric; a batching bug moves many cases.
         let oneCase = 1.0 / Double(reference.cases) + 1e-12
         for batchSize in [1, 7, 64] {
-            let metrics = Evaluator(maxLength: 30, batchSize: batchSize, filterSeen: true).evaluate(model, dataset: dataset, cases: cases)
+            let metrics = Evaluator(maxLength: 30, batchSize: batchSize, excludeSeen: true).evaluate(model, dataset: dataset, cases: cases)
             #expect(metrics.cases == reference.cases)
             let pairs = [(metrics.hitRate5, reference.hitRate5), (metrics.hitRate10, reference.hitRate10), (metrics.hitRate20, reference.hitRate20),
                          (metrics.ndcg5, reference.ndcg5), (metrics.ndcg10, reference.ndcg10), (metrics.ndcg20, reference.ndcg20),
