@@ -38,7 +38,7 @@ let package = Package(
         // The CUDA driver API, NVRTC, cuBLAS and NVML, dlopen()ed at run time: no link-time CUDA dependency.
         .target(name: "CCUDA", linkerSettings: [.linkedLibrary("dl")]),
         // GPUs through CCUDA: devices, memory, NVRTC-compiled kernels (checked against Engine's CPU ops), cuBLAS, NVML.
-        .target(name: "CUDA", dependencies: ["CCUDA", "Core", "Engine"]),
+        .target(name: "CUDA", dependencies: ["CCUDA", "Core", "Engine"], resources: [.embedInCode("Resources/engine.cu")]),
         // The models' steps on CUDA (one per family, beside its CPU model) and their self-tests.
         .target(name: "ModelsCUDA", dependencies: ["CUDA", "Core", "Engine", "Models"]),
         // Tensors as flat buffers, ops as forward/backward pairs, optimizers, safetensors.
@@ -84,7 +84,9 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-            ]
+            ],
+            // The web page and the OpenAPI document, as files, compiled into the binary.
+            resources: [.embedInCode("Resources/index.html"), .embedInCode("Resources/openapi.yaml")]
         ),
         .target(
             name: "TrajectoryCLI",
