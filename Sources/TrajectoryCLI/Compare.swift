@@ -33,8 +33,7 @@ struct Compare: ParsableCommand {
     @Flag(help: "Add rows for the Markov and popularity baselines of each run's dataset (implies --test).")
     var baselines = false
 
-    @Option(parsing: .unconditional, help: "Threads for matrix products.")
-    var threads = availableCoresForHelp()
+    @OptionGroup var threads: ThreadsOption
 
     @Flag(help: "Print JSON lines instead of a table.")
     var json = false
@@ -44,7 +43,7 @@ struct Compare: ParsableCommand {
     }
 
     func run() throws {
-        BLAS.setThreads(threads)
+        threads.apply()
         try reportingErrors {
             var rows: [[String: Any]] = []
             for path in runs {

@@ -51,25 +51,22 @@ struct Evaluate: ParsableCommand {
     @Flag(name: .customLong("filter-seen"), help: .hidden)
     var filterSeen = false
 
-    @Option(parsing: .unconditional, help: "Threads for matrix products.")
-    var threads = availableCoresForHelp()
+    @OptionGroup var threads: ThreadsOption
 
-    @Option(help: DeviceChoice.help)
-    var device: DeviceChoice = .cpu
+    @OptionGroup var placement: DeviceOption
 
     @Flag(help: "Print JSON.")
     var json = false
 
     func validate() throws {
         if !(1...(1 << 20)).contains(batchSize) { throw ValidationError("--batch-size must be between 1 and 1048576, got \(batchSize)") }
-        if !(1...1024).contains(threads) { throw ValidationError("--threads must be between 1 and 1024, got \(threads)") }
         if let since, TimestampParser.unixSeconds(since) == nil {
             throw ValidationError("--since '\(since)' is not a time (e.g. 2000-12-01 or 2000-12-01T12:00:00Z)")
         }
     }
 
     func run() throws {
-        BLAS.setThreads(threads)
+        threads.apply()
         try reportingErrors {
             let scorer: NextItemScorer
             let dataset: Dataset
@@ -80,8 +77,8 @@ struct Evaluate: ParsableCommand {
                 scorer = baseline == .popularity ? PopularityModel(dataset: dataset, training: training) : MarkovModel(dataset: dataset, training: training)
             } else {
                 let loaded = try ModelLoader.load(run: path, weights: weights)
-                let deviceName = try device.attach(loaded.0)
-                if device != .cpu && !json { print("device: \(deviceName)") }
+                let deviceName = try placement.device.attach(loaded.0)
+                if placement.device != .cpu && !json { print("device: \(deviceName)") }
                 scorer = loaded.0
                 dataset = loaded.1
                 maxLength = loaded.2.training.maxLength

@@ -43,8 +43,7 @@ struct Predict: ParsableCommand {
     @Option(parsing: .unconditional, help: "Most recent history items the model sees.")
     var maxLength = 200
 
-    @Option(help: DeviceChoice.help)
-    var device: DeviceChoice = .cpu
+    @OptionGroup var placement: DeviceOption
 
     @Flag(help: "Print JSON.")
     var json = false
@@ -70,7 +69,7 @@ struct Predict: ParsableCommand {
                 (network, data) = (loaded.0, loaded.1)
                 steps = loaded.2.training.maxLength
             }
-            _ = try device.attach(network)
+            _ = try placement.device.attach(network)
             let table = try data.itemTable()
             var idByOriginal: [String: Int32] = [:]
             for (index, original) in table.originals.enumerated() { idByOriginal[original] = Int32(index + 1) }

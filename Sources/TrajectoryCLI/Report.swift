@@ -31,11 +31,10 @@ struct Report: ParsableCommand {
     @Flag(help: "Evaluate every run and both baselines on the test split (slower).")
     var test = false
 
-    @Option(parsing: .unconditional, help: "Threads for matrix products.")
-    var threads = availableCoresForHelp()
+    @OptionGroup var threads: ThreadsOption
 
     func run() throws {
-        BLAS.setThreads(threads)
+        threads.apply()
         try reportingErrors {
             var report = try RunReport(runs: runs)
             let first = try RunDirectory(path: runs[0]).readConfiguration()

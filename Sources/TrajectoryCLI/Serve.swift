@@ -66,8 +66,7 @@ struct Serve: AsyncParsableCommand {
     @Option(parsing: .unconditional, help: "Threads for the model's forward pass (default: half the cores; the rest serve HTTP).")
     var threads: Int?
 
-    @Option(help: DeviceChoice.help)
-    var device: DeviceChoice = .cpu
+    @OptionGroup var placement: DeviceOption
 
     func validate() throws {
         if !(maxWaitMs.isFinite && (0...10_000).contains(maxWaitMs)) { throw ValidationError("--max-wait-ms must be between 0 and 10000, got \(maxWaitMs)") }
@@ -87,8 +86,8 @@ struct Serve: AsyncParsableCommand {
         configuration.maxWait = .microseconds(Int64(maxWaitMs * 1000))
         configuration.watchInterval = watchSeconds > 0 ? .milliseconds(Int64(watchSeconds * 1000)) : nil
         configuration.logLevel = level
-        if device != .cpu {
-            let device = device
+        if placement.device != .cpu {
+            let device = placement.device
             configuration.placeModel = { _ = try device.attach($0) }
         }
         BLAS.setThreads(threads ?? max(1, ProcessInfo.processInfo.activeProcessorCount / 2))

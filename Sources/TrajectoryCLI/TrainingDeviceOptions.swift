@@ -5,11 +5,12 @@ import Models
 
 /// Where `train` runs: threads, device, precision and the multi-GPU launch.
 struct TrainingDeviceOptions: ParsableArguments {
-    @Option(parsing: .unconditional, help: "Threads for matrix products.")
-    var threads = availableCoresForHelp()
+    @OptionGroup var threadsOption: ThreadsOption
 
-    @Option(help: DeviceChoice.help)
-    var device: DeviceChoice = .cpu
+    @OptionGroup var placement: DeviceOption
+
+    var threads: Int { threadsOption.threads }
+    var device: DeviceChoice { placement.device }
 
     @Option(help: Precision.help)
     var precision: Precision = .fp32
@@ -25,7 +26,6 @@ struct TrainingDeviceOptions: ParsableArguments {
     var rendezvous: String?
 
     func validate() throws {
-        if !(1...1024).contains(threads) { throw ValidationError("--threads must be between 1 and 1024, got \(threads)") }
         if let gpus {
             guard gpus >= 1 else { throw ValidationError("--gpus must be positive") }
             guard device == .cuda(ordinal: 0) || rank != nil else { throw ValidationError("--gpus needs --device cuda (the ranks take cuda:0 … cuda:\(gpus - 1))") }
