@@ -16,36 +16,7 @@ import Runs
         let configuration = LSTMRecommender.Configuration(vocabulary: embedding.shape[0], embeddingSize: embedding.shape[1],
                                                           hiddenSize: try #require(tensors["param.lstm.weight_hh_l0"]).shape[1], layers: 2)
         let model = LSTMRecommender(configuration: configuration, seed: 0)
-        for spec in model.parameters.tensors {
-            let values = try #require(tensors["param." + spec.name], "fixture lacks \(spec.name)")
-            #expect(values.shape == spec.shape)
-            values.values.withUnsafeBufferPointer { model.parameters.value(spec.name).update(from: $0.baseAddress!, count: spec.count) }
-        }
-        let inputsTensor = try #require(tensors["inputs"])
-        let (rows, steps) = (inputsTensor.shape[0], inputsTensor.shape[1])
-        let inputs = inputsTensor.values.map { Int32($0) }
-        let targets = try #require(tensors["targets"]).values.map { Int32($0) }
-        let workspace = model.makeWorkspace(rows: rows, steps: steps)
-        model.parameters.zeroGradients()
-        let result = inputs.withUnsafeBufferPointer { i in
-            targets.withUnsafeBufferPointer { t in
-                model.trainStep(inputs: i.baseAddress!, targets: t.baseAddress!, rows: rows, steps: steps, workspace: workspace,
-                                gradientScale: { 1 / Float($0) })
-            }
-        }
-        let loss = Float(result.loss) / Float(result.targets)
-        let expectedLoss = try #require(tensors["loss"]).values[0]
-        #expect(abs(loss - expectedLoss) / expectedLoss < 1e-5)
-        for spec in model.parameters.tensors {
-            let expected = try #require(tensors["grad." + spec.name]).values
-            let actual = Array(UnsafeBufferPointer(start: model.parameters.gradient(spec.name), count: spec.count))
-            // Compare gradients relative to the tensor's largest gradient (tiny entries carry rounding noise).
-            let worst = GradientCheck.errorRelativeToLargest(actual, expected)
-            #expect(worst < 1e-4, "\(spec.name): \(worst)")
-        }
-        var scores = [Float](repeating: 0, count: rows * configuration.vocabulary)
-        inputs.withUnsafeBufferPointer { model.score(histories: $0.baseAddress!, rows: rows, steps: steps, scores: &scores) }
-        #expect(GradientCheck.relativeError(scores, try #require(tensors["last_logits"]).values) < 1e-4)
+        try PyTorchParity.check(model, fixture: tensors, sameTensorNames: false)
     }
 
     /// A state_dict saved with safetensors in PyTorch predicts PyTorch's top-10.

@@ -72,38 +72,10 @@ import TestSupport
         let (tensors, _) = try Safetensors.read(path: Self.fixtures + "/sasrec_parity.safetensors")
         let items = try #require(tensors["param.item_emb.weight"])
         let positions = try #require(tensors["param.pos_emb.weight"])
-        let inputsTensor = try #require(tensors["inputs"])
-        let (rows, steps) = (inputsTensor.shape[0], inputsTensor.shape[1])
         let configuration = SASRec.Configuration(vocabulary: items.shape[0], maxLength: positions.shape[0] - 1, hiddenSize: items.shape[1],
                                                  blocks: 2, heads: 2, dropout: 0)
         let model = SASRec(configuration: configuration, seed: 0)
-        #expect(Set(model.parameters.tensors.map { "param." + $0.name }) == Set(tensors.keys.filter { $0.hasPrefix("param.") }))
-        for spec in model.parameters.tensors {
-            let values = try #require(tensors["param." + spec.name])
-            #expect(values.shape == spec.shape)
-            values.values.withUnsafeBufferPointer { model.parameters.value(spec.name).update(from: $0.baseAddress!, count: spec.count) }
-        }
-        let inputs = inputsTensor.values.map { Int32($0) }
-        let targets = try #require(tensors["targets"]).values.map { Int32($0) }
-        let workspace = model.makeWorkspace(rows: rows, steps: steps)
-        model.parameters.zeroGradients()
-        let result = inputs.withUnsafeBufferPointer { i in
-            targets.withUnsafeBufferPointer { t in
-                model.trainStep(inputs: i.baseAddress!, targets: t.baseAddress!, rows: rows, steps: steps, workspace: workspace,
-                                gradientScale: { 1 / Float($0) })
-            }
-        }
-        let expectedLoss = try #require(tensors["loss"]).values[0]
-        #expect(abs(Float(result.loss) / Float(result.targets) - expectedLoss) / expectedLoss < 1e-5)
-        for spec in model.parameters.tensors {
-            let expected = try #require(tensors["grad." + spec.name]).values
-            let actual = Array(UnsafeBufferPointer(start: model.parameters.gradient(spec.name), count: spec.count))
-            let worst = GradientCheck.errorRelativeToLargest(actual, expected)
-            #expect(worst < 1e-4, "\(spec.name): \(worst)")
-        }
-        var scores = [Float](repeating: 0, count: rows * configuration.vocabulary)
-        inputs.withUnsafeBufferPointer { model.score(histories: $0.baseAddress!, rows: rows, steps: steps, scores: &scores) }
-        #expect(GradientCheck.relativeError(scores, try #require(tensors["last_logits"]).values) < 1e-4)
+        let scores = try PyTorchParity.check(model, fixture: tensors, sameTensorNames: true)
         // A request without padding scores as its padded row does (positions count from the end).
         let history: [Int32] = [12, 1]
         var single = [Float](repeating: 0, count: configuration.vocabulary)
