@@ -10,6 +10,8 @@ let numericSettings: [SwiftSetting] = [
 
 let package = Package(
     name: "Trajectory",
+    // Built and tested on Linux (Debian 12, x86-64) only: the code reads /proc and uses Glibc.
+    // The macOS minimum is what the dependencies (Hummingbird 2, Synchronization) would need there.
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "trajectory", targets: ["trajectory"]),
@@ -31,13 +33,14 @@ let package = Package(
     targets: [
         // zlib, for reading .gz logs directly (Debian: zlib1g-dev).
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
-        // Small shared pieces: seeded randomness, parallel loops.
+        // Small shared pieces: seeded randomness, parallel loops, atomic files, memory maps and readings.
         .target(name: "Core"),
         // OpenBLAS's CBLAS interface (Debian: libopenblas-dev).
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
         // The CUDA driver API, NVRTC, cuBLAS and NVML, dlopen()ed at run time: no link-time CUDA dependency.
         .target(name: "CCUDA", linkerSettings: [.linkedLibrary("dl")]),
-        // GPUs through CCUDA: devices, memory, NVRTC-compiled kernels (checked against Engine's CPU ops), cuBLAS, NVML.
+        // The GPU backend through CCUDA: devices, memory, NVRTC-compiled kernels (checked against
+        // Engine's CPU ops), cuBLAS, NCCL, NVML. Knows nothing of models (ModelsCUDA does).
         .target(name: "CUDA", dependencies: ["CCUDA", "Core", "Engine"], resources: [.embedInCode("Resources/engine.cu")]),
         // The models' steps on CUDA (one per family, beside its CPU model) and their self-tests.
         .target(name: "ModelsCUDA", dependencies: ["CUDA", "Core", "Engine", "Models"]),
@@ -55,7 +58,8 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
-        // Next-item models: the seed LSTM and baselines.
+        // Next-item models as families (seed LSTM, SASRec, GRU4Rec; ModelFamilies.all), baselines,
+        // top-k, negative samplers, training options.
         .target(
             name: "Models",
             dependencies: ["Core", "Engine", "Datasets"],

@@ -14,7 +14,7 @@ public final class SASRec: NextItemScorer, @unchecked Sendable {
         /// Items + 1 (row 0 is padding).
         public var vocabulary: Int
         /// Positions the model knows (T); longer histories keep their most recent items.
-        public var maxLength = 200
+        public var maxLength = TrainingOptions.defaultMaxLength
         public var hiddenSize = 64
         public var blocks = 2
         public var heads = 1
@@ -62,7 +62,7 @@ public final class SASRec: NextItemScorer, @unchecked Sendable {
             excludeSeenFromLoss = try container.decodeIfPresent(Bool.self, forKey: .excludeSeenFromLoss) ?? false
         }
 
-        public init(vocabulary: Int, maxLength: Int = 200, hiddenSize: Int = 64, blocks: Int = 2, heads: Int = 1, dropout: Float = 0.2) {
+        public init(vocabulary: Int, maxLength: Int = TrainingOptions.defaultMaxLength, hiddenSize: Int = 64, blocks: Int = 2, heads: Int = 1, dropout: Float = 0.2) {
             self.vocabulary = vocabulary
             self.maxLength = maxLength
             self.hiddenSize = hiddenSize

@@ -11,7 +11,7 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     /// Sequences per optimizer step.
     public var batchSize = 128
     /// The most recent items of each sequence a window holds (T).
-    public var maxLength = 200
+    public var maxLength = TrainingOptions.defaultMaxLength
     /// Also train on earlier windows of long histories, this many items apart (nil: latest only).
     public var slidingStride: Int?
     public var learningRate: Float = 1e-3
@@ -36,6 +36,9 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     public var window: TrainingWindow?
 
     public init() {}
+
+    /// The history window (most recent items) a model reads unless told otherwise.
+    public static let defaultMaxLength = 200
 
     /// config.json's names (`filterSeen` from before seen-item exclusion had one name).
     enum CodingKeys: String, CodingKey {

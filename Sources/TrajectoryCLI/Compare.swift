@@ -105,10 +105,10 @@ struct Compare: ParsableCommand {
         return scorers.map { name, scorer in
             var row: [String: Any] = ["run": "(baseline)", "model": name, "settings": "", "training": "", "epochs": 0, "best_epoch": 0,
                                       "train_seconds": 0.0, "seconds_per_epoch": 0.0, "dataset": path]
-            let valid = Evaluator(maxLength: 200).evaluate(scorer, dataset: dataset, cases: split.validation)
+            let valid = Evaluator(maxLength: TrainingOptions.defaultMaxLength).evaluate(scorer, dataset: dataset, cases: split.validation)
             row["valid_HR@10"] = valid.hitRate10
             row["valid_NDCG@10"] = valid.ndcg10
-            addTestMetrics(to: &row, scorer: scorer, dataset: dataset, maxLength: 200)
+            addTestMetrics(to: &row, scorer: scorer, dataset: dataset, maxLength: TrainingOptions.defaultMaxLength)
             return row
         }
     }

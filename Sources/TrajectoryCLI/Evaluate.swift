@@ -70,7 +70,7 @@ struct Evaluate: ParsableCommand {
         try reportingErrors {
             let scorer: NextItemScorer
             let dataset: Dataset
-            var maxLength = 200
+            var maxLength = TrainingOptions.defaultMaxLength
             if let baseline {
                 dataset = try Dataset(directory: path)
                 let training = DatasetSplit.leaveOneOut(dataset).training

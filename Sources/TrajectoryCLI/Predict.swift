@@ -40,8 +40,8 @@ struct Predict: ParsableCommand {
     @Option(help: "The dataset directory (needed with a bare checkpoint; overrides a run's).")
     var dataset: String?
 
-    @Option(parsing: .unconditional, help: "Most recent history items the model sees.")
-    var maxLength = 200
+    @Option(parsing: .unconditional, help: "Most recent history items a bare checkpoint's model sees (a run reads its own training window).")
+    var maxLength = TrainingOptions.defaultMaxLength
 
     @OptionGroup var placement: DeviceOption
 

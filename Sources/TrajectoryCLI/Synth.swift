@@ -53,8 +53,12 @@ struct Synth: ParsableCommand {
     @Option(parsing: .unconditional, help: "Shortest sequence.")
     var minLength = 20
 
-    @Option(parsing: .unconditional, help: "Longest sequence.")
-    var maxLength = 2000
+    @Option(parsing: .unconditional, help: "Longest user history (events; `train --max-length` is something else: the window a model reads).")
+    var longest = 2000
+
+    /// This option's name before `--longest`: kept for old scripts, hidden from help.
+    @Option(name: .customLong("max-length"), parsing: .unconditional, help: .hidden)
+    var maxLength: Int?
 
     @Option(parsing: .unconditional, help: "Zipf exponent of item popularity (0.5 puts ~9% of events on the top 1% of items, as in ML-1M).")
     var zipf = 0.5
@@ -97,7 +101,7 @@ struct Synth: ParsableCommand {
 
     func validate() throws {
         if users < 1 || items < 2 { throw ValidationError("--users must be ≥ 1 and --items ≥ 2") }
-        if minLength < 1 || maxLength < minLength { throw ValidationError("need 1 ≤ --min-length ≤ --max-length") }
+        if minLength < 1 || (maxLength ?? longest) < minLength { throw ValidationError("need 1 ≤ --min-length ≤ --longest") }
         if !(0...1).contains(follow) { throw ValidationError("--follow must be within 0…1") }
         if successors < 1 { throw ValidationError("--successors must be ≥ 1") }
         if clusters < 1 || !(0...1).contains(taste) { throw ValidationError("need --clusters ≥ 1 and --taste within 0…1") }
@@ -114,7 +118,7 @@ struct Synth: ParsableCommand {
         parameters.medianLength = medianLength
         parameters.lengthSigma = lengthSigma
         parameters.minLength = minLength
-        parameters.maxLength = maxLength
+        parameters.maxLength = maxLength ?? longest
         parameters.zipfExponent = zipf
         parameters.successors = successors
         parameters.followProbability = follow
