@@ -11,7 +11,7 @@ RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-ins
 WORKDIR /src
 COPY . .
 # The same script as `make release`: static Swift runtime, OpenBLAS, SQLite and zlib.
-RUN bash scripts/static-release.sh && mkdir /out \
+RUN bash scripts/release/static-release.sh && mkdir /out \
     && tar -C /out --strip-components=1 -xzf dist/trajectory-*-linux-x86_64.tar.gz
 
 FROM debian:12-slim

@@ -15,7 +15,7 @@ DEMO_PORT  ?= 18088
 setup:
 	@$(MAKE) --no-print-directory apt-install PKGS="$(APT_PKGS)"
 
-## setup-test: also what the tests drive: PostgreSQL (scripts/postgres.sh starts it), Chromium
+## setup-test: also what the tests drive: PostgreSQL (scripts/test/postgres.sh starts it), Chromium
 setup-test: setup
 	@$(MAKE) --no-print-directory apt-install PKGS="$(TEST_APT_PKGS)"
 
@@ -39,11 +39,11 @@ binary: setup
 ##       and fetches NVRTC (PyPI wheel) so the CUDA kernels are compiled even without a GPU
 test: setup-test
 	$(SWIFT) build --build-tests
-	TRAJECTORY_CUDA_LIBRARY_PATH="$$(bash scripts/nvrtc.sh)$${TRAJECTORY_CUDA_LIBRARY_PATH:+:$$TRAJECTORY_CUDA_LIBRARY_PATH}" TRAJECTORY_REQUIRE_NVRTC=1 \
+	TRAJECTORY_CUDA_LIBRARY_PATH="$$(bash scripts/test/nvrtc.sh)$${TRAJECTORY_CUDA_LIBRARY_PATH:+:$$TRAJECTORY_CUDA_LIBRARY_PATH}" TRAJECTORY_REQUIRE_NVRTC=1 \
 	  $(SWIFT) test --skip-build --skip ServingTests
 	@# The service's tests run on their own: CPU-bound training tests running beside them hold
 	@# Swift's cooperative threads, and network round trips then time out.
-	TRAJECTORY_POSTGRES_URL="$${TRAJECTORY_POSTGRES_URL:-$$(bash scripts/postgres.sh || echo)}" $(SWIFT) test --skip-build --filter ServingTests
+	TRAJECTORY_POSTGRES_URL="$${TRAJECTORY_POSTGRES_URL:-$$(bash scripts/test/postgres.sh || echo)}" $(SWIFT) test --skip-build --filter ServingTests
 
 ## demo: synth (a listening log: taste mixes, replays) -> prepare (5-core) -> info -> train the seed
 ##       LSTM -> compare with the Markov and popularity baselines -> predict -> serve; a few minutes
@@ -81,19 +81,19 @@ bench: bench-etl bench-lstm bench-sasrec
 ## release: a portable static binary in dist/trajectory-VERSION-linux-x86_64.tar.gz (no Swift,
 ##          OpenBLAS or SQLite needed where it runs)
 release: setup
-	bash scripts/static-release.sh
+	bash scripts/release/static-release.sh
 
 ## check-release: run the demo's steps with that binary inside a debootstrap'd Debian 12 (root)
 check-release: release
-	bash scripts/check-static.sh
+	bash scripts/release/check-static.sh
 
 ## check-container: every step of Dockerfile and docker-compose.yml run outside a container (root)
 check-container: release
-	bash scripts/check-container.sh
+	bash scripts/release/check-container.sh
 
 ## check-api: schemathesis against a live server, driven by docs/openapi.yaml
 check-api: binary
-	bash scripts/check-api.sh
+	bash scripts/test/check-api.sh
 
 ## bench-serve: wrk against `trajectory serve` (SASRec on ML-1M) at 1, 16 and 64 connections, hot reload mid-run
 bench-serve: binary

@@ -10,7 +10,7 @@ enum NVRTCAvailability {
 }
 
 /// The kernels compile with NVRTC, on any machine that has the compiler library (no GPU needed).
-@Suite(.enabled(if: NVRTCAvailability.loaded || NVRTCAvailability.required, "NVRTC not found: run scripts/nvrtc.sh and set TRAJECTORY_CUDA_LIBRARY_PATH"))
+@Suite(.enabled(if: NVRTCAvailability.loaded || NVRTCAvailability.required, "NVRTC not found: run scripts/test/nvrtc.sh and set TRAJECTORY_CUDA_LIBRARY_PATH"))
 struct KernelCompileTests {
     @Test(arguments: ["compute_80", "compute_90"])
     func everyKernelCompilesToPTX(architecture: String) throws {

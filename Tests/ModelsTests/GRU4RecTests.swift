@@ -35,7 +35,7 @@ import TestSupport
         }
     }
 
-    /// Loss, gradients and last logits equal PyTorch's (scripts/make_gru4rec_fixtures.py).
+    /// Loss, gradients and last logits equal PyTorch's (scripts/fixtures/make_gru4rec_fixtures.py).
     @Test func lossGradientsAndLogitsMatchPyTorch() throws {
         let (tensors, _) = try Safetensors.read(path: Self.fixtures + "/gru4rec_parity.safetensors")
         let items = try #require(tensors["param.item_embedding.weight"])

@@ -4,7 +4,7 @@ import TestSupport
 import Testing
 @testable import Models
 
-/// The PyTorch-parity check every family shares, on a fixture written by scripts/make_*fixtures.py:
+/// The PyTorch-parity check every family shares, on a fixture written by scripts/fixtures/make_*fixtures.py:
 /// the fixture's `param.*` tensors go into `model`, one training step runs on its `inputs` and
 /// `targets`, and the mean loss (1e-5 relative), every gradient (1e-4 of the tensor's largest)
 /// and the last position's logits (1e-4 relative) must equal PyTorch's.

@@ -5,7 +5,7 @@ import Testing
 @testable import Models
 import Runs
 
-/// The seed model against PyTorch, on fixtures written by scripts/make_fixtures.py.
+/// The seed model against PyTorch, on fixtures written by scripts/fixtures/make_fixtures.py.
 @Suite struct PyTorchParityTests {
     static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures").path
 

@@ -67,7 +67,7 @@ import TestSupport
     }
 
     /// Loss, every gradient and the last position's logits equal the reference module's
-    /// (scripts/make_sasrec_fixtures.py runs ../shared/peer/pytorch/sasrec_ref.py's SASRec).
+    /// (scripts/fixtures/make_sasrec_fixtures.py runs ../shared/peer/pytorch/sasrec_ref.py's SASRec).
     @Test func lossGradientsAndLogitsMatchPyTorch() throws {
         let (tensors, _) = try Safetensors.read(path: Self.fixtures + "/sasrec_parity.safetensors")
         let items = try #require(tensors["param.item_emb.weight"])

@@ -1,4 +1,4 @@
-"""Renders docs/api.md from docs/openapi.yaml (run: python3 scripts/api_reference.py)."""
+"""Renders docs/api.md from docs/openapi.yaml (run: python3 scripts/docs/api_reference.py)."""
 import yaml
 
 spec = yaml.safe_load(open("docs/openapi.yaml"))
@@ -26,7 +26,7 @@ def describe(schema, depth=0):
     return f"{kind}{extra}"
 
 
-lines = ["# API reference", "", "Generated from [openapi.yaml](openapi.yaml) by `scripts/api_reference.py`; "
+lines = ["# API reference", "", "Generated from [openapi.yaml](openapi.yaml) by `scripts/docs/api_reference.py`; "
          "the guide to the service is [serving.md](serving.md).", "", spec["info"]["description"].strip(), ""]
 for path, operations in spec["paths"].items():
     for method, op in operations.items():

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make check-container`: no Docker engine runs here, so every step the images and the compose
 # file run is run outside a container, as far as this machine allows:
-#  1. build stage: scripts/static-release.sh (make release) made the tarball the image unpacks;
+#  1. build stage: scripts/release/static-release.sh (make release) made the tarball the image unpacks;
 #  2. runtime stage: a debootstrap'd Debian 12 root stands in for debian:12-slim; the
 #     Dockerfile's own RUN line runs in it (apt-get curl, the non-root user, /data and /runs);
 #  3. as that user: train into the /runs volume, then the image's CMD (parsed from the
@@ -11,7 +11,7 @@
 #     files are checked for what they reference.
 # Needs root (chroot, mount) and network for apt inside the root.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 ROOT=${ROOT:-/tmp/trajectory-debian12}
 TARBALL=$(ls -t dist/trajectory-*-linux-x86_64.tar.gz | head -1)
 [ -x "$ROOT/bin/sh" ] || { command -v debootstrap >/dev/null || apt-get install -y -qq debootstrap; debootstrap --variant=minbase bookworm "$ROOT" http://deb.debian.org/debian > /dev/null; }
@@ -47,7 +47,7 @@ echo "HEALTHCHECK passed: $HEALTH"
 kill "$SERVER"; wait "$SERVER" || true; SERVER=""
 
 echo "--- 4. compose: the trajectory service's command against PostgreSQL with the compose credentials"
-bash scripts/postgres.sh > /dev/null
+bash scripts/test/postgres.sh > /dev/null
 grep -q " postgres$" "$ROOT/etc/hosts" 2>/dev/null || echo "127.0.0.1 postgres" >> "$ROOT/etc/hosts"
 COMPOSE_CMD=$(python3 - <<'PY'
 import yaml

@@ -3,7 +3,7 @@
 # debootstrap (minbase: no Swift, no OpenBLAS, no SQLite), then serves the run from inside the
 # root and asks it for a prediction from outside. Needs root (chroot, mount).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 ROOT=${ROOT:-/tmp/trajectory-debian12}
 TARBALL=$(ls -t dist/trajectory-*-linux-x86_64.tar.gz | head -1)
 if [ ! -x "$ROOT/bin/sh" ]; then

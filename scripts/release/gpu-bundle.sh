@@ -4,7 +4,7 @@
 # the PyTorch peer. On the GPU host (no Swift there):
 #   bash gpu/run.sh                      # doctor, then the peer on CUDA beside it
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 TARBALL=$(ls -t dist/trajectory-*-linux-x86_64.tar.gz | head -1)
 rm -rf gpu && mkdir -p gpu/data gpu/peer
 cp "$TARBALL" gpu/trajectory.tar.gz

@@ -3,7 +3,7 @@
 # CPU hosts): NVIDIA's nvidia-cuda-nvrtc wheel from PyPI, unpacked into .build/nvrtc.
 # Prints the directory holding libnvrtc.so.* (for TRAJECTORY_CUDA_LIBRARY_PATH).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 DIR=.build/nvrtc
 if ! ls "$DIR"/lib/libnvrtc.so.* > /dev/null 2>&1; then
     mkdir -p "$DIR"

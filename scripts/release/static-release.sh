@@ -4,7 +4,7 @@
 # host without Swift, OpenBLAS or SQLite (GPU hosts, slim containers). Writes
 # dist/trajectory-VERSION-linux-x86_64.tar.gz with the binary, README and docs.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 STATIC_LIBS=$PWD/.build-static/libs
 mkdir -p "$STATIC_LIBS" dist
 # Only .a files in this folder: searched first, so -lopenblas/-lsqlite3/-lz resolve statically.

@@ -4,7 +4,7 @@
 # invalid requests refused, 405 for undeclared methods, …). Serves RUN (default: the demo's run,
 # trained on synthetic data when missing).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 BIN=.build/release/trajectory
 RUN=${RUN:-demo-output/run}
 EXAMPLES=${EXAMPLES:-50}
