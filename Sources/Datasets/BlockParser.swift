@@ -111,7 +111,7 @@ struct BlockParser {
     }
 
     private func parseFieldsLine(_ line: UnsafeRawBufferPointer, number: Int, splitter: inout FieldSplitter, into out: inout ParsedBlock) {
-        guard splitter.split(line) else { out.recordBad(line: number, "unbalanced quotes"); return }
+        guard splitter.split(line) else { out.recordBad(line: number, "unbalanced quotes (a quoted field may not span lines)"); return }
         let fieldCount = splitter.count
         let needed = max(reader.user, reader.item, reader.time ?? 0, reader.rating ?? 0, reader.event ?? 0) + 1
         guard fieldCount >= needed else {
