@@ -10,11 +10,43 @@ public struct ReadableJSONDecoder: RequestDecoder {
 
     public func decode<T: Decodable>(_ type: T.Type, from request: Request, context: some RequestContext) async throws -> T {
         let buffer = try await request.body.collect(upTo: context.maxUploadSize)
+        let data = Data(buffer.readableBytesView)
+        if let problem = Self.fractionWhereIntegerExpected(data) { throw HTTPError(.badRequest, message: problem) }
         do {
-            return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
+            return try JSONDecoder().decode(T.self, from: data)
         } catch let error as DecodingError {
             throw HTTPError(.badRequest, message: Self.describe(error))
         }
+    }
+
+    /// The fields the API reads as integers (item ids may also be strings). JSONDecoder reads an
+    /// exact fraction such as `753.0` or `1e2` as an integer; the schema says integer, so such a
+    /// number is refused, naming it.
+    static let integerFields: Set<String> = ["k", "history", "item", "timestamp"]
+
+    /// "history[0] must be a string or an integer, got 753.0" for the first number written as a
+    /// fraction or with an exponent where an integer is expected; nil otherwise (and for bodies
+    /// that are not JSON: JSONDecoder says what is wrong with those).
+    static func fractionWhereIntegerExpected(_ data: Data) -> String? {
+        guard let root = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) else { return nil }
+        func visit(_ value: Any, path: String, field: String?) -> String? {
+            if let number = value as? NSNumber, let field, integerFields.contains(field) {
+                let type = String(cString: number.objCType)
+                guard type == "d" || type == "f" else { return nil }
+                return "\(path) must be \(field == "k" || field == "timestamp" ? "an integer" : "a string or an integer"), got \(number)"
+            }
+            if let object = value as? [String: Any] {
+                for key in object.keys.sorted() {
+                    if let problem = visit(object[key]!, path: path.isEmpty ? key : path + "." + key, field: key) { return problem }
+                }
+            } else if let array = value as? [Any] {
+                for (index, element) in array.enumerated() {
+                    if let problem = visit(element, path: "\(path)[\(index)]", field: field) { return problem }
+                }
+            }
+            return nil
+        }
+        return visit(root, path: "", field: nil)
     }
 
     /// One sentence naming the field (as a JSON path) and what it must be.

@@ -155,6 +155,34 @@ import Testing
         }
     }
 
+    /// Report row S13 / schemathesis ST201: integers written as fractions or with an exponent
+    /// are refused where the schema says integer (JSONDecoder alone would read 753.0 as 753).
+    @Test func fractionsWhereIntegersBelongAre400s() async throws {
+        let fixture = try await ServingFixture.make()
+        defer { fixture.remove() }
+        try await Self.withApp(fixture) { client, _ in
+            let headers = Self.auth(fixture.key)
+            let cases: [(String, String, String)] = [
+                ("/v1/predict", "{\"history\": [753.0]}", "history[0] must be a string or an integer, got 753"),
+                ("/v1/predict", "{\"history\": [\"1\", 5.37e2]}", "history[1]"),
+                ("/v1/predict", "{\"history\": [\"1\"], \"k\": 3.0}", "k must be an integer"),
+                ("/v1/predict", "{\"history\": [\"1\"], \"k\": 1e1}", "k must be an integer"),
+                ("/v1/predict/batch", "{\"requests\": [{\"history\": [0.0]}]}", "requests[0].history[0]"),
+                ("/v1/users/u1/events", "{\"events\": [{\"item\": 2.0}]}", "events[0].item"),
+            ]
+            for (uri, body, expected) in cases {
+                try await client.execute(uri: uri, method: .post, headers: headers, body: ByteBuffer(string: body)) { response in
+                    #expect(response.status == .badRequest, "\(body)")
+                    let message = ((Self.object(response)["error"] as? [String: Any])?["message"] as? String) ?? ""
+                    #expect(message.contains(expected), "\(body): \(message)")
+                }
+            }
+            // Integers and strings still pass.
+            try await client.execute(uri: "/v1/predict", method: .post, headers: headers,
+                                     body: ByteBuffer(string: "{\"history\": [\"1\", 2], \"k\": 3}")) { #expect($0.status == .ok) }
+        }
+    }
+
     @Test func badRequestsAre400sNamingTheProblem() async throws {
         let fixture = try await ServingFixture.make()
         defer { fixture.remove() }
