@@ -143,13 +143,22 @@ struct BlockParser {
         var userKey: UInt64 = 0
         var itemKey: UInt64 = 0
         // An id must be text: empty, or holding a NUL byte (binary garbage), it is a malformed line.
+        // A tab (possible inside a quoted CSV field) would split the dataset's tab-separated tables,
+        // and replacing it would make two ids one: refused too, naming the line.
         var problem: String?
+        func check(_ token: UnsafeRawBufferPointer, _ what: String) -> String? {
+            if token.isEmpty { return "empty \(what) id" }
+            guard token.contains(where: { $0 == 0 || $0 == 0x09 }) else { return nil }
+            return token.contains(0) ? "\(what) id holds a NUL byte" : "\(what) id holds a tab (the dataset's tables are tab-separated)"
+        }
         splitter.field(reader.user, in: line) { token in
-            if token.isEmpty { problem = "empty user id" } else if token.contains(0) { problem = "user id holds a NUL byte" } else { userKey = out.key(token) }
+            problem = check(token, "user")
+            if problem == nil { userKey = out.key(token) }
         }
         if let problem { out.recordBad(line: number, problem); return }
         splitter.field(reader.item, in: line) { token in
-            if token.isEmpty { problem = "empty item id" } else if token.contains(0) { problem = "item id holds a NUL byte" } else { itemKey = out.key(token) }
+            problem = check(token, "item")
+            if problem == nil { itemKey = out.key(token) }
         }
         if let problem { out.recordBad(line: number, problem); return }
         out.append(userKey: userKey, itemKey: itemKey)

@@ -26,6 +26,19 @@ import Testing
         #expect(m.badLines[3].reason.contains("rating"))
     }
 
+    /// Report row P19: a tab inside a quoted CSV id was stored as a space, so "c<TAB>d" and
+    /// "c d" became one item. Such ids are malformed lines now; a newline inside quotes names its cause.
+    @Test func idsWithTabsAndQuotedNewlinesAreMalformedLines() throws {
+        let dir = TemporaryDirectory()
+        let path = dir.file("quoted.csv", "user_id,item_id,rating,timestamp\n1,a,5,100\n1,\"c\td\",5,101\n1,\"c d\",5,102\n1,\"x\ny\",5,103\n")
+        let result = try prepareSequences([path], in: dir)
+        let m = result.summary.manifest
+        #expect(result.sequences == [["a", "c d"]])
+        #expect(m.badLines.first?.line == 3)
+        #expect(m.badLines.first?.reason.contains("tab") == true, "\(m.badLines)")
+        #expect(m.badLines.contains { $0.reason.contains("may not span lines") }, "\(m.badLines)")
+    }
+
     @Test func onlyTheFirstTenAreKeptButAllAreCounted() throws {
         let dir = TemporaryDirectory()
         var text = "user,item,timestamp\n"
