@@ -58,4 +58,4 @@ extension LSTMRecommender.Configuration: ModelFamily {
     public func makeModel(seed: UInt64) -> any TrainableModel { LSTMRecommender(configuration: self, seed: seed) }
 }
 
-extension LSTMRecommender: AcceleratedModel {}
+extension LSTMRecommender: TrainableModel, AcceleratedModel {}

@@ -91,7 +91,7 @@ public struct ModelFlags: Sendable, Equatable {
     public var blocks: Int?
     public var heads: Int?
     public var dropout: Float?
-    public var loss: SASRec.Configuration.Loss?
+    public var loss: TrainingLoss?
     public var negatives: Int?
     public var sampler: NegativeSampler.Kind?
     /// nil: decided from the data (`auto`).

@@ -33,14 +33,8 @@ public final class SASRec: NextItemScorer, @unchecked Sendable {
         /// `exclude_seen` ask for. Off by default: with it, seen items are never pushed down.
         public var excludeSeenFromLoss = false
 
-        public enum Loss: String, Codable, Sendable, CaseIterable {
-            /// Cross-entropy over the whole catalogue at every position (the default: best quality).
-            case fullSoftmax = "full"
-            /// Cross-entropy over the target and `negatives` sampled items, logQ-corrected (large catalogues).
-            case sampledSoftmax = "sampled"
-            /// Binary cross-entropy against one sampled negative per position (the original paper's loss).
-            case binaryCrossEntropy = "bce"
-        }
+        /// The training loss (`TrainingLoss`, shared by every family's flags).
+        public typealias Loss = TrainingLoss
 
         enum CodingKeys: String, CodingKey {
             case vocabulary, maxLength, hiddenSize, blocks, heads, dropout, layerNormEpsilon, loss, negatives, sampler, excludeSeenFromLoss

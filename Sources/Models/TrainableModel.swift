@@ -35,4 +35,3 @@ extension TrainableModel {
     public var family: any ModelFamily.Type { Family.self }
 }
 
-extension LSTMRecommender: TrainableModel {}

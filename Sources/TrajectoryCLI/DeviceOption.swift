@@ -31,7 +31,7 @@ enum DeviceChoice: Equatable, ExpressibleByArgument, CustomStringConvertible {
         }
     }
 
-    static let help = ArgumentHelp("Where the model runs: cpu, cuda (the first GPU), cuda:N, or auto (a GPU when one is usable and the model runs there, else the CPU). CUDA runs every family with a CUDA step: \(ModelFamilies.all.filter { $0 is any CUDAFamily.Type }.map { $0.name }.joined(separator: ", ")) (SASRec with the full-softmax loss).",
+    static let help = ArgumentHelp("Where the model runs: cpu, cuda (the first GPU), cuda:N, or auto (a GPU when one is usable and the model runs there, else the CPU). CUDA runs every family with a CUDA step: \(ModelFamilies.all.filter { $0 is any CUDAFamily.Type }.map { $0.name }.joined(separator: ", ")); settings a step cannot run (such as sampled losses) are refused with the reason.",
                                    valueName: "device")
 
     /// Puts `model` on the chosen device and says where it runs ("cpu" or the GPU's name).

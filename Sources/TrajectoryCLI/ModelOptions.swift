@@ -1,7 +1,7 @@
 import ArgumentParser
 import Models
 
-extension SASRec.Configuration.Loss: ExpressibleByArgument {}
+extension TrainingLoss: ExpressibleByArgument {}
 extension NegativeSampler.Kind: ExpressibleByArgument {}
 
 /// `train`'s model flags: the shape and loss of a new model. Each family reads those it has
@@ -23,7 +23,7 @@ struct ModelOptions: ParsableArguments {
     var heads: Int?
 
     @Option(help: "Training loss (sasrec): full (softmax over every item; best quality; the default), sampled (softmax over --negatives sampled items, logQ-corrected; for large catalogues), bce (one sampled negative per position, as in the SASRec paper).")
-    var loss: SASRec.Configuration.Loss?
+    var loss: TrainingLoss?
 
     @Option(parsing: .unconditional, help: "Items sampled per batch by --loss sampled (default 256).")
     var negatives: Int?
