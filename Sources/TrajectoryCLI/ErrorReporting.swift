@@ -5,6 +5,7 @@ import Serving
 import Training
 import Runs
 import Foundation
+import Models
 
 /// Exit codes from sysexits.h, so scripts can tell failures apart.
 enum ExitStatus {
@@ -43,7 +44,7 @@ private func reported(_ error: any Error) -> any Error {
         case .unreadable: status = ExitStatus.noInput
         case .writeFailed, .exists, .notReplaceable: status = ExitStatus.cannotCreate
         }
-    case is ServingError: status = ExitStatus.usage
+    case is ServingError, is ModelFlagError: status = ExitStatus.usage
     case is ExitCode, is ValidationError, is CleanExit: return error
     case let error as CocoaError where error.isFileError:
         status = error.code.rawValue >= CocoaError.fileWriteUnknown.rawValue ? ExitStatus.cannotCreate : ExitStatus.noInput

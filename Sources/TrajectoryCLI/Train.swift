@@ -165,12 +165,9 @@ struct Train: ParsableCommand {
         let (defaults, note) = family.defaultTraining(data: profile)
         if let note, announce { print(note) }
         let options = training.options(over: defaults)
-        do {
-            let settings = try family.configuration(vocabulary: data.itemCount + 1, training: options, flags: modelOptions.flags, data: profile)
-            return (RunConfiguration(model: settings, training: options, dataset: data), nil)
-        } catch let error as ModelFlagError {
-            throw ValidationError(error.description)
-        }
+        // A flag the family cannot honour is a usage error (exit 64) naming the flag.
+        let settings = try family.configuration(vocabulary: data.itemCount + 1, training: options, flags: modelOptions.flags, data: profile)
+        return (RunConfiguration(model: settings, training: options, dataset: data), nil)
     }
 
     private func fit(_ network: some TrainableModel, data: Dataset, split: DatasetSplit, options: TrainingOptions, run: RunDirectory,
