@@ -2,7 +2,9 @@
 # Serving benchmark: wrk on loopback against `trajectory serve` (a SASRec run on ML-1M),
 # POST /v1/predict with histories of 50 real ML-1M items, k = 10, API key on, at 1, 16 and 64
 # connections; in the middle of the 64-connection run the model is hot-reloaded
-# (POST /admin/reload). Medians of ROUNDS rounds. Results: bench/serve-results.md.
+# (POST /admin/reload). The same server's GET /healthz (no model work) runs at each connection
+# count in the same round, so predictions/s read as a share of what the HTTP stack itself
+# serves on this host. Medians of ROUNDS rounds. Results: bench/serve-results.md.
 # RUN=dir reuses a trained run (default bench/out/run-ml1m-sasrec, trained for EPOCHS if missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -48,9 +50,12 @@ for ROUND in $(seq 1 "$ROUNDS"); do
     fi
     wrk -t1 -c"$C" -d"${DURATION}s" --latency --timeout 5s -s bench/serve.lua "$URL" > "$WORK/wrk-$C.txt"
     [ -n "$RELOAD" ] && wait "$RELOAD"
-    python3 bench/serve_report.py parse "$WORK/wrk-$C.txt" "$C" "${RELOAD:+$WORK/reload.json}" | tee -a "$RESULTS"
+    python3 bench/serve_report.py parse "$WORK/wrk-$C.txt" "$C" "${RELOAD:+$WORK/reload.json}" predict | tee -a "$RESULTS"
+    wrk -t1 -c"$C" -d"${DURATION}s" --latency --timeout 5s "http://127.0.0.1:$PORT/healthz" > "$WORK/wrk-healthz-$C.txt"
+    python3 bench/serve_report.py parse "$WORK/wrk-healthz-$C.txt" "$C" "" healthz | tee -a "$RESULTS"
   done
 done
 curl -s "http://127.0.0.1:$PORT/metrics" | grep -E '^trajectory_batch_size_(sum|count)|^trajectory_model_reloads_total' > "$WORK/metrics.txt" || true
-python3 bench/serve_report.py report "$RESULTS" "$WORK/metrics.txt" "$(nproc)" > bench/serve-results.md
-cat bench/serve-results.md
+CPU=$(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -1)
+python3 bench/serve_report.py report "$RESULTS" "$WORK/metrics.txt" "$(nproc)" "$CPU" > "${REPORT:-bench/serve-results.md}"
+cat "${REPORT:-bench/serve-results.md}"
