@@ -50,6 +50,14 @@ public enum ModelLoader {
 
     /// The model of `run` with its `weights`, and the dataset it was trained on (or `datasetOverride`).
     public static func load(run path: String, weights: Weights = .best, datasetOverride: String? = nil) throws -> (any TrainableModel, Dataset, RunConfiguration) {
+        let loaded = try loadWithVocabulary(run: path, weights: weights, datasetOverride: datasetOverride)
+        return (loaded.model, loaded.dataset, loaded.configuration)
+    }
+
+    /// `load(run:…)` and the dataset's item vocabulary (original ids and titles), read once: the
+    /// check of the model's item ids reads it, and a server needs it too.
+    public static func loadWithVocabulary(run path: String, weights: Weights = .best, datasetOverride: String? = nil) throws
+        -> (model: any TrainableModel, dataset: Dataset, configuration: RunConfiguration, vocabulary: ItemVocabulary) {
         let run = RunDirectory(path: path)
         let configuration = try run.readConfiguration()
         let model: any TrainableModel, aliases: [String: String]
@@ -62,8 +70,9 @@ public enum ModelLoader {
             throw TrainingError.run(path: path, reason: "the model was trained on \(model.vocabulary - 1) items but \(datasetPath) has \(dataset.itemCount): vocabularies differ")
         }
         // Same size is not the same items: a model's rows are indexed by the dataset's dense ids.
+        let vocabulary = try ItemVocabulary(dataset: dataset)
         if let recorded = configuration.dataset.vocabularySHA256 {
-            let actual = try ItemVocabulary(dataset: dataset).digest()
+            let actual = vocabulary.digest()
             guard actual == recorded else {
                 throw TrainingError.run(path: path, reason: "\(datasetPath) numbers its items differently from the dataset the model was trained on "
                                         + "(items.tsv's vocabulary digest \(actual.prefix(12))… vs \(recorded.prefix(12))… in config.json): its predictions would name the wrong items")
@@ -74,7 +83,7 @@ public enum ModelLoader {
         }
         let checkpoint = run.checkpointPath(weights)
         try Checkpoint.load(into: model.parameters, from: checkpoint, aliases: aliases)
-        return (model, dataset, configuration)
+        return (model, dataset, configuration, vocabulary)
     }
 
     /// A model from a bare checkpoint: one Trajectory wrote (its run's configuration is in the

@@ -35,11 +35,11 @@ public final class ServingModel: @unchecked Sendable {
         // Read before the weights: a checkpoint replaced during the load then looks new to the watcher.
         let stamp = try? FileManager.default.attributesOfItem(atPath: checkpoint)[.modificationDate] as? Date
         checkpointStamp = stamp
-        let (network, dataset, configuration) = try ModelLoader.load(run: runPath, weights: weights)
+        let (network, dataset, configuration, vocabulary) = try ModelLoader.loadWithVocabulary(run: runPath, weights: weights)
         try placeModel?(network)
         let summary = try? RunSummary(run: runPath)
         let modified = stamp ?? Date()
-        let (originals, titles) = try dataset.itemTable()
+        let (originals, titles) = (vocabulary.originals, vocabulary.titles)
         let counts = dataset.itemEventCounts().map(Float.init)
         ranker = Ranker(scorer: network, maxLength: configuration.training.maxLength)
         self.maxLength = configuration.training.maxLength
