@@ -3,7 +3,7 @@
 
 SWIFT      ?= swift
 APT_PKGS   := zlib1g-dev libopenblas-dev libsqlite3-dev
-TEST_APT_PKGS := postgresql chromium
+TEST_APT_PKGS := postgresql chromium python3-venv
 RELEASE    := .build/release/trajectory
 SHARED     ?= $(abspath ../shared)
 DEMO_DIR   := demo-output
@@ -44,6 +44,8 @@ test: setup-test
 	@# The service's tests run on their own: CPU-bound training tests running beside them hold
 	@# Swift's cooperative threads, and network round trips then time out.
 	TRAJECTORY_POSTGRES_URL="$${TRAJECTORY_POSTGRES_URL:-$$(bash scripts/test/postgres.sh || echo)}" $(SWIFT) test --skip-build --filter ServingTests
+	@# The Python package (python/) against the binary just built: a few seconds.
+	bash scripts/test/python.sh
 
 ## demo: synth (a listening log: taste mixes, replays) -> prepare (5-core) -> info -> train the seed
 ##       LSTM -> compare with the Markov and popularity baselines -> predict -> serve; a few minutes

@@ -1,0 +1,42 @@
+import json
+
+import numpy as np
+import pytest
+
+import trajectory
+
+
+def test_sequences_times_and_ids_are_the_logs(tmp_path, cli):
+    log = tmp_path / "log.csv"
+    log.write_text("user_id,item_id,rating,timestamp\n"
+                   "u2,b,5,2000-01-01T00:00:03Z\n"
+                   "u1,a,5,2000-01-01T00:00:01Z\n"
+                   "u1,b,4,2000-01-01T00:00:02Z\n"
+                   "u2,c,3,2000-01-01T00:00:01Z\n"
+                   "u1,c,5,2000-01-01T00:00:05Z\n")
+    cli("prepare", log, "--out", tmp_path / "ds")
+    data = trajectory.Dataset(tmp_path / "ds")
+    assert (data.sequence_count, data.item_count, data.event_count) == (2, 3, 5)
+    originals = data.item_originals()
+    users = data.user_originals()
+    by_user = {users[i]: [originals[item - 1] for item in data.sequence(i)] for i in range(len(data))}
+    assert by_user == {"u1": ["a", "b", "c"], "u2": ["c", "b"]}
+    index = users.index("u1")
+    assert list(data.sequence_times(index) - 946684800) == [1, 2, 5]
+    assert list(data.lengths()) == [len(s) for s in data]
+    # Views of the mapped files, not copies.
+    assert isinstance(data.items, np.memmap)
+
+
+def test_counts_agree_with_trajectory_info(tmp_path, cli):
+    cli("synth", "--out", tmp_path / "ds", "--users", 60, "--items", 40, "--median-length", 10, "--min-length", 4)
+    data = trajectory.Dataset(tmp_path / "ds")
+    info = json.loads(cli("info", tmp_path / "ds", "--json"))
+    assert (data.sequence_count, data.item_count, data.event_count) == (info["users"], info["items"], info["events"])
+    assert (data.lengths().min(), data.lengths().max()) == (info["sequenceLength"]["min"], info["sequenceLength"]["max"])
+    assert 1 <= data.items.min() and data.items.max() <= data.item_count
+
+
+def test_a_directory_that_is_not_a_dataset_is_named(tmp_path):
+    with pytest.raises(FileNotFoundError, match=str(tmp_path)):
+        trajectory.Dataset(tmp_path)
