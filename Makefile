@@ -9,7 +9,7 @@ SHARED     ?= $(abspath ../shared)
 DEMO_DIR   := demo-output
 DEMO_PORT  ?= 18088
 
-.PHONY: setup setup-test apt-install build binary release check-release check-container test demo check-data check-fault check-api bench bench-serve bench-etl bench-lstm bench-sasrec bench-large bench-beauty bench-incremental clean
+.PHONY: python setup setup-test apt-install build binary release check-release check-container test demo check-data check-fault check-api bench bench-serve bench-etl bench-lstm bench-sasrec bench-large bench-beauty bench-incremental clean
 
 ## setup: install missing Debian packages (zlib, OpenBLAS, SQLite headers)
 setup:
@@ -76,6 +76,10 @@ check-data: setup
 check-fault: setup
 	$(SWIFT) build --build-tests
 	TRAJECTORY_FAULT_CASES=$${TRAJECTORY_FAULT_CASES:-1000} $(SWIFT) test --skip-build --filter "FaultInjectionTests|HostileInputTests"
+
+## python: the Python package (python/) as a wheel in dist/: pip install dist/trajectory_rec-*.whl
+python:
+	python3 -m pip wheel --no-deps --quiet ./python -w dist
 
 ## bench: every benchmark
 bench: bench-etl bench-lstm bench-sasrec
