@@ -1,36 +1,6 @@
-import socket
-import subprocess
-import time
-
 import pytest
 
 import trajectory
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory, binary, cli):
-    """A live `trajectory serve` of a tiny trained run, with an API key."""
-    root = tmp_path_factory.mktemp("serve")
-    cli("synth", "--out", root / "ds", "--users", 60, "--items", 40, "--median-length", 10, "--min-length", 4)
-    cli("train", root / "ds", "--out", root / "run", "--epochs", 1, "--embedding-size", 8, "--hidden-size", 8,
-        "--max-length", 20, "--threads", 1)
-    key = cli("keys", "create", "--run", root / "run", "--name", "pytest", "--quiet").strip()
-    port = free_port()
-    process = subprocess.Popen([binary, "serve", root / "run", "--port", str(port), "--log-level", "warning"])
-    client = trajectory.Client(f"http://127.0.0.1:{port}", key=key)
-    for _ in range(100):
-        if client.healthy():
-            break
-        time.sleep(0.1)
-    yield client
-    process.terminate()
-    assert process.wait(timeout=20) == 0
 
 
 def test_predict_and_batch(server):

@@ -65,6 +65,16 @@ class Run:
         tensors, _ = read_safetensors(os.path.join(self.path, name))
         return tensors
 
+    def to_torch(self, which="best"):
+        """The model as a PyTorch module with this run's weights (needs torch): `score(history)`
+        gives every item's score after a history of item ids, as Trajectory ranks them.
+        Families so far: the seed LSTM."""
+        from .torch_models import BUILDERS
+
+        if self.model not in BUILDERS:
+            raise NotImplementedError(f"to_torch: {self.model} is not converted yet (families: {', '.join(BUILDERS)})")
+        return BUILDERS[self.model](self.settings, self.weights(which))
+
     @property
     def dataset(self):
         """The dataset the run was trained on."""

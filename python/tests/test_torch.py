@@ -1,0 +1,25 @@
+import numpy as np
+import pytest
+
+import trajectory
+
+torch = pytest.importorskip("torch")
+
+
+def test_the_lstm_in_pytorch_scores_as_trajectory_does(server, run_path):
+    """Scores for many histories equal the server's within 1e-4 of the largest score, and the
+    top-10 is the same. (Batched requests: the server's single-history path multiplies with
+    half-precision recurrent weights, 1e-4 relative to PyTorch by design.)"""
+    run = trajectory.Run(run_path)
+    module = run.to_torch()
+    data = run.dataset
+    dense = {original: index + 1 for index, original in enumerate(data.item_originals())}
+    histories = [[str(i) for i in data.item_originals()[start:start + length]] for start, length in [(0, 3), (5, 1), (2, 12), (10, 7)]]
+    answers = server.predict_batch(histories, k=10)
+    for history, answer in zip(histories, answers):
+        scores = module.score([dense[h] for h in history]).numpy()
+        scores[0] = -np.inf
+        ours = np.array([item["score"] for item in answer["items"]])
+        theirs = scores[[dense[item["item"]] for item in answer["items"]]]
+        assert np.abs(ours - theirs).max() <= 1e-4 * np.abs(scores[1:]).max()
+        assert [data.item_originals()[i - 1] for i in np.argsort(-scores, kind="stable")[:10]] == [item["item"] for item in answer["items"]]
