@@ -68,7 +68,7 @@ class Run:
     def to_torch(self, which="best"):
         """The model as a PyTorch module with this run's weights (needs torch): `score(history)`
         gives every item's score after a history of item ids, as Trajectory ranks them.
-        Families so far: the seed LSTM."""
+        Families so far: the seed LSTM and GRU4Rec."""
         from .torch_models import BUILDERS
 
         if self.model not in BUILDERS:

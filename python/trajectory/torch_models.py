@@ -32,4 +32,35 @@ def seed_lstm(settings, weights):
     return module.eval()
 
 
-BUILDERS = {"lstm": seed_lstm}
+def gru4rec(settings, weights):
+    """GRU4Rec as RecBole builds it: Embedding(V, E) -> dropout -> GRU(E -> H, no biases) ->
+    Linear(H, E) -> logits against the item embeddings."""
+    import torch
+    from torch import nn
+
+    class GRU4Rec(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.item_embedding = nn.Embedding(settings["vocabulary"], settings["embeddingSize"], padding_idx=0)
+            self.emb_dropout = nn.Dropout(settings["dropout"])
+            self.gru_layers = nn.GRU(settings["embeddingSize"], settings["hiddenSize"], num_layers=settings["layers"],
+                                     bias=False, batch_first=True)
+            self.dense = nn.Linear(settings["hiddenSize"], settings["embeddingSize"])
+
+        def forward(self, items):
+            """Logits at every position of (B, T) item ids without padding."""
+            states, _ = self.gru_layers(self.emb_dropout(self.item_embedding(items)))
+            return self.dense(states) @ self.item_embedding.weight.T
+
+        @torch.no_grad()
+        def score(self, history):
+            """Every item's score after one history (item ids, oldest first), padding skipped as Trajectory does."""
+            items = torch.as_tensor(np.asarray(history, dtype=np.int64)).unsqueeze(0)
+            return self.forward(items)[0, -1]
+
+    module = GRU4Rec()
+    module.load_state_dict({name: torch.from_numpy(np.array(value)) for name, value in weights.items()})
+    return module.eval()
+
+
+BUILDERS = {"lstm": seed_lstm, "gru4rec": gru4rec}
