@@ -27,17 +27,21 @@ def test_the_lstm_in_pytorch_scores_as_trajectory_does(server, run_path):
         assert [data.item_originals()[i - 1] for i in np.argsort(-scores, kind="stable")[:10]] == [item["item"] for item in answer["items"]]
 
 
-def test_gru4rec_in_pytorch_scores_as_trajectory_predicts(tmp_path, cli):
-    """GRU4Rec's module against `trajectory predict --json` (its scores for one history)."""
+@pytest.mark.parametrize("family, flags", [
+    ("gru4rec", ["--embedding-size", 8, "--hidden-size", 12, "--layers", 2]),
+    ("sasrec", ["--hidden-size", 8, "--heads", 2, "--blocks", 2]),
+])
+def test_every_family_in_pytorch_scores_as_trajectory_predicts(tmp_path, cli, family, flags):
+    """The family's module against `trajectory predict --json` (its scores for one history)."""
     cli("synth", "--out", tmp_path / "ds", "--users", 60, "--items", 40, "--median-length", 10, "--min-length", 4)
-    cli("train", tmp_path / "ds", "--out", tmp_path / "run", "--model", "gru4rec", "--epochs", 1, "--embedding-size", 8,
-        "--hidden-size", 12, "--layers", 2, "--max-length", 20, "--threads", 1)
+    cli("train", tmp_path / "ds", "--out", tmp_path / "run", "--model", family, "--epochs", 1, *flags,
+        "--max-length", 20, "--threads", 1)
     run = trajectory.Run(tmp_path / "run")
     module = run.to_torch()
     data = run.dataset
     originals = data.item_originals()
     dense = {original: index + 1 for index, original in enumerate(originals)}
-    for history in [originals[0:3], originals[4:5], originals[1:13]]:
+    for history in [originals[0:3], originals[4:5], originals[1:13], (originals * 2)[:30]]:
         answer = json.loads(cli("predict", tmp_path / "run", "--history", ",".join(history), "--k", 10, "--json"))
         scores = module.score([dense[h] for h in history]).numpy()
         scores[0] = -np.inf

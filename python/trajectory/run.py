@@ -68,12 +68,12 @@ class Run:
     def to_torch(self, which="best"):
         """The model as a PyTorch module with this run's weights (needs torch): `score(history)`
         gives every item's score after a history of item ids, as Trajectory ranks them.
-        Families so far: the seed LSTM and GRU4Rec."""
+        Families: the seed LSTM, GRU4Rec, SASRec."""
         from .torch_models import BUILDERS
 
         if self.model not in BUILDERS:
             raise NotImplementedError(f"to_torch: {self.model} is not converted yet (families: {', '.join(BUILDERS)})")
-        return BUILDERS[self.model](self.settings, self.weights(which))
+        return BUILDERS[self.model](self.settings, self.weights(which), self.training["maxLength"])
 
     @property
     def dataset(self):
