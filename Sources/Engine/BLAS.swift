@@ -58,6 +58,9 @@ public enum BLAS {
     /// Sets the number of threads OpenBLAS uses for one product.
     public static func setThreads(_ count: Int) { openblas_set_num_threads(Int32(max(1, count))) }
 
+    /// The CPU kernel set OpenBLAS chose (e.g. "Haswell", "SkylakeX", "Zen", or "Prescott": generic).
+    public static var coreName: String { String(cString: openblas_get_corename()) }
+
     /// OpenBLAS's build configuration and the CPU kernel set it chose (for `doctor`).
     public static var configuration: String {
         "\(String(cString: openblas_get_config())), kernels for \(String(cString: openblas_get_corename()))"

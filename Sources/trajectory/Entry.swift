@@ -4,6 +4,7 @@ import TrajectoryCLI
 @main
 enum Entry {
     static func main() async {
+        BLASKernels.restartWithFasterKernelsIfNeeded()
         await TrajectoryCommand.main()
     }
 }
