@@ -66,6 +66,10 @@ public struct SyntheticGenerator: Sendable {
     private let clusterCumulative: [[Double]]
     /// Position of each item (index i-1) within its group's lists.
     private let positionInCluster: [Int]
+    /// For a re-consumption among the `count` most recent items (index count − 1): the weights'
+    /// sum 1 + 1/2 + … + 1/count, and their cumulative shares (what a draw picks from).
+    private let replayTotals: [Double]
+    private let replayCumulatives: [[Double]]
 
     public init(parameters: Parameters) {
         self.parameters = parameters
@@ -116,6 +120,18 @@ public struct SyntheticGenerator: Sendable {
             members[clusters[item]].append(UInt32(item + 1))
         }
         positionInCluster = positions
+        var totals: [Double] = [], cumulatives: [[Double]] = []
+        var harmonic = 0.0
+        for count in 1...max(1, parameters.repeatWindow) {
+            harmonic += 1 / Double(count)
+            var running = 0.0
+            var cumulative = (0..<count).map { running += 1 / Double($0 + 1) / harmonic; return running }
+            cumulative[count - 1] = 1
+            totals.append(harmonic)
+            cumulatives.append(cumulative)
+        }
+        replayTotals = totals
+        replayCumulatives = cumulatives
         var within = [[Double]](repeating: [], count: clusterCount)
         var withinCumulative = [[Double]](repeating: [], count: clusterCount)
         for c in 0..<clusterCount {
@@ -144,21 +160,13 @@ public struct SyntheticGenerator: Sendable {
         public var mixWeights: [Double] = []
     }
 
-    /// Cumulative weights 1, 1/2, 1/3, … of the most recent items a re-consumption picks from.
-    private func repeatCumulative(available: Int) -> [Double] {
-        let count = max(1, min(parameters.repeatWindow, available))
-        let weights = (0..<count).map { 1 / Double($0 + 1) }
-        let total = weights.reduce(0, +)
-        var running = 0.0
-        var cumulative = weights.map { running += $0 / total; return running }
-        cumulative[count - 1] = 1
-        return cumulative
-    }
+    /// How many recent items a re-consumption picks from when `available` items came before.
+    private func replayCount(available: Int) -> Int { max(1, min(replayTotals.count, available)) }
 
     /// The probability that a re-consumption after `history` (oldest first) gives `item`.
     private func repeatProbability(of item: UInt32, after history: ArraySlice<UInt32>) -> Double {
-        let count = max(1, min(parameters.repeatWindow, history.count))
-        let total = (0..<count).reduce(0.0) { $0 + 1 / Double($1 + 1) }
+        let count = replayCount(available: history.count)
+        let total = replayTotals[count - 1]
         var p = 0.0
         for j in 0..<min(count, history.count) where history[history.endIndex - 1 - j] == item { p += 1 / Double(j + 1) / total }
         return p
@@ -243,7 +251,7 @@ public struct SyntheticGenerator: Sendable {
                     var tries = 0
                     // Drawn only when re-consumption is on, so older seeds keep their data.
                     if parameters.allowRepeats && parameters.repeatProbability > 0 && random.unit() < parameters.repeatProbability {
-                        current = items[items.count - 1 - random.draw(cumulative: repeatCumulative(available: items.count))]
+                        current = items[items.count - 1 - random.draw(cumulative: replayCumulatives[replayCount(available: items.count) - 1])]
                     } else { repeat {
                         if random.unit() < parameters.followProbability {
                             current = successors[Int(previous) - 1][random.draw(cumulative: successorCumulative)]

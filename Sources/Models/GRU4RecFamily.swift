@@ -23,9 +23,7 @@ extension GRU4Rec.Configuration: ModelFamily {
 
     public static func configuration(vocabulary: Int, training: TrainingOptions, flags: ModelFlags,
                                      data: TrainingDataProfile) throws -> Self {
-        if let loss = flags.loss, loss != .fullSoftmax {
-            throw ModelFlagError("--loss \(loss.rawValue) is available for --model sasrec; lstm and gru4rec train with the full softmax")
-        }
+        try flags.requireFullSoftmax()
         return Self(vocabulary: vocabulary, embeddingSize: flags.embeddingSize ?? 64, hiddenSize: flags.hiddenSize ?? 128,
                     layers: flags.layers ?? 1, dropout: flags.dropout ?? 0.3)
     }

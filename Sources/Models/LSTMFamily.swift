@@ -26,9 +26,7 @@ extension LSTMRecommender.Configuration: ModelFamily {
 
     public static func configuration(vocabulary: Int, training: TrainingOptions, flags: ModelFlags,
                                      data: TrainingDataProfile) throws -> Self {
-        if let loss = flags.loss, loss != .fullSoftmax {
-            throw ModelFlagError("--loss \(loss.rawValue) is available for --model sasrec; lstm and gru4rec train with the full softmax")
-        }
+        try flags.requireFullSoftmax()
         return Self(vocabulary: vocabulary, embeddingSize: flags.embeddingSize ?? 128, hiddenSize: flags.hiddenSize ?? 256,
                     layers: flags.layers ?? 2)
     }

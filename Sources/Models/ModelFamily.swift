@@ -98,6 +98,13 @@ public struct ModelFlags: Sendable, Equatable {
     public var excludeSeenFromLoss: Bool?
 
     public init() {}
+
+    /// Refuses a sampled loss for a family that trains with the full softmax only.
+    public func requireFullSoftmax() throws {
+        if let loss, loss != .fullSoftmax {
+            throw ModelFlagError("--loss \(loss.rawValue) is available for --model sasrec; lstm and gru4rec train with the full softmax")
+        }
+    }
 }
 
 /// A flag a family cannot honour, said in the words of the command line.

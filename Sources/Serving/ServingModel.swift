@@ -14,9 +14,9 @@ public final class ServingModel: @unchecked Sendable {
     /// The modification time of the checkpoint file when it was loaded (what the watcher compares).
     public let checkpointStamp: Date?
     /// Most recent history items the network sees; longer histories are cut to their tail.
-    public let maxLength: Int
+    public var maxLength: Int { ranker.maxLength }
     /// Items + 1 (id 0 is padding).
-    public let vocabulary: Int
+    public var vocabulary: Int { ranker.scorer.vocabulary }
     /// Original item id and title per internal id (index id - 1).
     public let originals: [String]
     public let titles: [String]
@@ -42,8 +42,6 @@ public final class ServingModel: @unchecked Sendable {
         let (originals, titles) = (vocabulary.originals, vocabulary.titles)
         let counts = dataset.itemEventCounts().map(Float.init)
         ranker = Ranker(scorer: network, maxLength: configuration.training.maxLength)
-        self.maxLength = configuration.training.maxLength
-        self.vocabulary = network.vocabulary
         self.originals = originals
         self.titles = titles
         var idByOriginal: [String: Int32] = [:]

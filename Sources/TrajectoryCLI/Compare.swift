@@ -100,10 +100,9 @@ struct Compare: ParsableCommand {
     static func baselineRows(dataset path: String) throws -> [[String: Any]] {
         let dataset = try Dataset(directory: path)
         let split = DatasetSplit.leaveOneOut(dataset)
-        let scorers: [(String, any NextItemScorer)] = [("markov", MarkovModel(dataset: dataset, training: split.training)),
-                                                       ("popularity", PopularityModel(dataset: dataset, training: split.training))]
-        return scorers.map { name, scorer in
-            var row: [String: Any] = ["run": "(baseline)", "model": name, "settings": "", "training": "", "epochs": 0, "best_epoch": 0,
+        return [Evaluate.Baseline.markov, .popularity].map { baseline in
+            let scorer = baseline.scorer(dataset: dataset, training: split.training)
+            var row: [String: Any] = ["run": "(baseline)", "model": baseline.rawValue, "settings": "", "training": "", "epochs": 0, "best_epoch": 0,
                                       "train_seconds": 0.0, "seconds_per_epoch": 0.0, "dataset": path]
             let valid = Evaluator(maxLength: TrainingOptions.defaultMaxLength).evaluate(scorer, dataset: dataset, cases: split.validation)
             row["valid_HR@10"] = valid.hitRate10

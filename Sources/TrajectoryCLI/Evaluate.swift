@@ -24,7 +24,17 @@ struct Evaluate: ParsableCommand {
     )
 
     enum Split: String, ExpressibleByArgument, CaseIterable { case test, valid }
-    enum Baseline: String, ExpressibleByArgument, CaseIterable { case popularity, markov }
+    enum Baseline: String, ExpressibleByArgument, CaseIterable {
+        case popularity, markov
+
+        /// The baseline fitted on `training` (the split's training spans).
+        func scorer(dataset: Dataset, training: [TrainingSpan]) -> any NextItemScorer {
+            switch self {
+            case .popularity: return PopularityModel(dataset: dataset, training: training)
+            case .markov: return MarkovModel(dataset: dataset, training: training)
+            }
+        }
+    }
 
     @Argument(help: "A run directory, or a dataset directory with --baseline.")
     var path: String
@@ -74,7 +84,7 @@ struct Evaluate: ParsableCommand {
             if let baseline {
                 dataset = try Dataset(directory: path)
                 let training = DatasetSplit.leaveOneOut(dataset).training
-                scorer = baseline == .popularity ? PopularityModel(dataset: dataset, training: training) : MarkovModel(dataset: dataset, training: training)
+                scorer = baseline.scorer(dataset: dataset, training: training)
             } else {
                 let loaded = try ModelLoader.load(run: path, weights: weights)
                 let deviceName = try placement.device.attach(loaded.0)

@@ -2,6 +2,14 @@
 import numpy as np
 
 
+def _with_weights(module, weights):
+    """`module` holding `weights` (numpy arrays by state_dict name, every tensor required), in eval mode."""
+    import torch
+
+    module.load_state_dict({name: torch.from_numpy(np.array(value)) for name, value in weights.items()})
+    return module.eval()
+
+
 def seed_lstm(settings, weights, window):
     """The seed LSTM as PyTorch's own modules: Embedding(V, E) -> LSTM(E -> H, L layers,
     batch_first) -> Linear(H, V), named as Trajectory names its tensors (PyTorch's state_dict)."""
@@ -27,9 +35,7 @@ def seed_lstm(settings, weights, window):
             items = torch.as_tensor(np.asarray(history[-window:], dtype=np.int64)).unsqueeze(0)
             return self.forward(items)[0, -1]
 
-    module = SeedLSTM()
-    module.load_state_dict({name: torch.from_numpy(np.array(value)) for name, value in weights.items()})
-    return module.eval()
+    return _with_weights(SeedLSTM(), weights)
 
 
 def gru4rec(settings, weights, window):
@@ -59,9 +65,7 @@ def gru4rec(settings, weights, window):
             items = torch.as_tensor(np.asarray(history[-window:], dtype=np.int64)).unsqueeze(0)
             return self.forward(items)[0, -1]
 
-    module = GRU4Rec()
-    module.load_state_dict({name: torch.from_numpy(np.array(value)) for name, value in weights.items()})
-    return module.eval()
+    return _with_weights(GRU4Rec(), weights)
 
 
 def sasrec(settings, weights, window):
@@ -123,9 +127,7 @@ def sasrec(settings, weights, window):
             items = torch.as_tensor(np.asarray(history[-min(window, settings["maxLength"]):], dtype=np.int64)).unsqueeze(0)
             return self.forward(items)[0, -1]
 
-    module = SASRec()
-    module.load_state_dict({name: torch.from_numpy(np.array(value)) for name, value in weights.items()})
-    return module.eval()
+    return _with_weights(SASRec(), weights)
 
 
 BUILDERS = {"lstm": seed_lstm, "gru4rec": gru4rec, "sasrec": sasrec}
