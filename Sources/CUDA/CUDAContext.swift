@@ -150,11 +150,15 @@ public final class CUDAModule: @unchecked Sendable {
     deinit { _ = context.api.cuModuleUnload(module) }
 
     /// Launches `kernel` on a `grid` of `block`-sized blocks and returns without waiting.
-    public func launch(_ kernel: String, grid: (Int, Int, Int), block: (Int, Int, Int), sharedBytes: Int = 0,
+    /// Arguments that do not match the kernel's C signature are refused before the driver sees them.
+    public func launch(_ kernel: EngineKernel, grid: (Int, Int, Int), block: (Int, Int, Int), sharedBytes: Int = 0,
                        arguments: [KernelArgument]) throws {
+        guard kernel.accepts(arguments) else {
+            throw CUDAError.arguments(kernel: kernel.name, expected: "\(kernel.parameters)", given: "\(arguments.map(\.parameter))")
+        }
         let api = context.api
         var function: CUfunction?
-        try check(api.cuModuleGetFunction(&function, module, kernel), "cuModuleGetFunction(\(kernel))", api)
+        try check(api.cuModuleGetFunction(&function, module, kernel.name), "cuModuleGetFunction(\(kernel.name))", api)
         // Each argument lives in its own 8-byte slot; the launch takes a pointer to each slot.
         let slots = UnsafeMutableRawPointer.allocate(byteCount: max(1, arguments.count) * 8, alignment: 8)
         defer { slots.deallocate() }
@@ -173,7 +177,7 @@ public final class CUDAModule: @unchecked Sendable {
         try pointers.withUnsafeMutableBufferPointer { parameters in
             try check(api.cuLaunchKernel(function, UInt32(grid.0), UInt32(grid.1), UInt32(grid.2), UInt32(block.0), UInt32(block.1),
                                          UInt32(block.2), UInt32(sharedBytes), nil, parameters.baseAddress, nil),
-                      "cuLaunchKernel(\(kernel))", api)
+                      "cuLaunchKernel(\(kernel.name))", api)
         }
         withExtendedLifetime(arguments) {}
     }

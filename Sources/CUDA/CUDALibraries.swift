@@ -17,6 +17,8 @@ public enum CUDAError: Error, CustomStringConvertible, Equatable {
     case unsupported(String)
     /// An NCCL call failed.
     case nccl(call: String, message: String)
+    /// A launch whose arguments do not match the kernel's C signature (a bug in the caller).
+    case arguments(kernel: String, expected: String, given: String)
 
     public var description: String {
         switch self {
@@ -27,6 +29,7 @@ public enum CUDAError: Error, CustomStringConvertible, Equatable {
         case .compile(let program, let log): return "NVRTC could not compile \(program):\n\(log)"
         case .cublas(let call, let status): return "\(call) failed (cuBLAS status \(status))"
         case .nvml(let call, let code): return "\(call) failed (NVML error \(code))"
+        case .arguments(let kernel, let expected, let given): return "\(kernel) takes (\(expected)), was launched with (\(given))"
         }
     }
 }

@@ -23,20 +23,20 @@ public final class CUDARuntime {
     }
 
     /// One thread per element, 256 to a block.
-    public func launch(_ kernel: String, elements: Int, _ arguments: [KernelArgument]) throws {
+    public func launch(_ kernel: EngineKernel, elements: Int, _ arguments: [KernelArgument]) throws {
         if elements == 0 { return }
         try module.launch(kernel, grid: ((elements + 255) / 256, 1, 1), block: (256, 1, 1), arguments: arguments)
     }
 
     /// One block of `threads` (a multiple of 32) per row: softmax and layer-norm rows.
-    public func launchRows(_ kernel: String, rows: Int, threads: Int = 64, _ arguments: [KernelArgument]) throws {
+    public func launchRows(_ kernel: EngineKernel, rows: Int, threads: Int = 64, _ arguments: [KernelArgument]) throws {
         if rows == 0 { return }
         try module.launch(kernel, grid: (rows, 1, 1), block: (threads, 1, 1), arguments: arguments)
     }
 
     /// db[c] += Σ_rows dy[r, c] for `columns` columns (one thread per column).
     public func biasBackward(_ biasGradient: CUdeviceptr, _ outputGradient: CUdeviceptr, rows: Int, columns: Int) throws {
-        try module.launch("bias_backward", grid: ((columns + 255) / 256, 1, 1), block: (256, 1, 1), arguments: [
+        try module.launch(.biasBackward, grid: ((columns + 255) / 256, 1, 1), block: (256, 1, 1), arguments: [
             .address(biasGradient), .address(outputGradient), .int32(Int32(rows)), .int32(Int32(columns)),
         ])
     }
@@ -64,7 +64,7 @@ public final class CUDARuntime {
             let rows = input + CUdeviceptr(start * width * 4)
             try blas.gemm(transposeB: true, m: count, n: v, k: width, a: rows, lda: width, b: weight, ldb: width, c: logits.pointer, ldc: v)
             try beforeSoftmax?(start, count)
-            try launchRows("softmax_cross_entropy", rows: count, threads: 256, [
+            try launchRows(.softmaxCrossEntropy, rows: count, threads: 256, [
                 .buffer(logits), .address(bias ?? 0), .address(targets.address(start)), .address(losses.address(start)),
                 .int32(Int32(count)), .int32(Int32(v)), .float(scale), .int32(1),
             ])
@@ -96,7 +96,7 @@ public final class CUDARuntime {
             let n = min(chunkRows, running - start)
             try blas.gemm(transposeB: true, m: n, n: v, k: width, a: states.address((last + start) * width), lda: width,
                           b: weight, ldb: width, c: logits.pointer, ldc: v)
-            if let bias { try launch("add_bias", elements: n * v, [.buffer(logits), .address(bias), .int32(Int32(n)), .int32(Int32(v))]) }
+            if let bias { try launch(.addBias, elements: n * v, [.buffer(logits), .address(bias), .int32(Int32(n)), .int32(Int32(v))]) }
             try chunk.withUnsafeMutableBufferPointer { try context.copy(logits, count: n * v, to: $0.baseAddress!) }
             for r in 0..<n {
                 chunk.withUnsafeBufferPointer { (scores + layout.order[start + r] * v).update(from: $0.baseAddress! + r * v, count: v) }

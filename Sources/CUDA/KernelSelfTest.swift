@@ -70,7 +70,7 @@ public struct KernelSelfTest {
         let logits = Self.random(rows * v, seed: 1, scale: 3), bias = Self.random(v, seed: 2)
         let targets: [Int32] = [4, 0, 299, 1, 150]  // row 1 is context only
         let deviceLogits = try context.upload(logits), loss = try context.allocate(floats: rows)
-        try module.launch("softmax_cross_entropy", grid: (rows, 1, 1), block: (256, 1, 1),
+        try module.launch(.softmaxCrossEntropy, grid: (rows, 1, 1), block: (256, 1, 1),
                           arguments: [.buffer(deviceLogits), .buffer(try context.upload(bias)), .buffer(try context.upload(targets)),
                                       .buffer(loss), .int32(Int32(rows)), .int32(Int32(v)), .float(0.5), .int32(1)])
         try context.synchronize()
@@ -97,12 +97,12 @@ public struct KernelSelfTest {
                            mean: mean, inverseStd: rstd, rows: rows, channels: c)
         let gx = try context.upload(x), gw = try context.upload(w), gb = try context.upload(b), gy = try context.allocate(floats: rows * c)
         let gMean = try context.allocate(floats: rows), gRstd = try context.allocate(floats: rows)
-        try module.launch("layer_norm_forward", grid: (rows, 1, 1), block: (64, 1, 1),
+        try module.launch(.layerNormForward, grid: (rows, 1, 1), block: (64, 1, 1),
                           arguments: [.buffer(gy), .buffer(gMean), .buffer(gRstd), .buffer(gx), .buffer(gw), .buffer(gb),
                                       .int32(Int32(rows)), .int32(Int32(c)), .float(1e-5)])
         let gdx = try context.upload([Float](repeating: 0.25, count: rows * c))
         let gdw = try context.upload([Float](repeating: 0, count: c)), gdb = try context.upload([Float](repeating: 0, count: c))
-        try module.launch("layer_norm_backward", grid: (rows, 1, 1), block: (64, 1, 1),
+        try module.launch(.layerNormBackward, grid: (rows, 1, 1), block: (64, 1, 1),
                           arguments: [.buffer(gdx), .buffer(gdw), .buffer(gdb), .buffer(try context.upload(dy)), .buffer(gx), .buffer(gw),
                                       .buffer(gMean), .buffer(gRstd), .int32(Int32(rows)), .int32(Int32(c))])
         try context.synchronize()
@@ -119,7 +119,7 @@ public struct KernelSelfTest {
         let p = try context.upload(parameters)
         let m = try context.upload([Float](repeating: 0, count: n)), v = try context.upload([Float](repeating: 0, count: n))
         // Step 1: stepSize = lr / (1 − β1), root2 = √(1 − β2), decay = 1 − lr · weight decay.
-        try module.launch("adam_update", grid: Self.blocks(n), block: (256, 1, 1),
+        try module.launch(.adamUpdate, grid: Self.blocks(n), block: (256, 1, 1),
                           arguments: [.buffer(p), .buffer(try context.upload(gradients)), .buffer(m), .buffer(v), .int32(Int32(n)),
                                       .float(1e-2 / (1 - 0.9)), .float(0.9), .float(0.999), .float(1e-8),
                                       .float((1 - 0.999 as Float).squareRoot()), .float(1 - 1e-2 * 0.1)])
@@ -137,9 +137,9 @@ public struct KernelSelfTest {
         Embedding.backward(weightGradient: &dtable, outputGradient: dout, ids: ids, count: ids.count, channels: c)
         let gids = try context.upload(ids), gout = try context.allocate(floats: ids.count * c)
         let gtable = try context.upload([Float](repeating: 0, count: vocabulary * c))
-        try module.launch("embedding_forward", grid: Self.blocks(ids.count * c), block: (256, 1, 1),
+        try module.launch(.embeddingForward, grid: Self.blocks(ids.count * c), block: (256, 1, 1),
                           arguments: [.buffer(gout), .buffer(gids), .buffer(try context.upload(table)), .int32(Int32(ids.count)), .int32(Int32(c))])
-        try module.launch("embedding_backward", grid: Self.blocks(ids.count * c), block: (256, 1, 1),
+        try module.launch(.embeddingBackward, grid: Self.blocks(ids.count * c), block: (256, 1, 1),
                           arguments: [.buffer(gtable), .buffer(try context.upload(dout)), .buffer(gids), .int32(Int32(ids.count)), .int32(Int32(c))])
         try context.synchronize()
         return max(Self.error(try context.download(gout), out), Self.error(try context.download(gtable), dtable))
@@ -152,8 +152,8 @@ public struct KernelSelfTest {
         GELU.forward(output: &y, input: x, count: n)
         GELU.backward(inputGradient: &dx, outputGradient: dy, input: x, count: n)
         let gx = try context.upload(x), gy = try context.allocate(floats: n), gdx = try context.allocate(floats: n)
-        try module.launch("gelu_forward", grid: Self.blocks(n), block: (256, 1, 1), arguments: [.buffer(gy), .buffer(gx), .int32(Int32(n))])
-        try module.launch("gelu_backward", grid: Self.blocks(n), block: (256, 1, 1),
+        try module.launch(.geluForward, grid: Self.blocks(n), block: (256, 1, 1), arguments: [.buffer(gy), .buffer(gx), .int32(Int32(n))])
+        try module.launch(.geluBackward, grid: Self.blocks(n), block: (256, 1, 1),
                           arguments: [.buffer(gdx), .buffer(try context.upload(dy)), .buffer(gx), .int32(Int32(n))])
         try context.synchronize()
         return max(Self.error(try context.download(gy), y), Self.error(try context.download(gdx), dx))
@@ -163,8 +163,8 @@ public struct KernelSelfTest {
         let n = 300
         let x = Self.random(n, seed: 13), dy = Self.random(n, seed: 14)
         let gx = try context.upload(x), gy = try context.allocate(floats: n), gdx = try context.allocate(floats: n)
-        try module.launch("relu_forward", grid: Self.blocks(n), block: (256, 1, 1), arguments: [.buffer(gy), .buffer(gx), .int32(Int32(n))])
-        try module.launch("relu_backward", grid: Self.blocks(n), block: (256, 1, 1),
+        try module.launch(.reluForward, grid: Self.blocks(n), block: (256, 1, 1), arguments: [.buffer(gy), .buffer(gx), .int32(Int32(n))])
+        try module.launch(.reluBackward, grid: Self.blocks(n), block: (256, 1, 1),
                           arguments: [.buffer(gdx), .buffer(try context.upload(dy)), .buffer(gx), .int32(Int32(n))])
         try context.synchronize()
         return max(Self.error(try context.download(gy), x.map { max(0, $0) }),
@@ -175,9 +175,9 @@ public struct KernelSelfTest {
         let (rows, columns) = (9, 37)
         let x = Self.random(rows * columns, seed: 15), bias = Self.random(columns, seed: 16)
         let gx = try context.upload(x), gdb = try context.upload([Float](repeating: 1, count: columns))
-        try module.launch("add_bias", grid: Self.blocks(rows * columns), block: (256, 1, 1),
+        try module.launch(.addBias, grid: Self.blocks(rows * columns), block: (256, 1, 1),
                           arguments: [.buffer(gx), .buffer(try context.upload(bias)), .int32(Int32(rows)), .int32(Int32(columns))])
-        try module.launch("bias_backward", grid: Self.blocks(columns), block: (256, 1, 1),
+        try module.launch(.biasBackward, grid: Self.blocks(columns), block: (256, 1, 1),
                           arguments: [.buffer(gdb), .buffer(try context.upload(x)), .int32(Int32(rows)), .int32(Int32(columns))])
         try context.synchronize()
         let expectedSums = (0..<columns).map { c in 1 + (0..<rows).reduce(Float(0)) { $0 + x[$1 * columns + c] } }
@@ -212,10 +212,10 @@ public struct KernelSelfTest {
             }
         }
         let gGates = try context.upload(preactivations), gc = try context.upload(cPrevious), gh = try context.allocate(floats: rows * h)
-        try module.launch("lstm_cell_forward", grid: Self.blocks(rows * h), block: (256, 1, 1),
+        try module.launch(.lstmCellForward, grid: Self.blocks(rows * h), block: (256, 1, 1),
                           arguments: [.buffer(gGates), .buffer(gc), .buffer(gh), .int32(Int32(rows)), .int32(Int32(h))])
         let gdGates = try context.allocate(floats: rows * 4 * h), gdc = try context.upload(dcNext)
-        try module.launch("lstm_cell_backward", grid: Self.blocks(rows * h), block: (256, 1, 1),
+        try module.launch(.lstmCellBackward, grid: Self.blocks(rows * h), block: (256, 1, 1),
                           arguments: [.buffer(gdGates), .buffer(gdc), .buffer(gGates), .buffer(try context.upload(cPrevious)), .buffer(gc),
                                       .buffer(try context.upload(dh)), .int32(Int32(rows)), .int32(Int32(h))])
         try context.synchronize()
@@ -250,11 +250,11 @@ public struct KernelSelfTest {
         }
         let gInput = try context.upload(inputGates), gHidden = try context.upload(hiddenGates), gPrevious = try context.upload(hPrevious)
         let gh = try context.allocate(floats: rows * h)
-        try module.launch("gru_cell_forward", grid: Self.blocks(rows * h), block: (256, 1, 1),
+        try module.launch(.gruCellForward, grid: Self.blocks(rows * h), block: (256, 1, 1),
                           arguments: [.buffer(gInput), .buffer(gHidden), .buffer(gPrevious), .buffer(gh), .int32(Int32(rows)), .int32(Int32(h))])
         let gdInput = try context.allocate(floats: rows * 3 * h), gdHidden = try context.allocate(floats: rows * 3 * h)
         let gdPrevious = try context.allocate(floats: rows * h)
-        try module.launch("gru_cell_backward", grid: Self.blocks(rows * h), block: (256, 1, 1),
+        try module.launch(.gruCellBackward, grid: Self.blocks(rows * h), block: (256, 1, 1),
                           arguments: [.buffer(gdInput), .buffer(gdHidden), .buffer(gdPrevious), .buffer(gInput), .buffer(gHidden),
                                       .buffer(gPrevious), .buffer(try context.upload(dh)), .int32(Int32(rows)), .int32(Int32(h))])
         try context.synchronize()
@@ -270,7 +270,7 @@ public struct KernelSelfTest {
         let x = Self.random(n, seed: 28), dy = Self.random(n, seed: 29)
         func run() throws -> ([Float], [Float]) {
             let values = try context.upload(x), mask = try context.allocate(floats: n)
-            try module.launch("dropout_forward", grid: Self.blocks(n), block: (256, 1, 1),
+            try module.launch(.dropoutForward, grid: Self.blocks(n), block: (256, 1, 1),
                               arguments: [.buffer(values), .buffer(mask), .int32(Int32(n)), .float(p), .int32(12345), .int32(678)])
             try context.synchronize()
             return (try context.download(values), try context.download(mask))
@@ -281,7 +281,7 @@ public struct KernelSelfTest {
         guard mask.allSatisfy({ $0 == 0 || $0 == scale }), abs(Float(kept) / Float(n) - (1 - p)) < 0.01,
               zip(zip(x, mask), y).allSatisfy({ $0.0 * $0.1 == $1 }), try run().1 == mask else { return 1 }
         let gradient = try context.upload(dy)
-        try module.launch("dropout_backward", grid: Self.blocks(n), block: (256, 1, 1),
+        try module.launch(.dropoutBackward, grid: Self.blocks(n), block: (256, 1, 1),
                           arguments: [.buffer(gradient), .buffer(try context.upload(mask)), .int32(Int32(n))])
         try context.synchronize()
         return try context.download(gradient) == zip(dy, mask).map { $0 * $1 } ? 0 : 1
@@ -313,11 +313,11 @@ public struct KernelSelfTest {
         let gq = try context.upload(q), gk = try context.upload(k), scores = try context.allocate(floats: batch * heads * t * t)
         try CUBLAS(context: context).gemmBatched(transposeB: true, m: t, n: t, k: d, a: gq, lda: d, strideA: t * d, b: gk, ldb: d,
                                                  strideB: t * d, c: scores, ldc: t, strideC: t * t, batches: batch * heads)
-        try module.launch("causal_softmax_forward", grid: (batch * heads * t, 1, 1), block: (32, 1, 1),
+        try module.launch(.causalSoftmaxForward, grid: (batch * heads * t, 1, 1), block: (32, 1, 1),
                           arguments: [.buffer(scores), .buffer(try context.upload(pads)), .int32(Int32(batch * heads)), .int32(Int32(heads)),
                                       .int32(Int32(t)), .float(scale)])
         let gradient = try context.upload(dp)
-        try module.launch("causal_softmax_backward", grid: (batch * heads * t, 1, 1), block: (32, 1, 1),
+        try module.launch(.causalSoftmaxBackward, grid: (batch * heads * t, 1, 1), block: (32, 1, 1),
                           arguments: [.buffer(gradient), .buffer(scores), .int32(Int32(batch * heads * t)), .int32(Int32(t)), .float(scale)])
         try context.synchronize()
         // Rows of padded queries are all zero in both.
@@ -330,8 +330,8 @@ public struct KernelSelfTest {
         let n = 70_001
         let x = Self.random(n, seed: 33)
         let gx = try context.upload(x), partial = try context.allocate(floats: 64)
-        try module.launch("sum_of_squares", grid: (64, 1, 1), block: (256, 1, 1), arguments: [.buffer(partial), .buffer(gx), .int64(Int64(n))])
-        try module.launch("scale_values", grid: Self.blocks(n), block: (256, 1, 1), arguments: [.buffer(gx), .int64(Int64(n)), .float(0.5)])
+        try module.launch(.sumOfSquares, grid: (64, 1, 1), block: (256, 1, 1), arguments: [.buffer(partial), .buffer(gx), .int64(Int64(n))])
+        try module.launch(.scaleValues, grid: Self.blocks(n), block: (256, 1, 1), arguments: [.buffer(gx), .int64(Int64(n)), .float(0.5)])
         try context.synchronize()
         let sum = try context.download(partial).reduce(0.0) { $0 + Double($1) }
         let expected = x.reduce(0.0) { $0 + Double($1) * Double($1) }

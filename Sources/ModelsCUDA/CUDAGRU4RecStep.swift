@@ -89,9 +89,9 @@ public final class CUDAGRU4RecStep: StepAccelerator, @unchecked Sendable {
                 swap(&upper, &lower)
             }
             if c.dropout > 0 {
-                try runtime.launch("dropout_backward", elements: p * e, [.buffer(upper), .buffer(b.dropoutMask), .int32(Int32(p * e))])
+                try runtime.launch(.dropoutBackward, elements: p * e, [.buffer(upper), .buffer(b.dropoutMask), .int32(Int32(p * e))])
             }
-            try runtime.launch("embedding_backward", elements: p * e, [
+            try runtime.launch(.embeddingBackward, elements: p * e, [
                 .address(gradient("item_embedding.weight")), .buffer(upper), .buffer(b.ids), .int32(Int32(p)), .int32(Int32(e)),
             ])
             try self.parameters.addGradients(to: parameters)
@@ -107,13 +107,13 @@ public final class CUDAGRU4RecStep: StepAccelerator, @unchecked Sendable {
         var ids = [Int32](repeating: 0, count: p)
         ids.withUnsafeMutableBufferPointer { layout.pack(inputs, into: $0.baseAddress!) }
         try ids.withUnsafeBufferPointer { try context.copy($0.baseAddress!, count: p, to: b.ids) }
-        try runtime.launch("embedding_forward", elements: p * e, [
+        try runtime.launch(.embeddingForward, elements: p * e, [
             .buffer(b.embedded), .buffer(b.ids), .address(value("item_embedding.weight")), .int32(Int32(p)), .int32(Int32(e)),
         ])
         if let dropoutSeed, c.dropout > 0 {
             var random = SeededRandom(seed: dropoutSeed)
             let seed = random.next()
-            try runtime.launch("dropout_forward", elements: p * e, [
+            try runtime.launch(.dropoutForward, elements: p * e, [
                 .buffer(b.embedded), .buffer(b.dropoutMask), .int32(Int32(p * e)), .float(c.dropout),
                 .int32(Int32(bitPattern: UInt32(truncatingIfNeeded: seed))), .int32(Int32(bitPattern: UInt32(truncatingIfNeeded: seed >> 32))),
             ])
@@ -123,7 +123,7 @@ public final class CUDAGRU4RecStep: StepAccelerator, @unchecked Sendable {
         }
         try blas.gemm(transposeB: true, m: p, n: e, k: h, a: b.hidden[c.layers - 1].pointer, lda: h, b: value("dense.weight"), ldb: h,
                       c: b.projected.pointer, ldc: e)
-        try runtime.launch("add_bias", elements: p * e, [.buffer(b.projected), .address(value("dense.bias")), .int32(Int32(p)), .int32(Int32(e))])
+        try runtime.launch(.addBias, elements: p * e, [.buffer(b.projected), .address(value("dense.bias")), .int32(Int32(p)), .int32(Int32(e))])
     }
 
     /// One bias-free GRU layer over time (as `GRULayer.forward`), also keeping each position's
@@ -143,7 +143,7 @@ public final class CUDAGRU4RecStep: StepAccelerator, @unchecked Sendable {
             try context.zero(hiddenGates.address(here * g3), count: rows * g3)
             try blas.gemm(transposeB: true, m: previousRows, n: g3, k: h, a: previousHidden.address(here * h), lda: h,
                           b: value("gru_layers.weight_hh_l\(layer)"), ldb: h, c: hiddenGates.address(here * g3), ldc: g3)
-            try runtime.launch("gru_cell_forward", elements: rows * h, [
+            try runtime.launch(.gruCellForward, elements: rows * h, [
                 .address(inputGates.address(here * g3)), .address(hiddenGates.address(here * g3)), .address(previousHidden.address(here * h)),
                 .address(hidden.address(here * h)), .int32(Int32(rows)), .int32(Int32(h)),
             ])
@@ -162,7 +162,7 @@ public final class CUDAGRU4RecStep: StepAccelerator, @unchecked Sendable {
             let (rows, here, previousRows, previous) = layout.step(t)
             if rows == 0 { continue }
             // In place: each thread reads its own gates before writing their gradients.
-            try runtime.launch("gru_cell_backward", elements: rows * h, [
+            try runtime.launch(.gruCellBackward, elements: rows * h, [
                 .address(inputGates.address(here * g3)), .address(hiddenGates.address(here * g3)), .buffer(b.direct),
                 .address(inputGates.address(here * g3)), .address(hiddenGates.address(here * g3)),
                 .address(b.previousHidden[layer].address(here * h)), .address(hiddenGradient.address(here * h)),
@@ -170,7 +170,7 @@ public final class CUDAGRU4RecStep: StepAccelerator, @unchecked Sendable {
             ])
             if previousRows > 0 {
                 // dh_{t-1} += z · dh_t + dGh_t · W_hh for the rows that continue.
-                try runtime.launch("add_scaled", elements: previousRows * h, [
+                try runtime.launch(.addScaled, elements: previousRows * h, [
                     .address(hiddenGradient.address(previous * h)), .buffer(b.direct), .int64(Int64(previousRows * h)), .float(1),
                 ])
                 try blas.gemm(m: previousRows, n: h, k: g3, a: hiddenGates.address(here * g3), lda: g3, b: value("gru_layers.weight_hh_l\(layer)"),

@@ -91,7 +91,7 @@ public final class CUDALSTMStep: StepAccelerator, @unchecked Sendable {
                 try backward(layer: layer, layout: layout, input: input, hiddenGradient: upper, inputGradient: lower, buffers: b)
                 swap(&upper, &lower)
             }
-            try runtime.launch("embedding_backward", elements: p * c.embeddingSize, [
+            try runtime.launch(.embeddingBackward, elements: p * c.embeddingSize, [
                 .address(gradient("embedding.weight")), .buffer(upper), .buffer(b.ids), .int32(Int32(p)), .int32(Int32(c.embeddingSize)),
             ])
             try self.parameters.addGradients(to: parameters)
@@ -107,7 +107,7 @@ public final class CUDALSTMStep: StepAccelerator, @unchecked Sendable {
         ids.withUnsafeMutableBufferPointer { layout.pack(inputs, into: $0.baseAddress!) }
         try ids.withUnsafeBufferPointer { try context.copy($0.baseAddress!, count: p, to: b.ids) }
         let c = configuration
-        try runtime.launch("embedding_forward", elements: p * c.embeddingSize, [
+        try runtime.launch(.embeddingForward, elements: p * c.embeddingSize, [
             .buffer(b.embedded), .buffer(b.ids), .address(value("embedding.weight")), .int32(Int32(p)), .int32(Int32(c.embeddingSize)),
         ])
         for layer in 0..<c.layers {
@@ -127,7 +127,7 @@ public final class CUDALSTMStep: StepAccelerator, @unchecked Sendable {
         try blas.gemm(transposeB: true, m: p, n: g4, k: inputSize, a: input.pointer, lda: inputSize, b: value("lstm.weight_ih_l\(layer)"),
                       ldb: inputSize, c: gates.pointer, ldc: g4)
         for bias in ["lstm.bias_ih_l\(layer)", "lstm.bias_hh_l\(layer)"] {
-            try runtime.launch("add_bias", elements: p * g4, [.buffer(gates), .address(value(bias)), .int32(Int32(p)), .int32(Int32(g4))])
+            try runtime.launch(.addBias, elements: p * g4, [.buffer(gates), .address(value(bias)), .int32(Int32(p)), .int32(Int32(g4))])
         }
         for t in 0..<layout.steps {
             let (rows, here, previousRows, previous) = layout.step(t)
@@ -136,7 +136,7 @@ public final class CUDALSTMStep: StepAccelerator, @unchecked Sendable {
             try blas.gemm(transposeB: true, m: previousRows, n: g4, k: h, a: hidden.address(previous * h), lda: h,
                           b: value("lstm.weight_hh_l\(layer)"), ldb: h, beta: 1, c: gates.address(here * g4), ldc: g4)
             // The cell, which also keeps the state each row started from for the backward pass.
-            try runtime.launch("lstm_cell_forward_step", elements: rows * h, [
+            try runtime.launch(.lstmCellForwardStep, elements: rows * h, [
                 .address(gates.address(here * g4)), .address(cells.address(previous * h)), .address(hidden.address(previous * h)),
                 .int32(Int32(previousRows)), .address(previousCells.address(here * h)), .address(previousHidden.address(here * h)),
                 .address(cells.address(here * h)), .address(hidden.address(here * h)), .int32(Int32(rows)), .int32(Int32(h)),
@@ -157,7 +157,7 @@ public final class CUDALSTMStep: StepAccelerator, @unchecked Sendable {
             let (rows, here, previousRows, previous) = layout.step(t)
             if rows == 0 { continue }
             // dGates overwrite the activations in place (each thread reads its four gates before writing them).
-            try runtime.launch("lstm_cell_backward", elements: rows * h, [
+            try runtime.launch(.lstmCellBackward, elements: rows * h, [
                 .address(gates.address(here * g4)), .address(dc.address(here * h)), .address(gates.address(here * g4)),
                 .address(b.previousCells[layer].address(here * h)), .address(b.cells[layer].address(here * h)),
                 .address(hiddenGradient.address(here * h)), .int32(Int32(rows)), .int32(Int32(h)),

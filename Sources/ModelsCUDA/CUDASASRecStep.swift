@@ -129,7 +129,7 @@ public final class CUDASASRecStep: StepAccelerator, @unchecked Sendable {
                 targets: b.targets, losses: b.losses, logits: b.logits, chunkRows: b.chunkRows, scale: gradientScale(targetCount) * self.parameters.lossScale,
                 weightGradient: gradient("item_emb.weight"), biasGradient: nil, inputGradient: dOutput.pointer,
                 beforeSoftmax: c.excludeSeenFromLoss ? { start, count in
-                    try self.runtime.launchRows("mask_history_logits", rows: count, [
+                    try self.runtime.launchRows(.maskHistoryLogits, rows: count, [
                         .buffer(b.logits), .buffer(b.ids), .buffer(b.targets), .int32(Int32(count)), .int32(Int32(t)), .int32(Int32(v)),
                         .int32(Int32(start)),
                     ])
@@ -143,7 +143,7 @@ public final class CUDASASRecStep: StepAccelerator, @unchecked Sendable {
     /// Dropout in place on `count` values, its mask kept; seeds drawn from `random` as the CPU draws them per site.
     private func dropout(_ values: DevicePointer, mask: DeviceBuffer, count: Int, probability: Float, random: inout SeededRandom) throws {
         let seed = random.next()
-        try runtime.launch("dropout_forward", elements: count, [
+        try runtime.launch(.dropoutForward, elements: count, [
             .address(values), .buffer(mask), .int32(Int32(count)), .float(probability), .int32(Int32(bitPattern: UInt32(truncatingIfNeeded: seed))),
             .int32(Int32(bitPattern: UInt32(truncatingIfNeeded: seed >> 32))),
         ])
@@ -153,11 +153,11 @@ public final class CUDASASRecStep: StepAccelerator, @unchecked Sendable {
     private func linear(_ output: DevicePointer, _ input: DevicePointer, weight: DevicePointer, bias: DevicePointer, rows: Int, beta: Float = 0) throws {
         let d = configuration.hiddenSize
         try blas.gemm(transposeB: true, m: rows, n: d, k: d, a: input, lda: d, b: weight, ldb: d, beta: beta, c: output, ldc: d)
-        try runtime.launch("add_bias", elements: rows * d, [.address(output), .address(bias), .int32(Int32(rows)), .int32(Int32(d))])
+        try runtime.launch(.addBias, elements: rows * d, [.address(output), .address(bias), .int32(Int32(rows)), .int32(Int32(d))])
     }
 
     private func layerNorm(_ output: DeviceBuffer, mean: DeviceBuffer, inverseStd: DeviceBuffer, input: DeviceBuffer, name: String, rows: Int) throws {
-        try runtime.launchRows("layer_norm_forward", rows: rows, [
+        try runtime.launchRows(.layerNormForward, rows: rows, [
             .buffer(output), .buffer(mean), .buffer(inverseStd), .buffer(input), .address(value(name + ".weight")), .address(value(name + ".bias")),
             .int32(Int32(rows)), .int32(Int32(configuration.hiddenSize)), .float(configuration.layerNormEpsilon),
         ])
@@ -168,10 +168,10 @@ public final class CUDASASRecStep: StepAccelerator, @unchecked Sendable {
         let c = configuration
         let n = rows * t, d = c.hiddenSize, heads = c.heads, dh = d / heads
         let x0 = b.blockInput(0)
-        try runtime.launch("embedding_forward", elements: n * d, [.buffer(x0), .buffer(b.ids), .address(value("item_emb.weight")), .int32(Int32(n)), .int32(Int32(d))])
-        try runtime.launch("scale_values", elements: n * d, [.buffer(x0), .int64(Int64(n * d)), .float(Float(d).squareRoot())])
-        try runtime.launch("embedding_forward", elements: n * d, [.buffer(b.positionRows), .buffer(b.positions), .address(value("pos_emb.weight")), .int32(Int32(n)), .int32(Int32(d))])
-        try runtime.launch("add_scaled", elements: n * d, [.buffer(x0), .buffer(b.positionRows), .int64(Int64(n * d)), .float(1)])
+        try runtime.launch(.embeddingForward, elements: n * d, [.buffer(x0), .buffer(b.ids), .address(value("item_emb.weight")), .int32(Int32(n)), .int32(Int32(d))])
+        try runtime.launch(.scaleValues, elements: n * d, [.buffer(x0), .int64(Int64(n * d)), .float(Float(d).squareRoot())])
+        try runtime.launch(.embeddingForward, elements: n * d, [.buffer(b.positionRows), .buffer(b.positions), .address(value("pos_emb.weight")), .int32(Int32(n)), .int32(Int32(d))])
+        try runtime.launch(.addScaled, elements: n * d, [.buffer(x0), .buffer(b.positionRows), .int64(Int64(n * d)), .float(1)])
         if p > 0 { try dropout(x0.pointer, mask: b.embeddingMask, count: n * d, probability: p, random: &random) }
         let probabilityCount = rows * heads * t * t
         for (index, a) in b.blocks.enumerated() {
@@ -186,7 +186,7 @@ public final class CUDASASRecStep: StepAccelerator, @unchecked Sendable {
                                      b: a.key.address(h * dh), ldb: d, strideB: t * d, c: a.probabilities.address(h * t * t), ldc: t,
                                      strideC: heads * t * t, batches: rows)
             }
-            try runtime.launchRows("causal_softmax_forward", rows: rows * heads * t, threads: 128, [
+            try runtime.launchRows(.causalSoftmaxForward, rows: rows * heads * t, threads: 128, [
                 .buffer(a.probabilities), .buffer(b.pads), .int32(Int32(rows * heads)), .int32(Int32(heads)), .int32(Int32(t)),
                 .float(1 / Float(dh).squareRoot()),
             ])
@@ -207,13 +207,13 @@ public final class CUDASASRecStep: StepAccelerator, @unchecked Sendable {
                        rows: n, beta: 1)
             try layerNorm(a.ffnNorm, mean: a.ffnMean, inverseStd: a.ffnInverseStd, input: a.residual, name: "ffn_ln.\(index)", rows: n)
             try linear(a.inner.pointer, a.ffnNorm.pointer, weight: value("ffn.\(index).0.weight"), bias: value("ffn.\(index).0.bias"), rows: n)
-            try runtime.launch("relu_forward", elements: n * d, [.buffer(a.activated), .buffer(a.inner), .int32(Int32(n * d))])
+            try runtime.launch(.reluForward, elements: n * d, [.buffer(a.activated), .buffer(a.inner), .int32(Int32(n * d))])
             if p > 0 { try dropout(a.activated.pointer, mask: a.innerMask, count: n * d, probability: p, random: &random) }
             // next = ffnNorm + dropout(activated · W₂ᵀ + b₂)
             let next = b.blockInput(index + 1)
             try linear(next.pointer, a.activated.pointer, weight: value("ffn.\(index).3.weight"), bias: value("ffn.\(index).3.bias"), rows: n)
             if p > 0 { try dropout(next.pointer, mask: a.outerMask, count: n * d, probability: p, random: &random) }
-            try runtime.launch("add_scaled", elements: n * d, [.buffer(next), .buffer(a.ffnNorm), .int64(Int64(n * d)), .float(1)])
+            try runtime.launch(.addScaled, elements: n * d, [.buffer(next), .buffer(a.ffnNorm), .int64(Int64(n * d)), .float(1)])
         }
         try layerNorm(b.output, mean: b.outputMean, inverseStd: b.outputInverseStd, input: b.finalInput, name: "last_ln", rows: n)
     }
@@ -232,7 +232,7 @@ public final class CUDASASRecStep: StepAccelerator, @unchecked Sendable {
 
     private func layerNormBackward(inputGradient: DeviceBuffer, outputGradient: DeviceBuffer, input: DeviceBuffer, mean: DeviceBuffer,
                                    inverseStd: DeviceBuffer, name: String, rows: Int) throws {
-        try runtime.launchRows("layer_norm_backward", rows: rows, [
+        try runtime.launchRows(.layerNormBackward, rows: rows, [
             .buffer(inputGradient), .address(gradient(name + ".weight")), .address(gradient(name + ".bias")), .buffer(outputGradient),
             .buffer(input), .address(value(name + ".weight")), .buffer(mean), .buffer(inverseStd), .int32(Int32(rows)),
             .int32(Int32(configuration.hiddenSize)),
@@ -252,12 +252,12 @@ public final class CUDASASRecStep: StepAccelerator, @unchecked Sendable {
             let a = b.blocks[index]
             // out = f + drop₂(r · W₂ᵀ + b₂): df = dX, dInner₂ = dX ⊙ mask₂.
             try context.copy(from: dX.pointer, to: dA.pointer, count: count)
-            if dropout { try runtime.launch("dropout_backward", elements: count, [.buffer(dA), .buffer(a.outerMask), .int32(Int32(count))]) }
+            if dropout { try runtime.launch(.dropoutBackward, elements: count, [.buffer(dA), .buffer(a.outerMask), .int32(Int32(count))]) }
             try linearBackward(inputGradient: dB.pointer, outputGradient: dA.pointer, input: a.activated.pointer,
                                weight: "ffn.\(index).3.weight", bias: "ffn.\(index).3.bias", rows: n)
             // activated = drop₁(relu(inner)).
-            try runtime.launch("relu_backward", elements: count, [.buffer(dB), .buffer(dB), .buffer(a.inner), .int32(Int32(count))])
-            if dropout { try runtime.launch("dropout_backward", elements: count, [.buffer(dB), .buffer(a.innerMask), .int32(Int32(count))]) }
+            try runtime.launch(.reluBackward, elements: count, [.buffer(dB), .buffer(dB), .buffer(a.inner), .int32(Int32(count))])
+            if dropout { try runtime.launch(.dropoutBackward, elements: count, [.buffer(dB), .buffer(a.innerMask), .int32(Int32(count))]) }
             try linearBackward(inputGradient: dX.pointer, accumulate: true, outputGradient: dB.pointer, input: a.ffnNorm.pointer,
                                weight: "ffn.\(index).0.weight", bias: "ffn.\(index).0.bias", rows: n)
             // f = LN(residual).
@@ -278,9 +278,9 @@ public final class CUDASASRecStep: StepAccelerator, @unchecked Sendable {
             }
             let probabilityCount = rows * heads * t * t
             if dropout {
-                try runtime.launch("dropout_backward", elements: probabilityCount, [.buffer(dP), .buffer(a.attentionMask), .int32(Int32(probabilityCount))])
+                try runtime.launch(.dropoutBackward, elements: probabilityCount, [.buffer(dP), .buffer(a.attentionMask), .int32(Int32(probabilityCount))])
             }
-            try runtime.launchRows("causal_softmax_backward", rows: rows * heads * t, threads: 128, [
+            try runtime.launchRows(.causalSoftmaxBackward, rows: rows * heads * t, threads: 128, [
                 .buffer(dP), .buffer(a.probabilities), .int32(Int32(rows * heads * t)), .int32(Int32(t)), .float(1 / Float(dh).squareRoot()),
             ])
             for h in 0..<heads {
@@ -304,10 +304,10 @@ public final class CUDASASRecStep: StepAccelerator, @unchecked Sendable {
             try context.copy(from: dA.pointer, to: dX.pointer, count: count)
         }
         // x₀ = drop(E[id] · √d + P[pos]); padding (id 0, position 0) gets no gradient.
-        if dropout { try runtime.launch("dropout_backward", elements: count, [.buffer(dX), .buffer(b.embeddingMask), .int32(Int32(count))]) }
-        try runtime.launch("embedding_backward", elements: count, [.address(gradient("pos_emb.weight")), .buffer(dX), .buffer(b.positions), .int32(Int32(n)), .int32(Int32(d))])
-        try runtime.launch("scale_values", elements: count, [.buffer(dX), .int64(Int64(count)), .float(Float(d).squareRoot())])
-        try runtime.launch("embedding_backward", elements: count, [.address(gradient("item_emb.weight")), .buffer(dX), .buffer(b.ids), .int32(Int32(n)), .int32(Int32(d))])
+        if dropout { try runtime.launch(.dropoutBackward, elements: count, [.buffer(dX), .buffer(b.embeddingMask), .int32(Int32(count))]) }
+        try runtime.launch(.embeddingBackward, elements: count, [.address(gradient("pos_emb.weight")), .buffer(dX), .buffer(b.positions), .int32(Int32(n)), .int32(Int32(d))])
+        try runtime.launch(.scaleValues, elements: count, [.buffer(dX), .int64(Int64(count)), .float(Float(d).squareRoot())])
+        try runtime.launch(.embeddingBackward, elements: count, [.address(gradient("item_emb.weight")), .buffer(dX), .buffer(b.ids), .int32(Int32(n)), .int32(Int32(d))])
     }
 
     public func score(histories: UnsafePointer<Int32>, rows: Int, steps: Int, parameters: ParameterSet,

@@ -35,8 +35,7 @@ struct Compare: ParsableCommand {
 
     @OptionGroup var threads: ThreadsOption
 
-    @Flag(help: "Print JSON lines instead of a table.")
-    var json = false
+    @OptionGroup var json: JSONOutputOption
 
     func validate() throws {
         if runs.isEmpty { throw ValidationError("give at least one run directory") }
@@ -73,9 +72,9 @@ struct Compare: ParsableCommand {
                 }
             }
             let test = test || baselines
-            if json {
+            if json.enabled {
                 for row in rows {
-                    print(String(decoding: try JSONSerialization.data(withJSONObject: row, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self))
+                    print(try JSONOutputOption.text(object: row))
                 }
             } else {
                 print(Self.table(rows, test: test))

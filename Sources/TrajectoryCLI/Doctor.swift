@@ -23,8 +23,7 @@ struct Doctor: ParsableCommand {
         """
     )
 
-    @Flag(help: "Print JSON.")
-    var json = false
+    @OptionGroup var json: JSONOutputOption
 
     @Flag(help: "Exit with status 1 unless at least one GPU passed every check.")
     var requireGPU = false
@@ -54,10 +53,8 @@ struct Doctor: ParsableCommand {
         } catch {
             report.gpuError = "\(error)"
         }
-        if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+        if json.enabled {
+            print(try JSONOutputOption.text(report, pretty: true))
         } else {
             print(report.text)
         }

@@ -65,8 +65,7 @@ struct Evaluate: ParsableCommand {
 
     @OptionGroup var placement: DeviceOption
 
-    @Flag(help: "Print JSON.")
-    var json = false
+    @OptionGroup var json: JSONOutputOption
 
     func validate() throws {
         if !(1...(1 << 20)).contains(batchSize) { throw ValidationError("--batch-size must be between 1 and 1048576, got \(batchSize)") }
@@ -88,7 +87,7 @@ struct Evaluate: ParsableCommand {
             } else {
                 let loaded = try ModelLoader.load(run: path, weights: weights)
                 let deviceName = try placement.device.attach(loaded.0)
-                if placement.device != .cpu && !json { print("device: \(deviceName)") }
+                if placement.device != .cpu && !json.enabled { print("device: \(deviceName)") }
                 scorer = loaded.0
                 dataset = loaded.1
                 maxLength = loaded.2.training.maxLength
@@ -102,15 +101,13 @@ struct Evaluate: ParsableCommand {
             let metrics = Evaluator(maxLength: maxLength, batchSize: batchSize, excludeSeen: excludeSeen || filterSeen)
                 .evaluate(scorer, dataset: dataset, cases: cases)
             let seconds = Date().timeIntervalSince(started)
-            if json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.sortedKeys]
-                var object = try JSONSerialization.jsonObject(with: encoder.encode(metrics)) as! [String: Any]
+            if json.enabled {
+                var object = try JSONSerialization.jsonObject(with: Data(JSONOutputOption.text(metrics).utf8)) as! [String: Any]
                 object["split"] = split.rawValue
                 object["seconds"] = seconds
                 object["model"] = baseline?.rawValue ?? path
                 object["users"] = cases.count
-                print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
+                print(try JSONOutputOption.text(object: object))
             } else {
                 print("\(baseline?.rawValue ?? path) \(split.rawValue)\(since.map { " since \($0)" } ?? "") (\(cases.count) users): \(metrics.summary) in \(String(format: "%.2f", seconds)) s")
             }

@@ -19,8 +19,7 @@ struct Info: ParsableCommand {
     @Argument(help: "A dataset directory written by `trajectory prepare` or `trajectory synth`.")
     var dataset: String
 
-    @Flag(help: "Print JSON instead of a table.")
-    var json = false
+    @OptionGroup var json: JSONOutputOption
 
     @Option(help: "Also write an HTML page with the dataset's plots (sequence lengths, item popularity) to this file.")
     var html: String?
@@ -34,10 +33,8 @@ struct Info: ParsableCommand {
                 try AtomicOutput.writeText(html, page)
             }
         }
-        if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(statistics), as: UTF8.self))
+        if json.enabled {
+            print(try JSONOutputOption.text(statistics, pretty: true))
             return
         }
         let s = statistics

@@ -45,8 +45,7 @@ struct Predict: ParsableCommand {
 
     @OptionGroup var placement: DeviceOption
 
-    @Flag(help: "Print JSON.")
-    var json = false
+    @OptionGroup var json: JSONOutputOption
 
     func validate() throws {
         if (history == nil) == (user == nil) { throw ValidationError("give exactly one of --history and --user") }
@@ -91,10 +90,10 @@ struct Predict: ParsableCommand {
             guard !ids.isEmpty else { throw DatasetError.invalidOption("no known items in the history") }
 
             let top = Ranker(scorer: network, maxLength: steps).rank([Ranker.Query(ids: ids, k: k, excludeSeen: excludeSeen)])[0]
-            if json {
+            if json.enabled {
                 let items = top.map { ["item": table.originals[$0.id - 1], "title": table.titles[$0.id - 1], "score": Double($0.score)] as [String: Any] }
                 let object: [String: Any] = ["items": items, "unknown": unknown, "history_used": min(ids.count, steps)]
-                print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
+                print(try JSONOutputOption.text(object: object))
             } else {
                 for (rank, item) in top.enumerated() {
                     let title = table.titles[item.id - 1]

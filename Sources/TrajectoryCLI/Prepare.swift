@@ -106,8 +106,7 @@ struct Prepare: ParsableCommand {
     @Flag(help: "Replace the output directory if it exists.")
     var force = false
 
-    @Flag(help: "Print the manifest as JSON instead of a summary.")
-    var json = false
+    @OptionGroup var json: JSONOutputOption
 
     func validate() throws {
         if let minUserEvents, minUserEvents < 1 { throw ValidationError("--min-user-events must be at least 1") }
@@ -136,7 +135,7 @@ struct Prepare: ParsableCommand {
             return try preparer.run(inputs: inputs, output: out)
         }
         let seconds = Date().timeIntervalSince(started)
-        if json {
+        if json.enabled {
             print(String(decoding: try summary.manifest.jsonData(), as: UTF8.self))
         } else {
             print(Self.describe(summary, seconds: seconds))

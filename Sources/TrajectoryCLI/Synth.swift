@@ -96,8 +96,7 @@ struct Synth: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Compute the ceiling HR@10/NDCG@10 (ranks every item for every user: slow with a million items).")
     var ceiling = true
 
-    @Flag(help: "Print the summary as JSON.")
-    var json = false
+    @OptionGroup var json: JSONOutputOption
 
     func validate() throws {
         if users < 1 || items < 2 { throw ValidationError("--users must be ≥ 1 and --items ≥ 2") }
@@ -147,14 +146,13 @@ struct Synth: ParsableCommand {
             }
         }
         let bound = ceiling ? generator.ceiling(histories) : nil
-        if json {
+        if json.enabled {
             var summary: [String: Any] = ["out": out, "format": format.rawValue, "users": users, "items": items, "events": events, "seed": seed]
             if let bound {
                 summary["ceilingHR10"] = bound.hitRate
                 summary["ceilingNDCG10"] = bound.ndcg
             }
-            let data = try JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys])
-            print(String(decoding: data, as: UTF8.self))
+            print(try JSONOutputOption.text(object: summary))
         } else {
             print("wrote \(out) (\(format.rawValue)): \(users) users, \(items) items, \(events) events")
             if let bound {

@@ -19,12 +19,6 @@ struct KernelCompileTests {
         for kernel in CUDAKernelSource.kernelNames {
             #expect(ptx.contains(".entry \(kernel)("), "no entry point for \(kernel)")
         }
-        // Every extern "C" __global__ in the source is listed, so launches by name cannot drift.
-        let declared = CUDAKernelSource.engine.split(separator: "\n").compactMap { line -> String? in
-            guard let range = line.range(of: "__global__ void ") else { return nil }
-            return String(line[range.upperBound...].prefix { $0 != "(" })
-        }
-        #expect(declared.sorted() == CUDAKernelSource.kernelNames.sorted())
     }
 
     @Test func aBrokenKernelGivesTheCompilersMessage() throws {
