@@ -29,6 +29,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // zlib, for reading .gz logs directly (Debian: zlib1g-dev).
@@ -92,6 +93,10 @@ let package = Package(
             // The web page and the OpenAPI document, as files, compiled into the binary.
             resources: [.embedInCode("Resources/index.html"), .embedInCode("Resources/openapi.yaml")]
         ),
+        // ONNX's protobuf messages, generated from onnx.proto (scripts/codegen/onnx-proto.sh).
+        .target(name: "ONNXProto", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+        // A run's model as an ONNX graph (every family) and a Triton model repository.
+        .target(name: "Export", dependencies: ["Core", "Engine", "Datasets", "Models", "Runs", "ONNXProto"]),
         .target(
             name: "TrajectoryCLI",
             dependencies: [
@@ -102,6 +107,7 @@ let package = Package(
                 "Runs",
                 "Training",
                 "Serving",
+                "Export",
                 "CUDA",
                 "ModelsCUDA",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -115,6 +121,7 @@ let package = Package(
         .testTarget(name: "CUDATests", dependencies: ["CUDA", "ModelsCUDA", "Models", "Engine", "Core", "TestSupport"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Runs", "Engine", "Datasets", "Core", "TestSupport"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Runs", "Models", "Engine", "Datasets", "Core", "TestSupport"]),
+        .testTarget(name: "ExportTests", dependencies: ["Export", "ONNXProto", "Runs", "Models", "Engine", "Datasets", "Core", "TestSupport"]),
         .testTarget(name: "TrajectoryCLITests", dependencies: ["TrajectoryCLI", "Datasets", "TestSupport"]),
         .testTarget(
             name: "ServingTests",

@@ -17,7 +17,7 @@ public struct TrajectoryCommand: AsyncParsableCommand {
           trajectory serve runs/lstm --port 8080                # HTTP API, web page, /metrics
         """,
         version: trajectoryVersion,
-        subcommands: [Prepare.self, Info.self, Synth.self, Train.self, Evaluate.self, Compare.self, Predict.self, Report.self, Serve.self, Keys.self, Bench.self, Doctor.self]
+        subcommands: [Prepare.self, Info.self, Synth.self, Train.self, Evaluate.self, Compare.self, Predict.self, Report.self, ExportModel.self, Serve.self, Keys.self, Bench.self, Doctor.self]
     )
 
     public init() {}
