@@ -8,12 +8,12 @@
 
 Depends only on numpy; pandas is optional (`Dataset.to_pandas`, `Run.metrics_frame`).
 """
-from .cli import CommandError, cli
+from .cli import CommandError, cli, find_binary
 from .client import APIError, BadRequest, Client, NotFound, Unauthorized, Unavailable
 from .dataset import Dataset
 from .run import Run
 from .safetensors import read_safetensors
 
 __all__ = ["Dataset", "Run", "Client", "cli", "read_safetensors", "APIError", "BadRequest", "Unauthorized", "NotFound",
-           "Unavailable", "CommandError"]
+           "Unavailable", "CommandError", "find_binary"]
 __version__ = "0.1.0"
