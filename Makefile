@@ -105,6 +105,10 @@ check-api: binary
 bench-serve: binary
 	bash bench/serve.sh
 
+## bench-onnx: single-request latency of the exported ONNX models in ONNX Runtime vs Trajectory and serve
+bench-onnx: binary
+	bash bench/onnx.sh
+
 ## bench-lstm: the seed LSTM vs the PyTorch peer on ML-1M (epoch time, evaluation, latency, memory)
 bench-lstm: binary
 	bash bench/speed.sh lstm

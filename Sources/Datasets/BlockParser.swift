@@ -23,6 +23,12 @@ struct ParsedBlock {
     var times: [Int64] = []
     /// The times in their compact stored form, once the block is parsed.
     var storedTimes = ChunkTimes.none
+    /// Block-local event-type ids (index into `eventNames`), parallel to the ids; empty without an event column.
+    var events: [UInt16] = []
+    var eventNames: [[UInt8]] = []
+    private var eventIndex: [[UInt8]: UInt16] = [:]
+    /// Strengths (`--value`), parallel to the ids; empty without a value column.
+    var values: [Float] = []
     /// Original-id keys of the local ids (string keys index `localStrings`).
     var userKeys = IdInterner(capacity: 256)
     var itemKeys = IdInterner(capacity: 2048)
@@ -49,6 +55,19 @@ struct ParsedBlock {
     mutating func append(userKey: UInt64, itemKey: UInt64) {
         users.append(userKeys.intern(userKey))
         items.append(itemKeys.intern(itemKey))
+    }
+
+    /// The block-local id of event type `name` (types beyond 65,535 in one block share the last
+    /// id; the reader refuses more than 255 types in all anyway).
+    mutating func eventId(_ name: some Collection<UInt8>) -> UInt16 {
+        let bytes = Array(name)
+        if let id = eventIndex[bytes] { return id }
+        let id = UInt16(min(eventNames.count, Int(UInt16.max)))
+        if eventNames.count < Int(UInt16.max) {
+            eventNames.append(bytes)
+            eventIndex[bytes] = id
+        }
+        return id
     }
 
     mutating func key(_ token: UnsafeRawBufferPointer) -> UInt64 {
@@ -113,15 +132,30 @@ struct BlockParser {
     private func parseFieldsLine(_ line: UnsafeRawBufferPointer, number: Int, splitter: inout FieldSplitter, into out: inout ParsedBlock) {
         guard splitter.split(line) else { out.recordBad(line: number, "unbalanced quotes (a quoted field may not span lines)"); return }
         let fieldCount = splitter.count
-        let needed = max(reader.user, reader.item, reader.time ?? 0, reader.rating ?? 0, reader.event ?? 0) + 1
+        let needed = max(reader.user, reader.item, reader.time ?? 0, reader.rating ?? 0, reader.event ?? 0, reader.value ?? 0) + 1
         guard fieldCount >= needed else {
             out.recordBad(line: number, "expected at least \(needed) fields, found \(fieldCount)")
             return
         }
+        var event: UInt16 = 0
         if let eventColumn = reader.event {
-            var keep = false
-            splitter.field(eventColumn, in: line) { token in keep = reader.keepEvents.contains { $0.elementsEqual(token) } }
+            var keep = false, empty = false
+            splitter.field(eventColumn, in: line) { token in
+                keep = reader.keepEvents.isEmpty || reader.keepEvents.contains { $0.elementsEqual(token) }
+                empty = token.isEmpty
+                if keep && !empty { event = out.eventId(token) }
+            }
             if !keep { out.droppedByEvent += 1; return }
+            if empty { out.recordBad(line: number, "empty event type (column \(eventColumn + 1))"); return }
+        }
+        var strength: Float = 0
+        if let valueColumn = reader.value {
+            var parsed: Double?
+            splitter.field(valueColumn, in: line) { parsed = parseDouble($0) }
+            guard let parsed, parsed.isFinite else {
+                out.recordBad(line: number, "value '\(splitter.text(valueColumn, in: line))' (column \(valueColumn + 1)) is not a finite number"); return
+            }
+            strength = Float(parsed)
         }
         if let ratingColumn = reader.rating, let minimum = reader.minRating {
             var rating: Double?
@@ -163,6 +197,8 @@ struct BlockParser {
         if let problem { out.recordBad(line: number, problem); return }
         out.append(userKey: userKey, itemKey: itemKey)
         if reader.time != nil { out.times.append(time) }
+        if reader.event != nil { out.events.append(event) }
+        if reader.value != nil { out.values.append(strength) }
     }
 
     private func parseJSONLine(_ line: UnsafeRawBufferPointer, number: Int, scanner: inout JSONLineScanner, into out: inout ParsedBlock) {
@@ -171,8 +207,18 @@ struct BlockParser {
         func value(_ index: Int) -> [UInt8]? { values[index] }
         guard let user = value(reader.user), !user.isEmpty else { out.recordBad(line: number, "missing field '\(reader.jsonKeys[reader.user])'"); return }
         guard let item = value(reader.item), !item.isEmpty else { out.recordBad(line: number, "missing field '\(reader.jsonKeys[reader.item])'"); return }
+        var event: UInt16 = 0
         if let eventIndex = reader.event {
-            guard let event = value(eventIndex), reader.keepEvents.contains(event) else { out.droppedByEvent += 1; return }
+            guard let name = value(eventIndex), reader.keepEvents.isEmpty || reader.keepEvents.contains(name) else { out.droppedByEvent += 1; return }
+            guard !name.isEmpty else { out.recordBad(line: number, "empty event type (field '\(reader.jsonKeys[eventIndex])')"); return }
+            event = out.eventId(name)
+        }
+        var strength: Float = 0
+        if let valueIndex = reader.value {
+            guard let raw = value(valueIndex), let parsed = raw.withUnsafeBytes({ parseDouble($0) }), parsed.isFinite else {
+                out.recordBad(line: number, "field '\(reader.jsonKeys[valueIndex])' is not a finite number"); return
+            }
+            strength = Float(parsed)
         }
         if let ratingIndex = reader.rating, let minimum = reader.minRating {
             guard let raw = value(ratingIndex), let rating = raw.withUnsafeBytes({ parseDouble($0) }) else {
@@ -192,6 +238,8 @@ struct BlockParser {
         let itemKey = item.withUnsafeBytes { out.key($0) }
         out.append(userKey: userKey, itemKey: itemKey)
         if reader.time != nil { out.times.append(time) }
+        if reader.event != nil { out.events.append(event) }
+        if reader.value != nil { out.values.append(strength) }
     }
 
     private func parseSequenceLine(_ line: UnsafeRawBufferPointer, number: Int, splitter: inout FieldSplitter, into out: inout ParsedBlock) {

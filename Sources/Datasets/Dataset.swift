@@ -8,6 +8,8 @@ public final class Dataset: Sendable {
     private let itemsFile: MappedFile
     private let offsetsFile: MappedFile
     private let timesFile: MappedFile?
+    private let eventsFile: MappedFile?
+    private let valuesFile: MappedFile?
 
     /// Item ids of all sequences, concatenated (1…itemCount; 0 never appears).
     public var items: UnsafeBufferPointer<UInt32> { itemsFile.buffer(of: UInt32.self) }
@@ -15,6 +17,12 @@ public final class Dataset: Sendable {
     public var offsets: UnsafeBufferPointer<UInt64> { offsetsFile.buffer(of: UInt64.self) }
     /// Unix seconds parallel to `items`, when the source had times.
     public var times: UnsafeBufferPointer<Int64>? { timesFile?.buffer(of: Int64.self) }
+    /// Event type ids (1…`eventTypes.count`) parallel to `items`, when the dataset has them.
+    public var events: UnsafeBufferPointer<UInt8>? { eventsFile?.buffer(of: UInt8.self) }
+    /// Strengths (`prepare --value`) parallel to `items`, when the dataset has them.
+    public var values: UnsafeBufferPointer<Float>? { valuesFile?.buffer(of: Float.self) }
+    /// Event type names in id order (id t names `eventTypes[t - 1]`); empty without events.
+    public var eventTypes: [String] { manifest.eventTypes?.map(\.name) ?? [] }
 
     public var sequenceCount: Int { manifest.counts.users }
     public var itemCount: Int { manifest.counts.items }
@@ -34,6 +42,11 @@ public final class Dataset: Sendable {
         itemsFile = try map("items.bin")
         offsetsFile = try map("offsets.bin")
         timesFile = manifest.hasTimes ? try map("times.bin") : nil
+        eventsFile = manifest.eventTypes != nil ? try map("events.bin") : nil
+        valuesFile = manifest.hasValues == true ? try map("values.bin") : nil
+        if let types = manifest.eventTypes, types.count > EventLog.maximumEventTypes {
+            throw DatasetError.corruptDataset(path: directory + "/" + Manifest.fileName, reason: "\(types.count) event types, more than \(EventLog.maximumEventTypes)")
+        }
         let counts = manifest.counts
         // The manifest is untrusted too: counts are checked against the files' sizes by division,
         // so absurd values (2^62 users, negative events) are an error instead of an overflow.
@@ -52,6 +65,8 @@ public final class Dataset: Sendable {
         guard counts.users < Int.max else { throw DatasetError.corruptDataset(path: directory + "/" + Manifest.fileName, reason: "counts.users is out of range") }
         try expectSize(offsetsFile, 8, counts.users + 1, "\(counts.users) sequences")
         if let timesFile { try expectSize(timesFile, 8, counts.events, "\(counts.events) events") }
+        if let eventsFile { try expectSize(eventsFile, 1, counts.events, "\(counts.events) events") }
+        if let valuesFile { try expectSize(valuesFile, 4, counts.events, "\(counts.events) events") }
         let offsets = offsetsFile.buffer(of: UInt64.self)
         guard offsets.first == 0, offsets.last == UInt64(counts.events) else {
             throw DatasetError.corruptDataset(path: offsetsFile.path, reason: "offsets do not span the \(counts.events) events")
@@ -72,6 +87,13 @@ public final class Dataset: Sendable {
         for (index, item) in items.enumerated() where item &- 1 >= limit {
             throw DatasetError.corruptDataset(path: directory + "/items.bin",
                                               reason: "item id \(item) at event \(index) is outside 1…\(limit) (manifest.json says \(limit) items)")
+        }
+        if let events {
+            let types = UInt8(eventTypes.count)
+            for (index, event) in events.enumerated() where event &- 1 >= types {
+                throw DatasetError.corruptDataset(path: directory + "/events.bin",
+                                                  reason: "event type \(event) at event \(index) is outside 1…\(types) (manifest.json lists \(types) event types)")
+            }
         }
     }
 

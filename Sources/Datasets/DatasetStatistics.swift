@@ -15,6 +15,16 @@ public struct DatasetStatistics: Codable, Sendable, Equatable {
     public var firstEvent: String?
     public var lastEvent: String?
     public var spanDays: Double?
+    /// Events per event type, in id order, when the dataset has event types.
+    public var eventTypes: [Manifest.EventType]?
+    /// Min, mean and max of the per-event values, when the dataset has them.
+    public var values: ValueSummary?
+
+    public struct ValueSummary: Codable, Sendable, Equatable {
+        public var min: Double
+        public var mean: Double
+        public var max: Double
+    }
 
     public struct LengthPercentiles: Codable, Sendable, Equatable {
         public var min: Int
@@ -54,6 +64,14 @@ public struct DatasetStatistics: Codable, Sendable, Equatable {
             firstEvent = TimestampParser.iso8601String(unixSeconds: first)
             lastEvent = TimestampParser.iso8601String(unixSeconds: last)
             spanDays = (Double(last) - Double(first)) / 86_400  // Doubles: damaged times must not overflow
+        }
+        if let events = dataset.events {
+            var perType = [Int](repeating: 0, count: dataset.eventTypes.count + 1)
+            for event in events { perType[Int(event)] += 1 }
+            eventTypes = dataset.eventTypes.enumerated().map { Manifest.EventType(name: $1, events: perType[$0 + 1]) }
+        }
+        if let values = dataset.values, let low = values.min(), let high = values.max() {
+            self.values = ValueSummary(min: Double(low), mean: values.reduce(0.0) { $0 + Double($1) } / Double(values.count), max: Double(high))
         }
     }
 }

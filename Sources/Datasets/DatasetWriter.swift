@@ -4,7 +4,8 @@ import Foundation
 /// Writes prepared sequences as a dataset directory (format: README, "The dataset directory"), atomically.
 public enum DatasetWriter {
     /// Every file a dataset directory holds (what `prepare --force` may replace).
-    public static let fileNames: Set<String> = [Manifest.fileName, "items.bin", "offsets.bin", "times.bin", "items.tsv", "users.tsv"]
+    public static let fileNames: Set<String> = [Manifest.fileName, "items.bin", "offsets.bin", "times.bin", "items.tsv", "users.tsv",
+                                                "events.bin", "values.bin"]
 
     /// Writes `sequences` to `directory`. Titles are looked up by original item id.
     public static func write(_ sequences: PreparedSequences, manifest: Manifest, titles: [String: String]?,
@@ -16,6 +17,8 @@ public enum DatasetWriter {
             try AtomicOutput.writeArray(temp + "/items.bin", sequences.items)
             try AtomicOutput.writeArray(temp + "/offsets.bin", sequences.offsets)
             if manifest.hasTimes { try writeTimes(sequences.times, to: temp + "/times.bin") }
+            if let events = sequences.events { try AtomicOutput.writeArray(temp + "/events.bin", events) }
+            if let values = sequences.values { try AtomicOutput.writeArray(temp + "/values.bin", values) }
             try AtomicOutput.writeText(temp + "/items.tsv", itemsTable(sequences, titles: titles))
             try AtomicOutput.writeText(temp + "/users.tsv", usersTable(sequences))
             let json = try manifest.jsonData()

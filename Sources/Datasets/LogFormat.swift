@@ -49,9 +49,13 @@ public struct ReadOptions: Sendable, Codable, Equatable {
     public var item: ColumnSpec?
     public var time: ColumnSpec?
     public var rating: ColumnSpec?
+    /// Event-type column: each event's type (view, cart, buy, …) is kept in the dataset
+    /// (events.bin, a small vocabulary in the manifest), and filtered by `keepEvents`.
     public var event: ColumnSpec?
     /// Event types to keep (requires an event column); empty keeps all.
     public var keepEvents: [String] = []
+    /// Numeric strength column (a rating, a watch time): kept per event in values.bin.
+    public var value: ColumnSpec?
     /// Drop events rated below this (requires a rating column).
     public var minRating: Double?
     public var timeUnit: TimeUnit = .auto
@@ -89,6 +93,7 @@ struct ResolvedReader: Sendable {
     var time: Int?
     var rating: Int?
     var event: Int?
+    var value: Int?
     var jsonKeys: [String] = []
     var keepEvents: [[UInt8]] = []
     var minRating: Double?
@@ -172,8 +177,9 @@ struct ResolvedReader: Sendable {
             reader.time = try key(options.time, KnownColumns.time, "time", required: options.time != nil)
             reader.rating = try key(options.rating, KnownColumns.rating, "rating", required: options.rating != nil || options.minRating != nil)
             reader.event = try key(options.event, KnownColumns.event, "event", required: options.event != nil || !options.keepEvents.isEmpty)
+            reader.value = try options.value.map { _ in try key(options.value, [], "value", required: true)! }
             if options.minRating == nil { reader.rating = nil }
-            if options.keepEvents.isEmpty { reader.event = nil }
+            if options.keepEvents.isEmpty && options.event == nil { reader.event = nil }
         case .pairs:
             reader.layout = .fields(.whitespace)
             // A third column, when the file has one, is the timestamp.
@@ -183,8 +189,8 @@ struct ResolvedReader: Sendable {
                                    defaults: (0, 1, nil, splitter.count >= 3 ? 2 : nil))
         case .sequences:
             reader.layout = .sequences
-            if options.time != nil || options.minRating != nil || !options.keepEvents.isEmpty {
-                throw DatasetError.invalidOption("\(path): the sequences format has no time, rating or event columns")
+            if options.time != nil || options.minRating != nil || !options.keepEvents.isEmpty || options.event != nil || options.value != nil {
+                throw DatasetError.invalidOption("\(path): the sequences format has no time, rating, event or value columns")
             }
             reader.time = nil
         }
@@ -232,6 +238,7 @@ struct ResolvedReader: Sendable {
         time = try index(options.time, KnownColumns.time, defaults.time, "time")
         rating = try index(options.rating, KnownColumns.rating, defaults.rating, "rating")
         event = try index(options.event, KnownColumns.event, nil, "event")
+        value = try options.value.map { _ in try index(options.value, [], nil, "value")! }
         if options.minRating != nil && rating == nil {
             throw DatasetError.invalidOption("\(path): --min-rating needs a rating column (--rating)")
         }
@@ -239,7 +246,7 @@ struct ResolvedReader: Sendable {
             throw DatasetError.invalidOption("\(path): --keep-events needs an event column (--event)")
         }
         if options.minRating == nil { rating = nil }
-        if options.keepEvents.isEmpty { event = nil }
+        if options.keepEvents.isEmpty && options.event == nil { event = nil }
     }
 
     private static func delimiterMode(format: LogFormat, delimiter: String?) throws -> FieldSplitter.Mode {

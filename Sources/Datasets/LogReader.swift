@@ -17,8 +17,30 @@ public struct EventLog: Sendable {
     public var firstBadLines: [BadLine] = []
     public var droppedByRating = 0
     public var droppedByEvent = 0
+    /// Whether events carry a type (an event column was read) and a strength (a value column).
+    public var hasEvents = false
+    public var hasValues = false
+    /// Event type names; an event's type id t (1-based, as stored) names `eventTypes[t - 1]`.
+    public var eventTypes: [String] = []
+    private var eventTypeIds: [[UInt8]: UInt8] = [:]
+
+    /// Event types a dataset may hold: a small vocabulary (view, cart, buy, …), one byte an event.
+    public static let maximumEventTypes = 255
 
     public init() {}
+
+    /// The run-wide id (1…255) of event type `name`, added on first use.
+    mutating func eventTypeId(_ name: [UInt8], path: String) throws -> UInt8 {
+        if let id = eventTypeIds[name] { return id }
+        guard eventTypes.count < Self.maximumEventTypes else {
+            throw DatasetError.invalidOption("\(path): the event column has more than \(Self.maximumEventTypes) distinct values (e.g. '\(String(decoding: name, as: UTF8.self))'); "
+                + "event types are a small vocabulary such as view, cart, buy: choose the right column with --event")
+        }
+        eventTypes.append(String(decoding: name, as: UTF8.self))
+        let id = UInt8(eventTypes.count)
+        eventTypeIds[name] = id
+        return id
+    }
 
     /// Events read and kept.
     public var eventCount: Int { chunks.reduce(0) { $0 + $1.items.count } }
@@ -44,6 +66,10 @@ struct EventChunk: Sendable {
     var users: [UInt32]
     var items: [UInt32]
     var times: ChunkTimes
+    /// Event type ids (1…255), or empty when the log has no event column.
+    var events: [UInt8] = []
+    /// Strengths, or empty when the log has no value column.
+    var values: [Float] = []
 }
 
 /// The times of a chunk, stored as compactly as their precision and range allow.
@@ -107,8 +133,14 @@ public struct LogReader {
         var log = EventLog()
         for (index, path) in paths.enumerated() {
             let reader = try ResolvedReader.resolve(path: path, options: options)
-            if index == 0 { log.hasTime = reader.hasTime } else if log.hasTime != reader.hasTime {
+            if index == 0 {
+                log.hasTime = reader.hasTime
+                log.hasEvents = reader.event != nil
+                log.hasValues = reader.value != nil
+            } else if log.hasTime != reader.hasTime {
                 throw DatasetError.invalidOption("\(path): has \(reader.hasTime ? "a" : "no") time column, unlike \(paths[0]); inputs must agree")
+            } else if log.hasEvents != (reader.event != nil) || log.hasValues != (reader.value != nil) {
+                throw DatasetError.invalidOption("\(path): its event and value columns differ from \(paths[0])'s; inputs must agree")
             }
             try read(path: path, reader: reader, into: &log)
         }
@@ -144,7 +176,7 @@ public struct LogReader {
                 log.droppedByRating += block.droppedByRating
                 log.droppedByEvent += block.droppedByEvent
                 events += block.items.count
-                log.chunks.append(intern(block, into: &log))
+                log.chunks.append(try intern(block, into: &log, path: path))
             }
         }
         log.sources.append(SourceInfo(path: path, bytes: blocks.file.bytesRead, sha256: blocks.file.digestHex(),
@@ -152,7 +184,7 @@ public struct LogReader {
     }
 
     /// Maps a block's local ids to run-wide dense ids, rewriting its arrays in place.
-    private func intern(_ block: consuming ParsedBlock, into log: inout EventLog) -> EventChunk {
+    private func intern(_ block: consuming ParsedBlock, into log: inout EventLog, path: String) throws -> EventChunk {
         // Block-local string indices become run-wide string keys.
         let globalKeys = block.localStrings.map { log.strings.key(for: $0) }
         @inline(__always) func global(_ key: UInt64) -> UInt64 {
@@ -170,6 +202,16 @@ public struct LogReader {
         items.withUnsafeMutableBufferPointer { ids in
             for i in ids.indices { ids[i] = itemMap[Int(ids[i])] }
         }
-        return EventChunk(users: users, items: items, times: block.storedTimes)
+        // Event types get run-wide ids on first use, so a type seen only on dropped lines is not listed.
+        var events: [UInt8] = []
+        if log.hasEvents {
+            var eventMap = [UInt8?](repeating: nil, count: block.eventNames.count)
+            events.reserveCapacity(block.events.count)
+            for local in block.events {
+                if eventMap[Int(local)] == nil { eventMap[Int(local)] = try log.eventTypeId(block.eventNames[Int(local)], path: path) }
+                events.append(eventMap[Int(local)]!)
+            }
+        }
+        return EventChunk(users: users, items: items, times: block.storedTimes, events: events, values: block.values)
     }
 }

@@ -32,6 +32,21 @@ public struct Manifest: Codable, Sendable, Equatable {
     public var vocabularySHA256: String?
     /// The dataset whose vocabulary this one extends (`prepare --like`), if any.
     public var parent: Lineage?
+    /// Event types in id order (events.bin holds ids 1…count, id t naming `eventTypes[t - 1]`),
+    /// with how many events each has; absent when the log had no event column (and in older datasets).
+    public var eventTypes: [EventType]? = nil
+    /// Whether values.bin holds a strength per event (`prepare --value`); absent means no.
+    public var hasValues: Bool? = nil
+
+    /// One event type of the dataset's vocabulary.
+    public struct EventType: Codable, Sendable, Equatable {
+        public var name: String
+        public var events: Int
+        public init(name: String, events: Int) {
+            self.name = name
+            self.events = events
+        }
+    }
 
     public static let formatName = "trajectory-dataset"
     public static let currentVersion = 1

@@ -55,7 +55,8 @@ public struct Preparer: Sendable {
         }
         let parent = try like.map { try Dataset(directory: $0) }
         let parentVocabulary = try parent.map { try ItemVocabulary(dataset: $0) }
-        let (sequences, report) = try SequenceBuilder.build(consume log, options: cleaning, knownItems: parentVocabulary?.originals)
+        var (sequences, report) = try SequenceBuilder.build(consume log, options: cleaning, knownItems: parentVocabulary?.originals)
+        if let parentTypes = parent?.manifest.eventTypes?.map(\.name) { try Self.keepEventTypeIds(of: parentTypes, in: &sequences) }
         var titles = try itemMeta.map { try ItemMetadata.titles(path: $0) }
         if let inherited = parentVocabulary?.titlesByOriginal, !inherited.isEmpty {
             // Known items keep the parent's titles unless the metadata given now has newer ones.
@@ -78,10 +79,33 @@ public struct Preparer: Sendable {
             itemMeta: itemMeta,
             titledItems: titled,
             vocabularySHA256: ItemVocabulary.digest((0..<sequences.itemCount).lazy.map { DatasetWriter.tsvField(sequences.originalItem(UInt32($0 + 1))) }),
-            parent: parent.flatMap { parent in parentVocabulary.map { lineage(parent: parent, vocabulary: $0, sequences: sequences) } })
+            parent: parent.flatMap { parent in parentVocabulary.map { lineage(parent: parent, vocabulary: $0, sequences: sequences) } },
+            eventTypes: sequences.events.map { Self.eventTypeCounts(names: sequences.eventTypes, events: $0) },
+            hasValues: sequences.values != nil ? true : nil)
         MemoryUsage.trace("after cleaning")
         try DatasetWriter.write(sequences, manifest: manifest, titles: titles, to: output, force: force)
         return PrepareSummary(manifest: manifest, report: report, directory: output)
+    }
+
+    /// Gives the parent's event types their ids again (`--like`): its types first, in its order,
+    /// then types new here, so a model's event embedding rows keep their meaning.
+    static func keepEventTypeIds(of parentTypes: [String], in sequences: inout PreparedSequences) throws {
+        guard var events = sequences.events else { return }
+        var names = parentTypes
+        for name in sequences.eventTypes where !names.contains(name) { names.append(name) }
+        guard names.count <= EventLog.maximumEventTypes else {
+            throw DatasetError.invalidOption("the parent's \(parentTypes.count) event types and the new ones make \(names.count), more than \(EventLog.maximumEventTypes)")
+        }
+        let newId = [UInt8(0)] + sequences.eventTypes.map { UInt8(names.firstIndex(of: $0)! + 1) }
+        for i in events.indices { events[i] = newId[Int(events[i])] }
+        sequences.events = events
+        sequences.eventTypes = names
+    }
+
+    static func eventTypeCounts(names: [String], events: [UInt8]) -> [Manifest.EventType] {
+        var counts = [Int](repeating: 0, count: names.count + 1)
+        for event in events { counts[Int(event)] += 1 }
+        return names.enumerated().map { Manifest.EventType(name: $1, events: counts[$0 + 1]) }
     }
 
     private func lineage(parent: Dataset, vocabulary: ItemVocabulary, sequences: PreparedSequences) -> Manifest.Lineage {

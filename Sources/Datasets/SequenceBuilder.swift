@@ -49,6 +49,12 @@ public struct PreparedSequences: Sendable {
     /// Original-id key of each item, index `id - 1`.
     var itemKeys: [UInt64]
     var strings: OriginalIdStrings
+    /// Event type ids (1…`eventTypes.count`) parallel to `items`, when the log had an event column.
+    public var events: [UInt8]? = nil
+    /// Event type names, id t naming `eventTypes[t - 1]`.
+    public var eventTypes: [String] = []
+    /// Strengths parallel to `items`, when the log had a value column.
+    public var values: [Float]? = nil
 
     public var sequenceCount: Int { offsets.count - 1 }
     public var itemCount: Int { itemKeys.count }
@@ -154,10 +160,14 @@ public enum SequenceBuilder {
         let hasTime = log.hasTime
         let userCount = log.users.count
         MemoryUsage.trace("before grouping")
-        var (items, times, userOffsets) = group(&log, userCount: userCount, convert: convert)
+        let hasPayload = log.hasEvents || log.hasValues
+        let (hasEvents, hasValues, eventTypes) = (log.hasEvents, log.hasValues, log.eventTypes)
+        // With event types or values, each event carries its row in `payload` (file order)
+        // through every step, and the kept rows' types and values are gathered at the end.
+        var (items, times, userOffsets, rows, payload) = group(&log, userCount: userCount, convert: convert)
         MemoryUsage.trace("after grouping")
 
-        if hasTime { sortByTime(items: &items, times: &times, offsets: userOffsets) }
+        if hasTime { sortByTime(items: &items, times: &times, rows: &rows, offsets: userOffsets) }
 
         // Dates without a time of day cannot tell a duplicate from a second view the same day
         // (a Diginetica-style `eventdate` column lost 18 % of its views): keep such repeats.
@@ -173,15 +183,21 @@ public enum SequenceBuilder {
             var removedDuplicates = [Int](repeating: 0, count: userCount)
             items.withUnsafeMutableBufferPointer { itemBuffer in
                 times.withUnsafeMutableBufferPointer { timeBuffer in
-                    kept.withUnsafeMutableBufferPointer { keptBuffer in
-                        removedDuplicates.withUnsafeMutableBufferPointer { dupBuffer in
-                            nonisolated(unsafe) let (itemsPtr, timesPtr, keptPtr, dupPtr) = (itemBuffer, timeBuffer, keptBuffer, dupBuffer)
-                            parallelStripes(userCount, minimumPerStripe: 256) { users in
-                                for user in users {
-                                    let (count, duplicates) = filterUser(items: itemsPtr, times: timesPtr, range: userOffsets[user]..<userOffsets[user + 1],
-                                                                         dropDuplicates: options.dropDuplicates && hasTime, collapseRepeats: options.collapseRepeats)
-                                    keptPtr[user] = count
-                                    dupPtr[user] = duplicates
+                    rows.withUnsafeMutableBufferPointer { rowBuffer in
+                        payload.events.withUnsafeBufferPointer { eventBuffer in
+                            kept.withUnsafeMutableBufferPointer { keptBuffer in
+                                removedDuplicates.withUnsafeMutableBufferPointer { dupBuffer in
+                                    nonisolated(unsafe) let (itemsPtr, timesPtr, keptPtr, dupPtr) = (itemBuffer, timeBuffer, keptBuffer, dupBuffer)
+                                    nonisolated(unsafe) let (rowsPtr, eventsPtr) = (rowBuffer, eventBuffer)
+                                    parallelStripes(userCount, minimumPerStripe: 256) { users in
+                                        for user in users {
+                                            let (count, duplicates) = filterUser(items: itemsPtr, times: timesPtr, rows: rowsPtr, events: eventsPtr,
+                                                                                 range: userOffsets[user]..<userOffsets[user + 1],
+                                                                                 dropDuplicates: options.dropDuplicates && hasTime, collapseRepeats: options.collapseRepeats)
+                                            keptPtr[user] = count
+                                            dupPtr[user] = duplicates
+                                        }
+                                    }
                                 }
                             }
                         }
@@ -190,7 +206,7 @@ public enum SequenceBuilder {
             }
             let before = items.count
             report.duplicates = removedDuplicates.reduce(0, +)
-            compact(items: &items, times: &times, offsets: &userOffsets, kept: kept)
+            compact(items: &items, times: &times, rows: &rows, offsets: &userOffsets, kept: kept)
             report.repeats = before - items.count - report.duplicates
         }
 
@@ -286,6 +302,7 @@ public enum SequenceBuilder {
                 }
                 items[write] = newItemId[raw]
                 if hasTime { times[write] = times[e] }
+                if hasPayload { rows[write] = rows[e] }
                 write += 1
             }
             guard write > Int(offsets[offsets.count - 1]) else { continue }
@@ -302,8 +319,13 @@ public enum SequenceBuilder {
         }
         let stored = wrap(times)
         times = []
-        let prepared = PreparedSequences(items: items, offsets: offsets, times: stored, sequenceUserKeys: userKeys,
+        var prepared = PreparedSequences(items: items, offsets: offsets, times: stored, sequenceUserKeys: userKeys,
                                          sequenceSessions: sessions, itemKeys: itemKeys, strings: log.strings)
+        if hasEvents {
+            prepared.events = rows[0..<write].map { payload.events[Int($0)] }
+            prepared.eventTypes = eventTypes
+        }
+        if hasValues { prepared.values = rows[0..<write].map { payload.values[Int($0)] } }
         return (prepared, report)
     }
 
@@ -327,8 +349,16 @@ public enum SequenceBuilder {
         return keys
     }
 
-    /// Scatters the chunks into user-contiguous arrays (file order kept), freeing chunks as it goes.
-    private static func group<T: TimeValue>(_ log: inout EventLog, userCount: Int, convert: (ChunkTimes, Int) -> T) -> ([UInt32], [T], [Int]) {
+    /// Event types and strengths of the whole log in file order (a row's index is its place here).
+    struct EventPayload {
+        var events: [UInt8] = []
+        var values: [Float] = []
+    }
+
+    /// Scatters the chunks into user-contiguous arrays (file order kept), freeing chunks as it
+    /// goes; with event types or values, also each event's row and the log's payload.
+    private static func group<T: TimeValue>(_ log: inout EventLog, userCount: Int, convert: (ChunkTimes, Int) -> T)
+        -> ([UInt32], [T], [Int], [UInt32], EventPayload) {
         var offsets = [Int](repeating: 0, count: userCount + 1)
         for chunk in log.chunks { for user in chunk.users { offsets[Int(user) + 1] += 1 } }
         for u in 0..<userCount { offsets[u + 1] += offsets[u] }
@@ -337,31 +367,42 @@ public enum SequenceBuilder {
         var cursor = offsets
         var items = [UInt32](repeating: 0, count: total)
         var times = [T](repeating: 0, count: hasTime ? total : 0)
+        let hasPayload = log.hasEvents || log.hasValues
+        var rows = [UInt32](repeating: 0, count: hasPayload ? total : 0)
+        var payload = EventPayload()
+        var row: UInt32 = 0
         for c in log.chunks.indices {
             let chunk = log.chunks[c]
             log.chunks[c] = EventChunk(users: [], items: [], times: .none)
+            payload.events += chunk.events
+            payload.values += chunk.values
             for i in chunk.users.indices {
                 let user = Int(chunk.users[i])
                 let position = cursor[user]
                 cursor[user] = position + 1
                 items[position] = chunk.items[i]
                 if hasTime { times[position] = convert(chunk.times, i) }
+                if hasPayload { rows[position] = row }
+                row &+= 1
             }
         }
         log.chunks = []
-        return (items, times, offsets)
+        return (items, times, offsets, rows, payload)
     }
 
     /// Orders each user's events by time; ties keep file order.
-    private static func sortByTime<T: TimeValue>(items: inout [UInt32], times: inout [T], offsets: [Int]) {
+    private static func sortByTime<T: TimeValue>(items: inout [UInt32], times: inout [T], rows: inout [UInt32], offsets: [Int]) {
         let userCount = offsets.count - 1
+        let hasRows = !rows.isEmpty
         items.withUnsafeMutableBufferPointer { itemBuffer in
-            times.withUnsafeMutableBufferPointer { timeBuffer in
-                nonisolated(unsafe) let (itemsPtr, timesPtr) = (itemBuffer, timeBuffer)
+          times.withUnsafeMutableBufferPointer { timeBuffer in
+            rows.withUnsafeMutableBufferPointer { rowBuffer in
+                nonisolated(unsafe) let (itemsPtr, timesPtr, rowsPtr) = (itemBuffer, timeBuffer, rowBuffer)
                 parallelStripes(userCount, minimumPerStripe: 256) { users in
                     var order: [Int32] = []
                     var itemScratch: [UInt32] = []
                     var timeScratch: [T] = []
+                    var rowScratch: [UInt32] = []
                     for user in users {
                         let start = offsets[user]
                         let end = offsets[user + 1]
@@ -380,18 +421,30 @@ public enum SequenceBuilder {
                         timeScratch.removeAll(keepingCapacity: true)
                         for k in order { itemScratch.append(itemsPtr[start + Int(k)]); timeScratch.append(timesPtr[start + Int(k)]) }
                         for k in 0..<count { itemsPtr[start + k] = itemScratch[k]; timesPtr[start + k] = timeScratch[k] }
+                        if hasRows {
+                            rowScratch.removeAll(keepingCapacity: true)
+                            for k in order { rowScratch.append(rowsPtr[start + Int(k)]) }
+                            for k in 0..<count { rowsPtr[start + k] = rowScratch[k] }
+                        }
                     }
                 }
             }
+          }
         }
     }
 
-    /// Filters one user's events in place; returns how many were kept and how many were duplicates.
+    /// Filters one user's events in place; returns how many were kept and how many were
+    /// duplicates. With event types, a duplicate or a repeat must also have the same type
+    /// (a view and a cart of one item at one second are two events). `rows` index `events`.
     private static func filterUser<T: TimeValue>(items: UnsafeMutableBufferPointer<UInt32>, times: UnsafeMutableBufferPointer<T>,
+                                   rows: UnsafeMutableBufferPointer<UInt32>, events: UnsafeBufferPointer<UInt8>,
                                    range: Range<Int>, dropDuplicates: Bool, collapseRepeats: Bool) -> (Int, Int) {
         var write = range.lowerBound
         var duplicates = 0
         var runStart = range.lowerBound  // first kept event with the current time
+        @inline(__always) func sameType(_ kept: Int, _ read: Int) -> Bool {
+            events.isEmpty || events[Int(rows[kept])] == events[Int(rows[read])]
+        }
         for read in range {
             let item = items[read]
             if dropDuplicates {
@@ -399,21 +452,22 @@ public enum SequenceBuilder {
                 if write > range.lowerBound && times[write - 1] != time { runStart = write }
                 var duplicate = false
                 if write > range.lowerBound && times[write - 1] == time {
-                    for k in runStart..<write where items[k] == item { duplicate = true; break }
+                    for k in runStart..<write where items[k] == item && sameType(k, read) { duplicate = true; break }
                 }
                 if duplicate { duplicates += 1; continue }
             }
-            if collapseRepeats && write > range.lowerBound && items[write - 1] == item { continue }
+            if collapseRepeats && write > range.lowerBound && items[write - 1] == item && sameType(write - 1, read) { continue }
             items[write] = item
             if !times.isEmpty { times[write] = times[read] }
+            if !rows.isEmpty { rows[write] = rows[read] }
             write += 1
         }
         return (write - range.lowerBound, duplicates)
     }
 
     /// Closes the gaps left by per-user filtering; `kept[u]` events of user u stay at its start.
-    private static func compact<T: TimeValue>(items: inout [UInt32], times: inout [T], offsets: inout [Int], kept: [Int]) {
-        let hasTime = !times.isEmpty
+    private static func compact<T: TimeValue>(items: inout [UInt32], times: inout [T], rows: inout [UInt32], offsets: inout [Int], kept: [Int]) {
+        let hasTime = !times.isEmpty, hasRows = !rows.isEmpty
         var write = 0
         for user in 0..<(offsets.count - 1) {
             let start = offsets[user]
@@ -422,6 +476,7 @@ public enum SequenceBuilder {
                 for k in 0..<kept[user] {
                     items[write + k] = items[start + k]
                     if hasTime { times[write + k] = times[start + k] }
+                    if hasRows { rows[write + k] = rows[start + k] }
                 }
             }
             write += kept[user]
@@ -429,6 +484,7 @@ public enum SequenceBuilder {
         offsets[offsets.count - 1] = write
         items.removeSubrange(write...)
         if hasTime { times.removeSubrange(write...) }
+        if hasRows { rows.removeSubrange(write...) }
     }
 }
 

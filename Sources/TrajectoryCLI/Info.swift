@@ -54,6 +54,13 @@ struct Info: ParsableCommand {
         } else {
             lines.append("time      no timestamps")
         }
+        if let types = s.eventTypes {
+            let total = max(1, s.events)
+            lines.append("types     " + types.map { "\($0.name) \($0.events) (\(String(format: "%.1f%%", Double($0.events) * 100 / Double(total))))" }.joined(separator: ", "))
+        }
+        if let values = s.values {
+            lines.append("values    min \(String(format: "%g", values.min))  mean \(String(format: "%.3g", values.mean))  max \(String(format: "%g", values.max))")
+        }
         if let parent = data.manifest.parent {
             lines.append("ids like  \(parent.path) (items 1…\(parent.items) keep its ids, \(parent.absentItems) of them absent here; "
                          + "\(parent.newItems) new items)")

@@ -64,8 +64,11 @@ struct Prepare: ParsableCommand {
     @Option(help: "Rating column, for --min-rating.")
     var rating: String?
 
-    @Option(help: "Event-type column, for --keep-events.")
+    @Option(help: "Event-type column (view, cart, buy, …): kept per event in events.bin (at most 255 types), and filtered by --keep-events.")
     var event: String?
+
+    @Option(help: "Numeric strength column (a rating, a watch time): kept per event in values.bin.")
+    var value: String?
 
     @Option(help: "Comma-separated event types to keep (e.g. view,cart); others are dropped.")
     var keepEvents: String?
@@ -152,6 +155,7 @@ struct Prepare: ParsableCommand {
         if let time { preparer.read.time = ColumnSpec(time) }
         if let rating { preparer.read.rating = ColumnSpec(rating) }
         if let event { preparer.read.event = ColumnSpec(event) }
+        if let value { preparer.read.value = ColumnSpec(value) }
         if let keepEvents { preparer.read.keepEvents = keepEvents.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }
         if let minRating { preparer.read.minRating = minRating }
         if let timeUnit { preparer.read.timeUnit = timeUnit }
@@ -196,6 +200,10 @@ struct Prepare: ParsableCommand {
             lines.append("  first malformed lines:")
             for bad in m.badLines { lines.append("    \(bad)") }
         }
+        if let types = m.eventTypes {
+            lines.append("  event types: " + types.map { "\($0.name) \($0.events)" }.joined(separator: ", "))
+        }
+        if m.hasValues == true { lines.append("  values: one per event (values.bin)") }
         if let meta = m.itemMeta { lines.append("  titles: \(m.titledItems) of \(m.counts.items) items from \(meta)") }
         if let parent = m.parent {
             let newItems = parent.newItems == 0 ? "no new items" : "\(parent.newItems) new items got ids \(parent.items + 1)…\(m.counts.items)"
