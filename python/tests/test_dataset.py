@@ -40,3 +40,18 @@ def test_counts_agree_with_trajectory_info(tmp_path, cli):
 def test_a_directory_that_is_not_a_dataset_is_named(tmp_path):
     with pytest.raises(FileNotFoundError, match=str(tmp_path)):
         trajectory.Dataset(tmp_path)
+
+
+def test_event_types_and_values_come_with_each_event(tmp_path, cli):
+    (tmp_path / "log.csv").write_text("user,item,event,ts,seconds\n"
+                                      "u1,a,view,3,10\nu1,a,cart,1,0.5\nu2,b,play,5,42\nu2,a,view,6,7\n")
+    cli("prepare", tmp_path / "log.csv", "--out", tmp_path / "ds", "--event", "event", "--value", "seconds")
+    data = trajectory.Dataset(tmp_path / "ds")
+    assert data.event_types == ["view", "cart", "play"]        # in order of first appearance in the log
+    assert [data.event_types[t - 1] for t in data.sequence_events(0)] == ["cart", "view"]
+    assert data.values.tolist() == [0.5, 10, 42, 7]
+    pd = pytest.importorskip("pandas")
+    frame = data.to_pandas()
+    assert frame["event"].tolist() == ["cart", "view", "play", "view"]
+    assert isinstance(frame["event"].dtype, pd.CategoricalDtype)
+    assert frame["value"].tolist() == [0.5, 10, 42, 7]

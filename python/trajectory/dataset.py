@@ -2,8 +2,10 @@
 
 The format (README, "The dataset directory"): items.bin (uint32 item ids 1..N, every sequence
 concatenated, oldest first), offsets.bin (uint64, sequences + 1 boundaries), times.bin (int64
-unix seconds, when the input had times), items.tsv (id -> original id, title), users.tsv
-(sequence -> original user id, session), manifest.json.
+unix seconds, when the input had times), events.bin (uint8 event type ids 1..K, names in the
+manifest's eventTypes, with `prepare --event`), values.bin (float32 strengths, with `prepare
+--value`), items.tsv (id -> original id, title), users.tsv (sequence -> original user id,
+session), manifest.json.
 """
 import json
 import os
@@ -28,6 +30,13 @@ class Dataset:
             raise ValueError(f"{self.path}/offsets.bin: its last boundary is not the number of items in items.bin")
         if self.times is not None and len(self.times) != len(self.items):
             raise ValueError(f"{self.path}/times.bin: {len(self.times)} times for {len(self.items)} events")
+        #: Event type names in id order (id t names event_types[t - 1]); empty without events.
+        self.event_types = [entry["name"] for entry in self.manifest.get("eventTypes") or []]
+        self.events = self._map("events.bin", "u1") if self.manifest.get("eventTypes") is not None else None
+        self.values = self._map("values.bin", "<f4") if self.manifest.get("hasValues") else None
+        for name, column in (("events.bin", self.events), ("values.bin", self.values)):
+            if column is not None and len(column) != len(self.items):
+                raise ValueError(f"{self.path}/{name}: {len(column)} entries for {len(self.items)} events")
         self._item_table = None
         self._user_table = None
 
@@ -112,8 +121,15 @@ class Dataset:
             self._user_table = users
         return self._user_table
 
+    def sequence_events(self, index):
+        """Event type ids of sequence `index` (a view of events.bin), or None without event types."""
+        if self.events is None:
+            return None
+        return self.events[int(self.offsets[index]):int(self.offsets[index + 1])]
+
     def to_pandas(self):
-        """One row per event: sequence, item (dense id), original user and item ids, time (when present)."""
+        """One row per event: sequence, item (dense id), original user and item ids, time, event
+        type (categorical) and value, each when the dataset has it."""
         import pandas as pd
 
         sequence = np.repeat(np.arange(self.sequence_count), self.lengths())
@@ -127,6 +143,10 @@ class Dataset:
         })
         if self.times is not None:
             frame["time"] = pd.to_datetime(np.asarray(self.times), unit="s", utc=True)
+        if self.events is not None:
+            frame["event"] = pd.Categorical.from_codes(np.asarray(self.events, dtype=np.int64) - 1, categories=self.event_types)
+        if self.values is not None:
+            frame["value"] = np.asarray(self.values)
         return frame
 
     def __repr__(self):
