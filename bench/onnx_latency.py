@@ -119,9 +119,20 @@ def report(results, cpu, cores):
         p50 = statistics.median(r["median_ms"] for r in group)
         p99 = statistics.median(r["p99_ms"] for r in group)
         print(f"| {family} | {path} | {p50:.3f} | {p99:.3f} | {len(group)} |")
+    print()
+    for family in dict.fromkeys(f for f, _ in groups):
+        def p50(prefix):
+            rows = [r for (f, path), group in groups.items() if f == family and path.startswith(prefix) for r in group]
+            return statistics.median(r["median_ms"] for r in rows) if rows else None
+        ours, theirs, served = p50("trajectory bench"), p50("onnxruntime, 1 thread"), p50("trajectory serve")
+        if ours and theirs and served:
+            print(f"- {family}: in process on 1 thread, ONNX Runtime takes {theirs / ours:.2f}x Trajectory's time per request; "
+                  f"through `serve` over HTTP a request takes {served / ours:.1f}x the model alone.")
     print("\nONNX Runtime and `bench latency` run in the calling process (no HTTP); `serve` adds the "
           "HTTP round trip, JSON, id lookup and the micro-batcher. The exported graph returns the top 10 "
-          "as ids (`top_items`); Trajectory's paths also name the items.")
+          "as ids (`top_items`); Trajectory's paths also name the items. "
+          "`serve` scores single requests on one thread on purpose: under load it batches requests instead "
+          "(bench/serve-results.md).")
 
 
 if __name__ == "__main__":
