@@ -10,6 +10,8 @@ public final class Dataset: Sendable {
     private let timesFile: MappedFile?
     private let eventsFile: MappedFile?
     private let valuesFile: MappedFile?
+    /// Categorical item attributes (`prepare --attribute`), each with its values per item.
+    public let itemAttributes: [StoredItemAttribute]
 
     /// Item ids of all sequences, concatenated (1…itemCount; 0 never appears).
     public var items: UnsafeBufferPointer<UInt32> { itemsFile.buffer(of: UInt32.self) }
@@ -70,6 +72,12 @@ public final class Dataset: Sendable {
         let offsets = offsetsFile.buffer(of: UInt64.self)
         guard offsets.first == 0, offsets.last == UInt64(counts.events) else {
             throw DatasetError.corruptDataset(path: offsetsFile.path, reason: "offsets do not span the \(counts.events) events")
+        }
+        itemAttributes = try (manifest.itemAttributes ?? []).map { attribute in
+            guard (try? ItemAttributeSpec(parsing: attribute.name))?.name == attribute.name else {
+                throw DatasetError.corruptDataset(path: directory + "/" + Manifest.fileName, reason: "item attribute name '\(attribute.name)' is not a plain name")
+            }
+            return try StoredItemAttribute.read(name: attribute.name, directory: directory, itemCount: counts.items)
         }
         // Mapped files are untrusted: one pass over offsets and ids, so no later index can go out of bounds.
         try validate()

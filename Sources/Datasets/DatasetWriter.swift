@@ -5,11 +5,11 @@ import Foundation
 public enum DatasetWriter {
     /// Every file a dataset directory holds (what `prepare --force` may replace).
     public static let fileNames: Set<String> = [Manifest.fileName, "items.bin", "offsets.bin", "times.bin", "items.tsv", "users.tsv",
-                                                "events.bin", "values.bin"]
+                                                "events.bin", "values.bin", StoredItemAttribute.directory]
 
     /// Writes `sequences` to `directory`. Titles are looked up by original item id.
     public static func write(_ sequences: PreparedSequences, manifest: Manifest, titles: [String: String]?,
-                             to directory: String, force: Bool) throws {
+                             attributes: [StoredItemAttribute] = [], to directory: String, force: Bool) throws {
         if !force && FileManager.default.fileExists(atPath: directory) { throw DatasetError.outputExists(path: directory) }
         if force { try AtomicOutput.checkReplaceable(directory, marker: Manifest.fileName, kind: "dataset", ownedNames: fileNames) }
         let temp = try AtomicOutput.makeTemporaryDirectory(for: directory)
@@ -19,6 +19,11 @@ public enum DatasetWriter {
             if manifest.hasTimes { try writeTimes(sequences.times, to: temp + "/times.bin") }
             if let events = sequences.events { try AtomicOutput.writeArray(temp + "/events.bin", events) }
             if let values = sequences.values { try AtomicOutput.writeArray(temp + "/values.bin", values) }
+            if !attributes.isEmpty {
+                let folder = temp + "/" + StoredItemAttribute.directory
+                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: false)
+                for attribute in attributes { try attribute.write(to: folder) }
+            }
             try AtomicOutput.writeText(temp + "/items.tsv", itemsTable(sequences, titles: titles))
             try AtomicOutput.writeText(temp + "/users.tsv", usersTable(sequences))
             let json = try manifest.jsonData()

@@ -37,6 +37,19 @@ public struct Manifest: Codable, Sendable, Equatable {
     public var eventTypes: [EventType]? = nil
     /// Whether values.bin holds a strength per event (`prepare --value`); absent means no.
     public var hasValues: Bool? = nil
+    /// Categorical item attributes in attributes/ (`prepare --attribute`); absent when none.
+    public var itemAttributes: [ItemAttribute]? = nil
+
+    /// One item attribute: its files are attributes/NAME.tsv, NAME.offsets.bin, NAME.values.bin.
+    public struct ItemAttribute: Codable, Sendable, Equatable {
+        public var name: String
+        /// The column it was read from, and the file (the log itself or `--item-attributes`).
+        public var column: String
+        public var source: String
+        /// Distinct values, and items with at least one.
+        public var values: Int
+        public var itemsWithValues: Int
+    }
 
     /// One event type of the dataset's vocabulary.
     public struct EventType: Codable, Sendable, Equatable {

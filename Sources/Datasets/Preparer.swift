@@ -19,6 +19,12 @@ public struct Preparer: Sendable {
     /// An existing dataset whose item ids to keep (`prepare --like`): its items keep their ids,
     /// new items get the next ones, and the manifest records the lineage.
     public var like: String?
+    /// Categorical item attributes to keep, read from `itemAttributes` (a side table) or, when
+    /// that is nil, from the input logs' own columns.
+    public var attributes: [ItemAttributeSpec] = []
+    public var itemAttributes: String?
+    /// The input logs, for attributes read from their columns.
+    private var inputs: [String] = []
 
     public init() {}
 
@@ -36,9 +42,14 @@ public struct Preparer: Sendable {
         if let itemMeta, !FileManager.default.isReadableFile(atPath: itemMeta) {
             throw DatasetError.unreadable(path: itemMeta, reason: "no such file")
         }
+        if let itemAttributes, !FileManager.default.isReadableFile(atPath: itemAttributes) {
+            throw DatasetError.unreadable(path: itemAttributes, reason: "no such file")
+        }
         let log = try LogReader(options: read, strict: strict).read(paths: inputs)
+        var preparer = self
+        preparer.inputs = inputs
         MemoryUsage.trace("after reading \(log.chunks.count) chunks, capacity \(log.chunks.reduce(0) { $0 + $1.users.capacity + $1.items.capacity }  * 4 / 1_048_576) MiB of ids")
-        return try write(consume log, output: output)
+        return try preparer.write(consume log, output: output)
     }
 
     /// Cleans an event log already in memory and writes it (the synthetic generator's path).
@@ -63,7 +74,7 @@ public struct Preparer: Sendable {
             titles = inherited.merging(titles ?? [:]) { _, given in given }
         }
         let titled = titles.map { titles in (1...sequences.itemCount).reduce(0) { $0 + (titles[sequences.originalItem(UInt32($1))] != nil ? 1 : 0) } } ?? 0
-        let manifest = Manifest(
+        var manifest = Manifest(
             counts: .init(users: sequences.sequenceCount, items: sequences.itemCount, events: sequences.items.count,
                           originalUsers: distinctUsers(sequences)),
             hasTimes: hasTime,
@@ -83,8 +94,43 @@ public struct Preparer: Sendable {
             eventTypes: sequences.events.map { Self.eventTypeCounts(names: sequences.eventTypes, events: $0) },
             hasValues: sequences.values != nil ? true : nil)
         MemoryUsage.trace("after cleaning")
-        try DatasetWriter.write(sequences, manifest: manifest, titles: titles, to: output, force: force)
+        let attributes = try readAttributes(sequences: sequences, parent: parent)
+        if !attributes.isEmpty {
+            manifest.itemAttributes = attributes.map {
+                Manifest.ItemAttribute(name: $0.stored.name, column: $0.column, source: $0.source,
+                                       values: $0.stored.vocabulary.count, itemsWithValues: $0.stored.itemsWithValues)
+            }
+        }
+        try DatasetWriter.write(sequences, manifest: manifest, titles: titles, attributes: attributes.map(\.stored), to: output, force: force)
         return PrepareSummary(manifest: manifest, report: report, directory: output)
+    }
+
+    /// The attributes asked for, per dataset item, value ids of the parent's attributes kept.
+    private func readAttributes(sequences: PreparedSequences, parent: Dataset?) throws
+        -> [(stored: StoredItemAttribute, column: String, source: String)] {
+        guard !attributes.isEmpty else { return [] }
+        var names = Set<String>()
+        for spec in attributes where !names.insert(spec.name).inserted {
+            throw DatasetError.invalidOption("--attribute \(spec.name) is given twice")
+        }
+        let sources = itemAttributes.map { [$0] } ?? inputs
+        guard !sources.isEmpty else { throw DatasetError.invalidOption("--attribute needs --item-attributes FILE (or a log to read the columns from)") }
+        if itemAttributes == nil, read.format == .jsonl || sources.contains(where: { $0.hasSuffix(".jsonl") || $0.hasSuffix(".jsonl.gz") }) {
+            throw DatasetError.invalidOption("--attribute reads delimited text: give the attributes as a CSV/TSV table with --item-attributes FILE")
+        }
+        var merged = [[String: [String]]](repeating: [:], count: attributes.count)
+        for source in sources {
+            let tables = try ItemAttributeReader.read(path: source, specs: attributes, itemColumn: itemAttributes == nil ? read.item : nil)
+            for index in tables.indices {
+                merged[index].merge(tables[index]) { old, new in old + new.filter { !old.contains($0) } }
+            }
+        }
+        return try attributes.enumerated().map { index, spec in
+            let known = try parent.flatMap { parent in try parent.itemAttributes.first { $0.name == spec.name }?.vocabulary } ?? []
+            let stored = StoredItemAttribute(name: spec.name, valuesByItem: merged[index], itemCount: sequences.itemCount,
+                                             original: { sequences.originalItem(UInt32($0)) }, known: known)
+            return (stored, "\(spec.column)", itemAttributes ?? sources.joined(separator: ", "))
+        }
     }
 
     /// Gives the parent's event types their ids again (`--like`): its types first, in its order,

@@ -61,6 +61,11 @@ struct Info: ParsableCommand {
         if let values = s.values {
             lines.append("values    min \(String(format: "%g", values.min))  mean \(String(format: "%.3g", values.mean))  max \(String(format: "%g", values.max))")
         }
+        for attribute in data.itemAttributes {
+            let withValues = attribute.itemsWithValues
+            let mean = withValues == 0 ? 0 : Double(attribute.values.count) / Double(withValues)
+            lines.append("attribute \(attribute.name): \(attribute.vocabulary.count) values on \(withValues) of \(s.items) items (\(String(format: "%.1f", mean)) per item)")
+        }
         if let parent = data.manifest.parent {
             lines.append("ids like  \(parent.path) (items 1…\(parent.items) keep its ids, \(parent.absentItems) of them absent here; "
                          + "\(parent.newItems) new items)")

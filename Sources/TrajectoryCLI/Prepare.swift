@@ -100,6 +100,12 @@ struct Prepare: ParsableCommand {
     @Option(help: "Item metadata with titles: MovieLens movies.dat, u.item, or CSV/TSV with id and title columns.")
     var itemMeta: String?
 
+    @Option(help: ArgumentHelp("A categorical item attribute to keep (repeatable): a column of --item-attributes, or of the log itself without it. NAME=COLUMN reads COLUMN (a header name or 1-based index) as NAME; values with '|' are several (Action|Comedy).", valueName: "name[=column]"))
+    var attribute: [String] = []
+
+    @Option(help: ArgumentHelp("A table of item attributes (CSV, TSV or MovieLens '::'; item id column first or named in its header) for --attribute.", valueName: "file"))
+    var itemAttributes: String?
+
     @Flag(help: "Stop at the first malformed line (exit 65) instead of skipping and counting it.")
     var strict = false
 
@@ -116,6 +122,8 @@ struct Prepare: ParsableCommand {
         if let minItemEvents, minItemEvents < 1 { throw ValidationError("--min-item-events must be at least 1") }
         if let maxEvents, maxEvents < 1 { throw ValidationError("--max-events must be at least 1") }
         if let minRating, !minRating.isFinite { throw ValidationError("--min-rating must be a finite number, got \(minRating)") }
+        for given in attribute { _ = try ItemAttributeSpec(parsing: given) }
+        if itemAttributes != nil && attribute.isEmpty { throw ValidationError("--item-attributes needs at least one --attribute NAME to read from it") }
         if let sessionGap, DurationParser.milliseconds(sessionGap) == nil {
             throw ValidationError("--session-gap '\(sessionGap)' is not a duration of up to 10,000 years (e.g. 30m, 90s, 2h, 1d)")
         }
@@ -132,6 +140,17 @@ struct Prepare: ParsableCommand {
                 preparer.cleaning = parent.options.cleaning
                 if itemMeta == nil, let meta = parent.itemMeta, FileManager.default.isReadableFile(atPath: meta) {
                     preparer.itemMeta = meta  // titles for the new items too
+                }
+                // The parent's attributes for the new items too, from the same table when it is still there.
+                if attribute.isEmpty, let inherited = parent.itemAttributes, !inherited.isEmpty {
+                    let specs = try inherited.map { try ItemAttributeSpec(parsing: "\($0.name)=\($0.column)") }
+                    let tables = Set(inherited.map(\.source))
+                    if tables.count == 1, let table = tables.first, !parent.sources.contains(where: { $0.path == table }),
+                       FileManager.default.isReadableFile(atPath: table) {
+                        (preparer.itemAttributes, preparer.attributes) = (table, specs)
+                    } else if tables == [parent.sources.map(\.path).joined(separator: ", ")] {
+                        preparer.attributes = specs  // read from the new log's own columns, as the parent's were
+                    }
                 }
             }
             apply(to: &preparer)
@@ -156,6 +175,10 @@ struct Prepare: ParsableCommand {
         if let rating { preparer.read.rating = ColumnSpec(rating) }
         if let event { preparer.read.event = ColumnSpec(event) }
         if let value { preparer.read.value = ColumnSpec(value) }
+        if !attribute.isEmpty {
+            preparer.attributes = attribute.map { try! ItemAttributeSpec(parsing: $0) }  // checked in validate()
+            preparer.itemAttributes = itemAttributes
+        }
         if let keepEvents { preparer.read.keepEvents = keepEvents.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }
         if let minRating { preparer.read.minRating = minRating }
         if let timeUnit { preparer.read.timeUnit = timeUnit }
@@ -204,6 +227,9 @@ struct Prepare: ParsableCommand {
             lines.append("  event types: " + types.map { "\($0.name) \($0.events)" }.joined(separator: ", "))
         }
         if m.hasValues == true { lines.append("  values: one per event (values.bin)") }
+        for attribute in m.itemAttributes ?? [] {
+            lines.append("  attribute \(attribute.name): \(attribute.values) values, on \(attribute.itemsWithValues) of \(m.counts.items) items (column \(attribute.column) of \(attribute.source))")
+        }
         if let meta = m.itemMeta { lines.append("  titles: \(m.titledItems) of \(m.counts.items) items from \(meta)") }
         if let parent = m.parent {
             let newItems = parent.newItems == 0 ? "no new items" : "\(parent.newItems) new items got ids \(parent.items + 1)…\(m.counts.items)"

@@ -55,3 +55,11 @@ def test_event_types_and_values_come_with_each_event(tmp_path, cli):
     assert frame["event"].tolist() == ["cart", "view", "play", "view"]
     assert isinstance(frame["event"].dtype, pd.CategoricalDtype)
     assert frame["value"].tolist() == [0.5, 10, 42, 7]
+
+
+def test_item_attributes_are_lists_of_values_per_item(tmp_path, cli):
+    (tmp_path / "log.csv").write_text("user,item,ts\n1,10,1\n1,20,2\n2,30,3\n")
+    (tmp_path / "movies.dat").write_text("10::A::Animation|Comedy\n30::C::Drama\n")
+    cli("prepare", tmp_path / "log.csv", "--out", tmp_path / "ds", "--item-attributes", tmp_path / "movies.dat", "--attribute", "genre=3")
+    data = trajectory.Dataset(tmp_path / "ds")
+    assert data.item_attributes() == {"genre": [["Animation", "Comedy"], [], ["Drama"]]}

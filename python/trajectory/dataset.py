@@ -4,7 +4,8 @@ The format (README, "The dataset directory"): items.bin (uint32 item ids 1..N, e
 concatenated, oldest first), offsets.bin (uint64, sequences + 1 boundaries), times.bin (int64
 unix seconds, when the input had times), events.bin (uint8 event type ids 1..K, names in the
 manifest's eventTypes, with `prepare --event`), values.bin (float32 strengths, with `prepare
---value`), items.tsv (id -> original id, title), users.tsv (sequence -> original user id,
+--value`), attributes/NAME.{tsv,offsets.bin,values.bin} (categorical item attributes, with
+`prepare --attribute`), items.tsv (id -> original id, title), users.tsv (sequence -> original user id,
 session), manifest.json.
 """
 import json
@@ -39,6 +40,7 @@ class Dataset:
                 raise ValueError(f"{self.path}/{name}: {len(column)} entries for {len(self.items)} events")
         self._item_table = None
         self._user_table = None
+        self._attributes = None
 
     def _map(self, name, dtype):
         file = os.path.join(self.path, name)
@@ -126,6 +128,23 @@ class Dataset:
         if self.events is None:
             return None
         return self.events[int(self.offsets[index]):int(self.offsets[index + 1])]
+
+    def item_attributes(self):
+        """Categorical item attributes (`prepare --attribute`): {name: one list of value names per
+        item, index id - 1}, e.g. {"genre": [["Animation", "Comedy"], ["Action"], ...]}."""
+        if self._attributes is None:
+            self._attributes = {}
+            for entry in self.manifest.get("itemAttributes") or []:
+                name = entry["name"]
+                folder = os.path.join(self.path, "attributes")
+                with open(os.path.join(folder, name + ".tsv"), encoding="utf-8") as handle:
+                    vocabulary = [line.rstrip("\n").split("\t", 1)[1] for line in list(handle)[1:]]
+                offsets = np.fromfile(os.path.join(folder, name + ".offsets.bin"), dtype="<u4")
+                values = np.fromfile(os.path.join(folder, name + ".values.bin"), dtype="<u4")
+                if len(offsets) != self.item_count + 1 or int(offsets[-1]) != len(values):
+                    raise ValueError(f"{folder}/{name}.offsets.bin: does not span {self.item_count} items")
+                self._attributes[name] = [[vocabulary[v - 1] for v in values[offsets[i]:offsets[i + 1]]] for i in range(self.item_count)]
+        return self._attributes
 
     def to_pandas(self):
         """One row per event: sequence, item (dense id), original user and item ids, time, event
