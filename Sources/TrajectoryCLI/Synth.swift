@@ -25,6 +25,15 @@ struct Synth: ParsableCommand {
           trajectory synth --out data/synth.dat --format movielens
           trajectory synth --out data/small.csv.gz --format csv --users 500 --items 300
           trajectory synth --out plays.csv --format csv --taste-groups 3 --repeats --replay 0.5   # a listening log
+
+        --funnel writes a shop log instead (CSV: user_id,item_id,event,timestamp,category): \
+        sessions of views, some carted, carts bought at the session's end or at the next \
+        session if it starts within a day, else abandoned; items have a category (--clusters) \
+        that users favour. The next buy is a live cart, which event types and time gaps reveal \
+        and item ids alone do not. --no-signal draws the event types independently instead (the \
+        control on which such features must not help):
+          trajectory synth --funnel --out shop.csv --users 2000 --items 1000
+          trajectory prepare shop.csv --out data/shop --event event --attribute category
         """
     )
 
@@ -87,6 +96,12 @@ struct Synth: ParsableCommand {
     @Option(parsing: .unconditional, help: "With --repeats: probability that a step consumes again one of the user's 20 most recent items (the j-th most recent weighted 1/j), as listeners replay and shoppers re-buy.")
     var replay = 0.0
 
+    @Flag(help: "Write a view → cart → buy shop log (CSV) instead; see above.")
+    var funnel = false
+
+    @Flag(help: "With --funnel: event types drawn independently of the funnel (no signal in them).")
+    var noSignal = false
+
     @Option(help: "Random seed: the same seed gives the same data.")
     var seed: UInt64 = 42
 
@@ -107,10 +122,13 @@ struct Synth: ParsableCommand {
         if !(0...1).contains(drift) { throw ValidationError("--drift must be within 0…1") }
         if !(0...1).contains(replay) { throw ValidationError("--replay must be within 0…1") }
         if replay > 0 && !repeats { throw ValidationError("--replay needs --repeats (without them each item is consumed once)") }
+        if noSignal && !funnel { throw ValidationError("--no-signal needs --funnel") }
+        if funnel && format != .dataset && format != .csv { throw ValidationError("--funnel writes a CSV log (--format csv, the default with --funnel)") }
         if tasteGroups < 1 || tasteGroups > clusters { throw ValidationError("--taste-groups must be within 1…--clusters (\(clusters))") }
     }
 
     func run() throws {
+        if funnel { return try writeFunnel() }
         var parameters = SyntheticGenerator.Parameters()
         parameters.users = users
         parameters.items = items
@@ -159,6 +177,32 @@ struct Synth: ParsableCommand {
                 print("ceiling: HR@10 \(String(format: "%.4f", bound.hitRate)), NDCG@10 \(String(format: "%.4f", bound.ndcg)) "
                       + "(the generator's true next-item probabilities, leave-one-out test targets, full ranking)")
             }
+        }
+    }
+
+    /// `--funnel`: the shop log as CSV.
+    private func writeFunnel() throws {
+        var parameters = FunnelGenerator.Parameters()
+        parameters.users = users
+        parameters.items = items
+        parameters.categories = clusters
+        parameters.noSignal = noSignal
+        parameters.seed = seed
+        let generator = FunnelGenerator(parameters: parameters)
+        let histories = generator.generate()
+        var counts: [String: Int] = [:]
+        for events in histories { for event in events { counts[event.type.rawValue, default: 0] += 1 } }
+        try reportingErrors {
+            if !force && FileManager.default.fileExists(atPath: out) { throw DatasetError.outputExists(path: out) }
+            try Data(FunnelGenerator.csv(histories, itemCategory: generator.itemCategory).utf8).withUnsafeBytes { try AtomicOutput.replaceFile(out, $0) }
+        }
+        let summary = FunnelGenerator.EventType.allCases.map { "\(counts[$0.rawValue, default: 0]) \($0.rawValue)s" }.joined(separator: ", ")
+        if json.enabled {
+            var object: [String: Any] = ["out": out, "format": "csv", "users": users, "items": items, "seed": seed, "noSignal": noSignal]
+            for type in FunnelGenerator.EventType.allCases { object[type.rawValue + "s"] = counts[type.rawValue, default: 0] }
+            print(try JSONOutputOption.text(object: object))
+        } else {
+            print("wrote \(out) (funnel csv\(noSignal ? ", event types without signal" : "")): \(users) users, \(items) items, \(summary)")
         }
     }
 }
