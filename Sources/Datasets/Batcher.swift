@@ -6,8 +6,9 @@ import Core
 /// `inputs[t]` is an item and `targets[t]` the item that followed it; padding (0) fills the
 /// left. With `.latest` each span gives one window (its most recent T items); with
 /// `.sliding(stride:)` long spans also give windows ending `stride`, `2·stride`, … earlier.
-/// Targets before a span's `targetsFrom` are padding (context only); windows without a
-/// target are left out.
+/// Targets before a span's `targetsFrom` are padding (context only), and so are, with a
+/// `targetEvent`, positions whose next event is of another type (`train --target-event buy`:
+/// every event is input, only buys are targets); windows without a target are left out.
 /// Nothing is copied up front: each batch is filled into buffers the caller owns.
 public struct TrainingBatcher: Sendable {
     public enum Windows: Sendable, Equatable {
@@ -23,12 +24,16 @@ public struct TrainingBatcher: Sendable {
     private let windowEnds: [Int]
     private let windowTargetsFrom: [Int]
     private var order: [Int32]
+    /// Only events of this type are targets (nil: every event).
+    public let targetEvent: UInt8?
 
-    public init(dataset: Dataset, spans: [TrainingSpan], batchSize: Int, maxLength: Int, windows: Windows = .latest) {
+    public init(dataset: Dataset, spans: [TrainingSpan], batchSize: Int, maxLength: Int, windows: Windows = .latest, targetEvent: UInt8? = nil) {
         precondition(batchSize > 0 && maxLength > 0)
+        precondition(targetEvent == nil || dataset.events != nil, "a target event needs a dataset with event types")
         self.dataset = dataset
         self.batchSize = batchSize
         self.maxLength = maxLength
+        self.targetEvent = targetEvent
         var starts: [Int] = []
         var ends: [Int] = []
         var targetsFrom: [Int] = []
@@ -51,6 +56,17 @@ public struct TrainingBatcher: Sendable {
                     end -= stride
                 }
             }
+        }
+        if let targetEvent, let events = dataset.events {
+            // Keep the windows that hold at least one target of the type.
+            let T = maxLength
+            let keep = starts.indices.filter { w in
+                let firstTarget = max(ends[w] - min(T, ends[w] - starts[w] - 1), targetsFrom[w])
+                return (firstTarget..<ends[w]).contains { events[$0] == targetEvent }
+            }
+            starts = keep.map { starts[$0] }
+            ends = keep.map { ends[$0] }
+            targetsFrom = keep.map { targetsFrom[$0] }
         }
         windowStarts = starts
         windowEnds = ends
@@ -77,8 +93,12 @@ public struct TrainingBatcher: Sendable {
         for row in first..<min(windowCount, first + batchSize) {
             let window = Int(order[row])
             let end = windowEnds[window]
-            let firstTarget = end - min(maxLength, end - windowStarts[window] - 1)
-            count += end - max(firstTarget, windowTargetsFrom[window])
+            let firstTarget = max(end - min(maxLength, end - windowStarts[window] - 1), windowTargetsFrom[window])
+            if let targetEvent, let events = dataset.events {
+                for index in firstTarget..<end where events[index] == targetEvent { count += 1 }
+            } else {
+                count += end - firstTarget
+            }
         }
         return count
     }
@@ -90,6 +110,7 @@ public struct TrainingBatcher: Sendable {
         let first = index * batchSize
         let rows = max(0, min(batchSize, windowCount - first))
         let items = dataset.items
+        let events = targetEvent == nil ? nil : dataset.events
         let T = maxLength
         for row in 0..<batchSize {
             let base = row * T
@@ -107,7 +128,8 @@ public struct TrainingBatcher: Sendable {
             for k in 0..<length {
                 inputs[base + pad + k] = Int32(items[end - 1 - length + k])
                 let index = end - length + k
-                targets[base + pad + k] = index >= targetsFrom ? Int32(items[index]) : 0
+                let isTarget = index >= targetsFrom && (events.map { $0[index] == targetEvent } ?? true)
+                targets[base + pad + k] = isTarget ? Int32(items[index]) : 0
             }
         }
         return rows

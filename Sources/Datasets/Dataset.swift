@@ -105,6 +105,17 @@ public final class Dataset: Sendable {
         }
     }
 
+    /// The id (1-based) of event type `name`, or an error naming the types the dataset has.
+    public func eventTypeId(named name: String) throws -> UInt8 {
+        guard events != nil else {
+            throw DatasetError.invalidOption("\(directory) has no event types (prepare it with --event COLUMN) for a target event '\(name)'")
+        }
+        guard let index = eventTypes.firstIndex(of: name) else {
+            throw DatasetError.invalidOption("\(directory) has no event type '\(name)' (it has \(eventTypes.joined(separator: ", ")))")
+        }
+        return UInt8(index + 1)
+    }
+
     /// The index range into `items` of sequence `index`.
     @inline(__always)
     public func range(ofSequence index: Int) -> Range<Int> {

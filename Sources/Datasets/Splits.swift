@@ -89,6 +89,42 @@ public struct DatasetSplit: Sendable {
         return split
     }
 
+    /// Leave-one-out over the events of one type (`train --target-event buy`): each sequence's
+    /// last event of type `targetEvent` (an id of `Dataset.eventTypes`, 1-based) is its test
+    /// target and the one before it its validation target, each ranked given *every* earlier
+    /// event (views and carts included); training is everything before the validation target.
+    /// A sequence with one such event trains on all of it; one with none is left out. Which
+    /// training positions are targets (only those of the type) is the batcher's business.
+    public static func leaveOneOut(_ dataset: Dataset, targetEvent: UInt8) throws -> DatasetSplit {
+        guard let events = dataset.events else {
+            throw DatasetError.invalidOption("\(dataset.directory) has no event types (prepare it with --event COLUMN) to choose a target event from")
+        }
+        var split = DatasetSplit(training: [], validation: [], test: [])
+        let items = dataset.items
+        for s in 0..<dataset.sequenceCount {
+            let range = dataset.range(ofSequence: s)
+            var last: Int?, previous: Int?
+            for e in range.reversed() where events[e] == targetEvent {
+                if last == nil { last = e } else { previous = e; break }
+            }
+            guard let last else { continue }
+            guard let previous, previous > range.lowerBound else {
+                if last > range.lowerBound { split.training.append(TrainingSpan(sequence: s, range: range.lowerBound..<(last + 1))) }
+                continue
+            }
+            split.training.append(TrainingSpan(sequence: s, range: range.lowerBound..<previous))
+            split.validation.append(EvaluationCase(sequence: s, history: range.lowerBound..<previous, target: items[previous]))
+            split.test.append(EvaluationCase(sequence: s, history: range.lowerBound..<last, target: items[last]))
+        }
+        return split
+    }
+
+    /// Leave-one-out over every event, or over the events of `targetEvent` when given.
+    public static func leaveOneOut(_ dataset: Dataset, targetEvent: UInt8?) throws -> DatasetSplit {
+        guard let targetEvent else { return leaveOneOut(dataset) }
+        return try leaveOneOut(dataset, targetEvent: targetEvent)
+    }
+
     /// Which events of a time window become ranking cases.
     public enum WindowTargets: Sendable {
         /// Every event in the window, each with all earlier events as history.

@@ -6,10 +6,18 @@ public final class PopularityModel: NextItemScorer {
     /// Training events per item id (index 0 unused).
     public let counts: [Float]
 
-    /// Counts every item of the training spans.
-    public init(dataset: Dataset, training: [TrainingSpan]) {
+    /// Counts every item of the training spans, or only its events of `targetEvent` (the
+    /// popularity of buys when buys are the target).
+    public init(dataset: Dataset, training: [TrainingSpan], targetEvent: UInt8? = nil) {
         vocabulary = dataset.itemCount + 1
-        counts = dataset.itemEventCounts(in: training.map(\.range)).map(Float.init)
+        guard let targetEvent, let events = dataset.events else {
+            counts = dataset.itemEventCounts(in: training.map(\.range)).map(Float.init)
+            return
+        }
+        var counts = [Float](repeating: 0, count: vocabulary)
+        let items = dataset.items
+        for span in training { for e in span.range where events[e] == targetEvent { counts[Int(items[e])] += 1 } }
+        self.counts = counts
     }
 
     public func score(histories: UnsafePointer<Int32>, rows: Int, steps: Int, scores: UnsafeMutablePointer<Float>) {
@@ -18,7 +26,8 @@ public final class PopularityModel: NextItemScorer {
 }
 
 /// First-order Markov chain: how often each item followed the history's last item in training,
-/// with popularity breaking ties (and standing in for items never seen as a predecessor).
+/// with popularity breaking ties (and standing in for items never seen as a predecessor). With
+/// a `targetEvent`, only transitions into events of that type count (from any event to the next buy).
 public final class MarkovModel: NextItemScorer {
     public let vocabulary: Int
     private let popularity: PopularityModel
@@ -27,13 +36,14 @@ public final class MarkovModel: NextItemScorer {
     private let successors: [Int32]
     private let successorCounts: [Float]
 
-    public init(dataset: Dataset, training: [TrainingSpan]) {
-        popularity = PopularityModel(dataset: dataset, training: training)
+    public init(dataset: Dataset, training: [TrainingSpan], targetEvent: UInt8? = nil) {
+        popularity = PopularityModel(dataset: dataset, training: training, targetEvent: targetEvent)
         vocabulary = popularity.vocabulary
         var transitions: [[Int32: Float]] = Array(repeating: [:], count: vocabulary)
         let items = dataset.items
+        let events = targetEvent == nil ? nil : dataset.events
         for span in training where span.range.count >= 2 {
-            for e in (span.range.lowerBound + 1)..<span.range.upperBound {
+            for e in (span.range.lowerBound + 1)..<span.range.upperBound where events.map({ $0[e] == targetEvent }) ?? true {
                 transitions[Int(items[e - 1])][Int32(items[e]), default: 0] += 1
             }
         }

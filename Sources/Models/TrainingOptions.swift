@@ -34,6 +34,9 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     public var seed: UInt64 = 42
     /// Train only on targets in this window of recent behaviour (nil: every target).
     public var window: TrainingWindow?
+    /// Predict the next event of this type only (`--target-event buy`): every event is input,
+    /// only these are targets, and evaluation holds out each user's last two of them (nil: every event).
+    public var targetEvent: String?
 
     public init() {}
 
@@ -43,7 +46,7 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     /// config.json's names (`filterSeen` from before seen-item exclusion had one name).
     enum CodingKeys: String, CodingKey {
         case epochs, batchSize, maxLength, slidingStride, learningRate, weightDecay, warmupSteps, schedule, clipNorm, accumulate
-        case patience, evaluationBatchSize, excludeSeen = "filterSeen", seed, window
+        case patience, evaluationBatchSize, excludeSeen = "filterSeen", seed, window, targetEvent
     }
 
     /// The learning rate at optimizer step `step` (0-based) of `totalSteps`.

@@ -119,3 +119,17 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
         try container.encodeIfPresent(warmStart, forKey: Key("warmStart"))
     }
 }
+
+extension RunConfiguration {
+    /// The id in `dataset` of the run's target event type (`train --target-event`), or nil when
+    /// the run predicts every event.
+    public func targetEventId(in dataset: Dataset) throws -> UInt8? {
+        try training.targetEvent.map { try dataset.eventTypeId(named: $0) }
+    }
+
+    /// The leave-one-out split the run trains and is evaluated on: over every event, or over
+    /// the events of its target type.
+    public func split(of dataset: Dataset) throws -> DatasetSplit {
+        try DatasetSplit.leaveOneOut(dataset, targetEvent: targetEventId(in: dataset))
+    }
+}

@@ -12,14 +12,18 @@ public struct Evaluator: Sendable {
     public var batchSize: Int
     /// Leave each case's other history items out of the ranking (`--exclude-seen`).
     public var excludeSeen: Bool
+    /// With a target event (`--target-event buy`), "seen" means the history's events of that
+    /// type (what the user already bought), not every item they viewed.
+    public var targetEvent: UInt8?
 
     /// The scores of one batch are held at once; with large catalogues the batch shrinks to stay under this.
     public static let scoreBudgetFloats = 1 << 26
 
-    public init(maxLength: Int, batchSize: Int = 1024, excludeSeen: Bool = false) {
+    public init(maxLength: Int, batchSize: Int = 1024, excludeSeen: Bool = false, targetEvent: UInt8? = nil) {
         self.maxLength = maxLength
         self.batchSize = batchSize
         self.excludeSeen = excludeSeen
+        self.targetEvent = targetEvent
     }
 
     /// Ranks every case's target with `scorer`.
@@ -37,6 +41,8 @@ public struct Evaluator: Sendable {
         let ranks = UnsafeMutablePointer<Int>.allocate(capacity: rows)
         defer { inputs.deallocate(); targets.deallocate(); scores.deallocate(); ranks.deallocate() }
         let items = dataset.items
+        let seenEvents = targetEvent == nil ? nil : dataset.events
+        let targetEvent = self.targetEvent
         var start = 0
         while start < cases.count {
             let batch = cases[start..<min(cases.count, start + rows)]
@@ -49,7 +55,12 @@ public struct Evaluator: Sendable {
                     let s = scores + row * v
                     let target = Int(targets[row])
                     if filter {
-                        Ranker.mask(s, seen: cases[first + row].history.lazy.map { Int32(items[$0]) }, keep: Int32(target))
+                        let history = cases[first + row].history
+                        if let seenEvents {
+                            Ranker.mask(s, seen: history.lazy.filter { seenEvents[$0] == targetEvent }.map { Int32(items[$0]) }, keep: Int32(target))
+                        } else {
+                            Ranker.mask(s, seen: history.lazy.map { Int32(items[$0]) }, keep: Int32(target))
+                        }
                     } else {
                         Ranker.mask(s, seen: EmptyCollection<Int32>())
                     }

@@ -32,6 +32,8 @@ public final class Trainer<Model: TrainableModel> {
     public let model: Model
     public let dataset: Dataset
     public let split: DatasetSplit
+    /// The event type trained and evaluated on (`options.targetEvent`'s id), or nil for every event.
+    private let targetEvent: UInt8?
     public let options: TrainingOptions
     public let run: RunDirectory
     private let optimizer: AdamOptimizer
@@ -55,8 +57,12 @@ public final class Trainer<Model: TrainableModel> {
         runConfiguration = (try? run.readConfiguration()).flatMap { try? JSONEncoder().encode($0) }.map { String(decoding: $0, as: UTF8.self) }
         optimizer = AdamOptimizer(parameterCount: model.parameters.values.count, learningRate: options.learningRate,
                                   weightDecay: options.weightDecay)
+        targetEvent = options.targetEvent.map { name in
+            guard let id = try? dataset.eventTypeId(named: name) else { preconditionFailure("target event '\(name)' is not in the dataset (checked by the caller)") }
+            return id
+        }
         batcher = TrainingBatcher(dataset: dataset, spans: split.training, batchSize: microBatch, maxLength: options.maxLength,
-                                  windows: options.slidingStride.map { .sliding(stride: $0) } ?? .latest)
+                                  windows: options.slidingStride.map { .sliding(stride: $0) } ?? .latest, targetEvent: targetEvent)
     }
 
     /// Starts Adam from carried-over moments and step count (a warm start, `WarmStart`)
@@ -91,7 +97,8 @@ public final class Trainer<Model: TrainableModel> {
         } else if writesRun {
             try? FileManager.default.removeItem(atPath: run.metricsPath)
         }
-        let evaluator = Evaluator(maxLength: options.maxLength, batchSize: options.evaluationBatchSize, excludeSeen: options.excludeSeen)
+        let evaluator = Evaluator(maxLength: options.maxLength, batchSize: options.evaluationBatchSize, excludeSeen: options.excludeSeen,
+                                  targetEvent: targetEvent)
         let workspace = model.makeWorkspace(rows: microBatch, steps: options.maxLength)
         let cells = microBatch * options.maxLength
         let inputs = UnsafeMutableBufferPointer<Int32>.allocate(capacity: cells)

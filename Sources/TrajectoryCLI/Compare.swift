@@ -60,15 +60,17 @@ struct Compare: ParsableCommand {
                 }
                 if test || baselines {
                     let (model, dataset, configuration) = try ModelLoader.load(run: path)
-                    Self.addTestMetrics(to: &row, scorer: model, dataset: dataset, maxLength: configuration.training.maxLength)
+                    try Self.addTestMetrics(to: &row, scorer: model, dataset: dataset, maxLength: configuration.training.maxLength,
+                                            targetEvent: configuration.targetEventId(in: dataset))
                 }
                 rows.append(row)
             }
             if baselines {
                 var seen = Set<String>()
                 for path in runs {
-                    let dataset = try RunDirectory(path: path).readConfiguration().dataset.path
-                    if seen.insert(dataset).inserted { rows += try Self.baselineRows(dataset: dataset) }
+                    let configuration = try RunDirectory(path: path).readConfiguration()
+                    let dataset = configuration.dataset.path, target = configuration.training.targetEvent
+                    if seen.insert(dataset + "\u{0}" + (target ?? "")).inserted { rows += try Self.baselineRows(dataset: dataset, targetEvent: target) }
                 }
             }
             let test = test || baselines
@@ -83,10 +85,10 @@ struct Compare: ParsableCommand {
     }
 
     /// Test metrics of `scorer`, unfiltered and seen-filtered, as the row's `test_…` cells.
-    static func addTestMetrics(to row: inout [String: Any], scorer: any NextItemScorer, dataset: Dataset, maxLength: Int) {
-        let cases = DatasetSplit.leaveOneOut(dataset).test
+    static func addTestMetrics(to row: inout [String: Any], scorer: any NextItemScorer, dataset: Dataset, maxLength: Int, targetEvent: UInt8?) throws {
+        let cases = try DatasetSplit.leaveOneOut(dataset, targetEvent: targetEvent).test
         for filter in [false, true] {
-            let metrics = Evaluator(maxLength: maxLength, excludeSeen: filter).evaluate(scorer, dataset: dataset, cases: cases)
+            let metrics = Evaluator(maxLength: maxLength, excludeSeen: filter, targetEvent: targetEvent).evaluate(scorer, dataset: dataset, cases: cases)
             let suffix = filter ? "_filtered" : ""
             row["test_HR@10" + suffix] = metrics.hitRate10
             row["test_NDCG@10" + suffix] = metrics.ndcg10
@@ -96,17 +98,18 @@ struct Compare: ParsableCommand {
 
     /// Markov and popularity on the dataset at `path`: fitted on its training split, validated
     /// and tested as runs are.
-    static func baselineRows(dataset path: String) throws -> [[String: Any]] {
+    static func baselineRows(dataset path: String, targetEvent name: String? = nil) throws -> [[String: Any]] {
         let dataset = try Dataset(directory: path)
-        let split = DatasetSplit.leaveOneOut(dataset)
-        return [Evaluate.Baseline.markov, .popularity].map { baseline in
-            let scorer = baseline.scorer(dataset: dataset, training: split.training)
+        let targetEvent = try name.map { try dataset.eventTypeId(named: $0) }
+        let split = try DatasetSplit.leaveOneOut(dataset, targetEvent: targetEvent)
+        return try [Evaluate.Baseline.markov, .popularity].map { baseline in
+            let scorer = baseline.scorer(dataset: dataset, training: split.training, targetEvent: targetEvent)
             var row: [String: Any] = ["run": "(baseline)", "model": baseline.rawValue, "settings": "", "training": "", "epochs": 0, "best_epoch": 0,
                                       "train_seconds": 0.0, "seconds_per_epoch": 0.0, "dataset": path]
-            let valid = Evaluator(maxLength: TrainingOptions.defaultMaxLength).evaluate(scorer, dataset: dataset, cases: split.validation)
+            let valid = Evaluator(maxLength: TrainingOptions.defaultMaxLength, targetEvent: targetEvent).evaluate(scorer, dataset: dataset, cases: split.validation)
             row["valid_HR@10"] = valid.hitRate10
             row["valid_NDCG@10"] = valid.ndcg10
-            addTestMetrics(to: &row, scorer: scorer, dataset: dataset, maxLength: TrainingOptions.defaultMaxLength)
+            try addTestMetrics(to: &row, scorer: scorer, dataset: dataset, maxLength: TrainingOptions.defaultMaxLength, targetEvent: targetEvent)
             return row
         }
     }

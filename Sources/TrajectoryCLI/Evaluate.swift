@@ -27,11 +27,12 @@ struct Evaluate: ParsableCommand {
     enum Baseline: String, ExpressibleByArgument, CaseIterable {
         case popularity, markov
 
-        /// The baseline fitted on `training` (the split's training spans).
-        func scorer(dataset: Dataset, training: [TrainingSpan]) -> any NextItemScorer {
+        /// The baseline fitted on `training` (the split's training spans), learning transitions
+        /// into events of `targetEvent` only when given.
+        func scorer(dataset: Dataset, training: [TrainingSpan], targetEvent: UInt8? = nil) -> any NextItemScorer {
             switch self {
-            case .popularity: return PopularityModel(dataset: dataset, training: training)
-            case .markov: return MarkovModel(dataset: dataset, training: training)
+            case .popularity: return PopularityModel(dataset: dataset, training: training, targetEvent: targetEvent)
+            case .markov: return MarkovModel(dataset: dataset, training: training, targetEvent: targetEvent)
             }
         }
     }
@@ -44,6 +45,9 @@ struct Evaluate: ParsableCommand {
 
     @Option(help: "Evaluate a baseline on the dataset at PATH instead of a run: popularity, markov.")
     var baseline: Baseline?
+
+    @Option(help: ArgumentHelp("With --baseline: predict the next event of this type (e.g. buy) from every earlier event, as `train --target-event` does (a run uses its own).", valueName: "type"))
+    var targetEvent: String?
 
     @Option(help: "Weights of a run: best (validation NDCG@10) or last.")
     var weights: ModelLoader.Weights = .best
@@ -80,10 +84,12 @@ struct Evaluate: ParsableCommand {
             let scorer: NextItemScorer
             let dataset: Dataset
             var maxLength = TrainingOptions.defaultMaxLength
+            let targetEvent: UInt8?
             if let baseline {
                 dataset = try Dataset(directory: path)
-                let training = DatasetSplit.leaveOneOut(dataset).training
-                scorer = baseline.scorer(dataset: dataset, training: training)
+                targetEvent = try self.targetEvent.map { try dataset.eventTypeId(named: $0) }
+                let training = try DatasetSplit.leaveOneOut(dataset, targetEvent: targetEvent).training
+                scorer = baseline.scorer(dataset: dataset, training: training, targetEvent: targetEvent)
             } else {
                 let loaded = try ModelLoader.load(run: path, weights: weights)
                 let deviceName = try placement.device.attach(loaded.0)
@@ -91,14 +97,19 @@ struct Evaluate: ParsableCommand {
                 scorer = loaded.0
                 dataset = loaded.1
                 maxLength = loaded.2.training.maxLength
+                if let given = self.targetEvent, given != loaded.2.training.targetEvent {
+                    throw ValidationError("--target-event \(given): the run predicts \(loaded.2.training.targetEvent.map { "the next \($0)" } ?? "every event"), and is evaluated on that")
+                }
+                targetEvent = try loaded.2.targetEventId(in: dataset)
             }
-            var cases = split == .test ? DatasetSplit.leaveOneOut(dataset).test : DatasetSplit.leaveOneOut(dataset).validation
+            let heldOut = try DatasetSplit.leaveOneOut(dataset, targetEvent: targetEvent)
+            var cases = split == .test ? heldOut.test : heldOut.validation
             if let since, let unixSeconds = TimestampParser.unixSeconds(since) {
                 cases = try DatasetSplit.cases(cases, since: unixSeconds, dataset: dataset)
                 if cases.isEmpty { throw DatasetError.emptyResult("no held-out item in \(dataset.directory) happened at or after \(since)") }
             }
             let started = Date()
-            let metrics = Evaluator(maxLength: maxLength, batchSize: batchSize, excludeSeen: excludeSeen || filterSeen)
+            let metrics = Evaluator(maxLength: maxLength, batchSize: batchSize, excludeSeen: excludeSeen || filterSeen, targetEvent: targetEvent)
                 .evaluate(scorer, dataset: dataset, cases: cases)
             let seconds = Date().timeIntervalSince(started)
             if json.enabled {

@@ -42,15 +42,19 @@ struct Report: ParsableCommand {
             if test {
                 for path in runs {
                     let (model, data, configuration) = try ModelLoader.load(run: path)
-                    let cases = DatasetSplit.leaveOneOut(data).test
-                    let metrics = Evaluator(maxLength: configuration.training.maxLength).evaluate(model, dataset: data, cases: cases)
+                    let targetEvent = try configuration.targetEventId(in: data)
+                    let cases = try DatasetSplit.leaveOneOut(data, targetEvent: targetEvent).test
+                    let metrics = Evaluator(maxLength: configuration.training.maxLength, targetEvent: targetEvent).evaluate(model, dataset: data, cases: cases)
                     report.testRows.append((URL(fileURLWithPath: path).lastPathComponent, metrics))
                 }
                 if let dataset {
-                    let split = DatasetSplit.leaveOneOut(dataset)
-                    let evaluator = Evaluator(maxLength: first.training.maxLength)
-                    report.testRows.append(("popularity", evaluator.evaluate(PopularityModel(dataset: dataset, training: split.training), dataset: dataset, cases: split.test)))
-                    report.testRows.append(("Markov", evaluator.evaluate(MarkovModel(dataset: dataset, training: split.training), dataset: dataset, cases: split.test)))
+                    let targetEvent = try first.targetEventId(in: dataset)
+                    let split = try DatasetSplit.leaveOneOut(dataset, targetEvent: targetEvent)
+                    let evaluator = Evaluator(maxLength: first.training.maxLength, targetEvent: targetEvent)
+                    report.testRows.append(("popularity", evaluator.evaluate(PopularityModel(dataset: dataset, training: split.training, targetEvent: targetEvent),
+                                                                             dataset: dataset, cases: split.test)))
+                    report.testRows.append(("Markov", evaluator.evaluate(MarkovModel(dataset: dataset, training: split.training, targetEvent: targetEvent),
+                                                                         dataset: dataset, cases: split.test)))
                 }
             }
             try AtomicOutput.writeText(out, report.html(dataset: dataset))

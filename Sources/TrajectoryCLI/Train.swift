@@ -92,8 +92,12 @@ struct Train: ParsableCommand {
             if writesRun && FileManager.default.fileExists(atPath: run.configPath) && !resume && !force {
                 throw TrainingError.run(path: out, reason: "already holds a run; pass --resume to continue it or --force to start over")
             }
-            var split = DatasetSplit.leaveOneOut(data)
+            var split = try DatasetSplit.leaveOneOut(data, targetEvent: training.targetEvent.map { try data.eventTypeId(named: $0) })
             let (configuration, warmStart) = try plan(data: data, split: split, announce: writesRun)
+            if configuration.training.targetEvent != training.targetEvent { split = try configuration.split(of: data) }  // the --from run's target
+            if let target = configuration.training.targetEvent, writesRun {
+                print("target: the next \(target) after every event: \(split.training.count) training sequences, \(split.validation.count) validation and \(split.test.count) test users")
+            }
             if writesRun && force && FileManager.default.fileExists(atPath: out) {
                 if let from, URL(fileURLWithPath: from).standardizedFileURL == URL(fileURLWithPath: out).standardizedFileURL {
                     throw ValidationError("--force would delete the --from run \(from) before reading it; write the new run elsewhere")

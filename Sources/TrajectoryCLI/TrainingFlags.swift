@@ -49,6 +49,9 @@ struct TrainingFlags: ParsableArguments {
     @Flag(name: .customLong("filter-seen"), help: .hidden)
     var filterSeen = false
 
+    @Option(help: ArgumentHelp("Predict the next event of this type (e.g. buy) from the whole trajectory: every event is input, only these are targets, and validation and test hold out each user's last two of them (the dataset needs event types: prepare --event).", valueName: "type"))
+    var targetEvent: String?
+
     @Option(help: "Random seed (initialisation and data order).")
     var seed: UInt64 = 42
 
@@ -88,6 +91,7 @@ struct TrainingFlags: ParsableArguments {
         if excludeSeen || filterSeen { options.excludeSeen = true }
         options.seed = seed
         options.window = window.flatMap(TrainingWindow.init(argument:))
+        if let targetEvent { options.targetEvent = targetEvent }
         return options
     }
 }
