@@ -104,8 +104,10 @@ public struct TrainingBatcher: Sendable {
     }
 
     /// Fills batch `index` into `inputs` and `targets` (each batchSize × maxLength, row-major)
-    /// and returns the number of rows filled; rows past that are zero.
-    public func fill(batch index: Int, inputs: UnsafeMutableBufferPointer<Int32>, targets: UnsafeMutableBufferPointer<Int32>) -> Int {
+    /// and returns the number of rows filled; rows past that are zero. With `features`, each
+    /// input's event type and time-gap bucket go into its buffers at the same place.
+    public func fill(batch index: Int, inputs: UnsafeMutableBufferPointer<Int32>, targets: UnsafeMutableBufferPointer<Int32>,
+                     features: FeatureBuffers? = nil) -> Int {
         precondition(inputs.count >= batchSize * maxLength && targets.count >= batchSize * maxLength)
         let first = index * batchSize
         let rows = max(0, min(batchSize, windowCount - first))
@@ -116,6 +118,7 @@ public struct TrainingBatcher: Sendable {
             let base = row * T
             guard row < rows else {
                 for t in 0..<T { inputs[base + t] = 0; targets[base + t] = 0 }
+                features?.clear(base..<(base + T))
                 continue
             }
             let window = Int(order[first + row])
@@ -125,8 +128,10 @@ public struct TrainingBatcher: Sendable {
             let pad = T - length
             let targetsFrom = windowTargetsFrom[window]
             for t in 0..<pad { inputs[base + t] = 0; targets[base + t] = 0 }
+            features?.clear(base..<(base + pad))
             for k in 0..<length {
                 inputs[base + pad + k] = Int32(items[end - 1 - length + k])
+                features?.fill(base + pad + k, event: end - 1 - length + k, sequenceStart: start, dataset: dataset)
                 let index = end - length + k
                 let isTarget = index >= targetsFrom && (events.map { $0[index] == targetEvent } ?? true)
                 targets[base + pad + k] = isTarget ? Int32(items[index]) : 0
@@ -141,17 +146,70 @@ public enum EvaluationBatcher {
     /// Writes `cases[range]` into `inputs` (range.count × maxLength) and `targets`; returns the rows filled.
     @discardableResult
     public static func fill(_ cases: ArraySlice<EvaluationCase>, dataset: Dataset, maxLength: Int,
-                            inputs: UnsafeMutableBufferPointer<Int32>, targets: UnsafeMutableBufferPointer<Int32>) -> Int {
+                            inputs: UnsafeMutableBufferPointer<Int32>, targets: UnsafeMutableBufferPointer<Int32>,
+                            features: FeatureBuffers? = nil) -> Int {
         let items = dataset.items
         for (row, example) in cases.enumerated() {
             let base = row * maxLength
             let length = min(maxLength, example.history.count)
             let pad = maxLength - length
             for t in 0..<pad { inputs[base + t] = 0 }
+            features?.clear(base..<(base + pad))
             let from = example.history.upperBound - length
-            for k in 0..<length { inputs[base + pad + k] = Int32(items[from + k]) }
+            for k in 0..<length {
+                inputs[base + pad + k] = Int32(items[from + k])
+                features?.fill(base + pad + k, event: from + k, sequenceStart: example.history.lowerBound, dataset: dataset)
+            }
             targets[row] = Int32(example.target)
         }
         return cases.count
+    }
+}
+
+/// Per-input features beside a (B, T) window of item ids, at the same places: each event's type
+/// id (`events`, 0 for padding) and the bucket of the time since the sequence's previous event
+/// (`gaps`, `TimeGap.bucket`). Either may be absent.
+public struct FeatureBuffers {
+    public var events: UnsafeMutableBufferPointer<UInt8>?
+    public var gaps: UnsafeMutableBufferPointer<UInt8>?
+
+    public init(events: UnsafeMutableBufferPointer<UInt8>?, gaps: UnsafeMutableBufferPointer<UInt8>?) {
+        self.events = events
+        self.gaps = gaps
+    }
+
+    func clear(_ cells: Range<Int>) {
+        for cell in cells {
+            events?[cell] = 0
+            gaps?[cell] = 0
+        }
+    }
+
+    /// Writes the features of the dataset's event `index` (of a sequence starting at `sequenceStart`) to `cell`.
+    func fill(_ cell: Int, event index: Int, sequenceStart: Int, dataset: Dataset) {
+        if let events { events[cell] = dataset.events?[index] ?? 0 }
+        if let gaps {
+            if let times = dataset.times {
+                gaps[cell] = index > sequenceStart ? TimeGap.bucket(seconds: times[index] - times[index - 1]) : TimeGap.first
+            } else {
+                gaps[cell] = 0
+            }
+        }
+    }
+}
+
+/// The time since a sequence's previous event as a small vocabulary: 0 unknown (padding, no
+/// times), 1 the sequence's first event, then log₂ buckets of seconds, so a minute, an hour, a
+/// day and a month apart are different inputs.
+public enum TimeGap {
+    public static let first: UInt8 = 1
+    /// Buckets in all (rows of a time-gap embedding table).
+    public static let buckets = 34
+
+    /// 2 + ⌊log₂(1 + seconds)⌋, at most `buckets − 1` (a negative gap counts as none).
+    public static func bucket(seconds: Int64) -> UInt8 {
+        let gap = UInt64(max(0, seconds))
+        let log = 63 - (gap &+ 1).leadingZeroBitCount
+        return UInt8(min(buckets - 1, 2 + log))
     }
 }

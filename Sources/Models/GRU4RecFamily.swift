@@ -50,6 +50,8 @@ extension GRU4Rec.Configuration: ModelFamily {
         "emb \(embeddingSize), hidden \(hiddenSize), \(layers) layer\(layers == 1 ? "" : "s"), dropout \(dropout)"
     }
 
+    public var inputWidth: Int { embeddingSize }
+
     public func makeModel(seed: UInt64) -> any TrainableModel { GRU4Rec(configuration: self, seed: seed) }
 }
 

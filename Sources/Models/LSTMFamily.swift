@@ -53,6 +53,8 @@ extension LSTMRecommender.Configuration: ModelFamily {
 
     public var summary: String { "emb \(embeddingSize), hidden \(hiddenSize), \(layers) layer\(layers == 1 ? "" : "s")" }
 
+    public var inputWidth: Int { embeddingSize }
+
     public func makeModel(seed: UInt64) -> any TrainableModel { LSTMRecommender(configuration: self, seed: seed) }
 }
 

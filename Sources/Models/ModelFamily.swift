@@ -44,10 +44,29 @@ public protocol ModelFamily: Codable, Sendable, Equatable {
     var fixedPositions: Int? { get }
     /// A fresh model of these settings, initialised from `seed`.
     func makeModel(seed: UInt64) -> any TrainableModel
+
+    /// Whether the family's model reads `InputFeatures` (event types, time gaps, item
+    /// attributes) through `InputFeatureEmbedding` at its input.
+    static var readsInputFeatures: Bool { get }
+    /// Channels of the family's input embedding rows (what the feature tables must have).
+    var inputWidth: Int { get }
+    /// A fresh model that also reads `features` (nil: item ids only).
+    func makeModel(seed: UInt64, features: InputFeatures?) -> any TrainableModel
 }
 
 extension ModelFamily {
     public var fixedPositions: Int? { nil }
+    public static var readsInputFeatures: Bool { false }
+
+    public func makeModel(seed: UInt64, features: InputFeatures?) -> any TrainableModel {
+        precondition(features == nil || features!.names.isEmpty || Self.readsInputFeatures, "\(Self.name) does not read input features")
+        return makeModel(seed: seed)
+    }
+
+    /// The family's tensors and, after them, those of `features`.
+    public func parameterSpecs(features: InputFeatures?) -> [(name: String, shape: [Int])] {
+        parameterSpecs + (features?.parameterSpecs(width: inputWidth) ?? [])
+    }
 
     /// Whether `other` holds this family's model with the same settings.
     public func isSame(as other: any ModelFamily) -> Bool { (other as? Self) == self }

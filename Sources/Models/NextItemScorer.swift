@@ -7,4 +7,12 @@ public protocol NextItemScorer: AnyObject {
     /// Scores of all `vocabulary` ids for each of `rows` left-padded histories (rows × steps ids,
     /// 0 = padding), written to `scores` (rows × vocabulary, row-major). Higher is more likely.
     func score(histories: UnsafePointer<Int32>, rows: Int, steps: Int, scores: UnsafeMutablePointer<Float>)
+
+    /// How the scorer reads inputs besides item ids (nil: ids only). Callers set its `window`
+    /// to the per-position features of the next `score` or `trainStep` call's histories.
+    var featureEmbedding: InputFeatureEmbedding? { get }
+}
+
+extension NextItemScorer {
+    public var featureEmbedding: InputFeatureEmbedding? { nil }
 }

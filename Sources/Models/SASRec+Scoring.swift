@@ -19,7 +19,7 @@ extension SASRec {
         var start = 0
         while start < rows {
             let count = min(chunk, rows - start)
-            let segments = pack(inputs: histories + start * steps, targets: nil, rows: count, steps: steps, workspace: w)
+            let segments = pack(inputs: histories + start * steps, targets: nil, rows: count, steps: steps, workspace: w, cellOffset: start * steps)
             last.pointer.update(repeating: 0, count: count * d)
             if segments.rows > 0 {
                 forward(segments: segments, workspace: w, training: false, lastRowsOnly: true)

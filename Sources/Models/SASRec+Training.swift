@@ -141,6 +141,7 @@ extension SASRec: TrainableModel {
         // x₀ = drop(E[id] · √d + P[pos]).
         let scale = Float(d).squareRoot()
         let dItems = gradient("item_emb.weight"), dPositions = gradient("pos_emb.weight")
+        let masked = w.featureGradient.pointer
         for row in 0..<p {
             let g = dX + row * d, m = w.embeddingMask.pointer + row * d
             let item = dItems + Int(w.ids[row]) * d, position = dPositions + Int(w.positions[row]) * d
@@ -148,7 +149,9 @@ extension SASRec: TrainableModel {
                 let value = g[j] * m[j]
                 item[j] += value * scale
                 position[j] += value
+                masked[j] = value
             }
+            featureEmbedding?.backward(masked, cell: Int(w.cells[row]), item: Int(w.ids[row]))
         }
     }
 }

@@ -96,10 +96,16 @@ public final class SASRec: NextItemScorer, @unchecked Sendable {
     /// A model initialised as the reference initialises it, from `seed`: Xavier-normal for
     /// every matrix (embeddings included), PyTorch's Linear default for biases, LN at 1 and 0,
     /// padding rows at zero.
-    public init(configuration: Configuration, seed: UInt64) {
+    public init(configuration: Configuration, seed: UInt64, features: InputFeatures? = nil) {
         precondition(configuration.hiddenSize % configuration.heads == 0, "the hidden size must be a multiple of the heads")
         self.configuration = configuration
-        parameters = ParameterSet(Self.parameterSpecs(configuration))
+        let parameters = ParameterSet(configuration.parameterSpecs(features: features))
+        self.parameters = parameters
+        if let features, !features.names.isEmpty {
+            featureEmbedding = InputFeatureEmbedding(features: features, width: configuration.hiddenSize, parameters: parameters)
+        } else {
+            featureEmbedding = nil
+        }
         sampler = NegativeSampler(uniformOver: configuration.vocabulary)
         var random = SeededRandom(seed: seed)
         let d = configuration.hiddenSize
@@ -118,7 +124,11 @@ public final class SASRec: NextItemScorer, @unchecked Sendable {
         }
         parameters.value("item_emb.weight").update(repeating: 0, count: d)
         parameters.value("pos_emb.weight").update(repeating: 0, count: d)
+        featureEmbedding?.initialise(random: &random)
     }
+
+    /// Adds event types, time gaps and item attributes to the input rows (`train --features`).
+    public let featureEmbedding: InputFeatureEmbedding?
 
     /// Uses `sampler` for the sampled losses (e.g. popularity counts of the training data).
     public func useSampler(_ sampler: NegativeSampler) {
@@ -158,6 +168,10 @@ public final class SASRec: NextItemScorer, @unchecked Sendable {
         let ids: UnsafeMutablePointer<Int32>
         let targets: UnsafeMutablePointer<Int32>
         let positions: UnsafeMutablePointer<Int32>
+        /// Each packed position's place in the (rows × steps) input window: where its features are.
+        let cells: UnsafeMutablePointer<Int32>
+        /// One row's masked embedding gradient, for the feature tables.
+        let featureGradient: FloatBuffer
         /// One sampled item per position (binary cross-entropy).
         let negatives: UnsafeMutablePointer<Int32>
         let embeddingMask: FloatBuffer
@@ -177,6 +191,8 @@ public final class SASRec: NextItemScorer, @unchecked Sendable {
             ids = .allocate(capacity: max(1, p))
             targets = .allocate(capacity: max(1, p))
             positions = .allocate(capacity: max(1, p))
+            cells = .allocate(capacity: max(1, p))
+            featureGradient = FloatBuffer(count: d)
             negatives = .allocate(capacity: max(1, p))
             finalInput = FloatBuffer(count: p * d)
             embeddingMask = FloatBuffer(count: training ? p * d : 0)
@@ -202,6 +218,7 @@ public final class SASRec: NextItemScorer, @unchecked Sendable {
             ids.deallocate()
             targets.deallocate()
             positions.deallocate()
+            cells.deallocate()
             negatives.deallocate()
         }
 
@@ -228,7 +245,9 @@ public final class SASRec: NextItemScorer, @unchecked Sendable {
     /// Packs the non-padding positions of left-padded rows (rows × steps), sequence by
     /// sequence, with their absolute positions (the last column is position `maxLength`).
     /// Returns the segments; `targets` (when given) are packed alongside.
-    func pack(inputs: UnsafePointer<Int32>, targets: UnsafePointer<Int32>?, rows: Int, steps: Int, workspace w: Workspace) -> CausalSelfAttention.Segments {
+    /// `cellOffset` is the place of `inputs` in the feature window (scoring splits large batches).
+    func pack(inputs: UnsafePointer<Int32>, targets: UnsafePointer<Int32>?, rows: Int, steps: Int, workspace w: Workspace,
+              cellOffset: Int = 0) -> CausalSelfAttention.Segments {
         var lengths: [Int] = []
         lengths.reserveCapacity(rows)
         var p = 0
@@ -242,6 +261,7 @@ public final class SASRec: NextItemScorer, @unchecked Sendable {
             while t < steps {
                 w.ids[p] = inputs[r * steps + t]
                 w.positions[p] = Int32(firstPosition + t)
+                w.cells[p] = Int32(cellOffset + r * steps + t)
                 if let targets { w.targets[p] = targets[r * steps + t] }
                 p += 1
                 t += 1
@@ -264,6 +284,7 @@ public final class SASRec: NextItemScorer, @unchecked Sendable {
         for row in 0..<p {
             let x = embedded + row * d, e = items + Int(w.ids[row]) * d, q = positionTable + Int(w.positions[row]) * d
             for j in 0..<d { x[j] = e[j] * scale + q[j] }
+            featureEmbedding?.add(to: x, cell: Int(w.cells[row]), item: Int(w.ids[row]))
         }
         if training { Dropout.forward(values: embedded, mask: w.embeddingMask.pointer, count: p * d, probability: dropout, random: &random) }
         for (b, a) in w.blocks.enumerated() {

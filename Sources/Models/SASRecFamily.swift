@@ -82,6 +82,12 @@ extension SASRec.Configuration: ModelFamily {
     public var summary: String { "d \(hiddenSize), \(blocks) blocks, \(heads) head\(heads == 1 ? "" : "s"), dropout \(dropout)" }
 
     public func makeModel(seed: UInt64) -> any TrainableModel { SASRec(configuration: self, seed: seed) }
+
+    public static var readsInputFeatures: Bool { true }
+    public var inputWidth: Int { hiddenSize }
+    public func makeModel(seed: UInt64, features: InputFeatures?) -> any TrainableModel {
+        SASRec(configuration: self, seed: seed, features: features)
+    }
 }
 
 extension SASRec: AcceleratedModel {}

@@ -17,7 +17,7 @@ public enum ModelLoader {
     /// A fresh (untrained) model of the kind and shape `configuration` describes.
     public static func makeModel(_ configuration: RunConfiguration, seed: UInt64 = 0) throws -> (model: any TrainableModel, aliases: [String: String]) {
         try checkSizes(configuration)
-        return (configuration.settings.makeModel(seed: seed), type(of: configuration.settings).checkpointAliases)
+        return (configuration.settings.makeModel(seed: seed, features: configuration.features), type(of: configuration.settings).checkpointAliases)
     }
 
     /// Refuses sizes no model can have (config.json is untrusted: a hand edit or damage must be
@@ -43,9 +43,14 @@ public enum ModelLoader {
         }
     }
 
+    /// Gives a model that reads item attributes the dataset's values of them.
+    public static func attachFeatures(_ model: any NextItemScorer, dataset: Dataset) throws {
+        try model.featureEmbedding?.attach(dataset: dataset)
+    }
+
     /// The tensors of the model `configuration` describes, in layout order, and which of them have a row per item.
     public static func parameterSpecs(_ configuration: RunConfiguration) -> (specs: [(name: String, shape: [Int])], itemRows: [String]) {
-        (configuration.settings.parameterSpecs, type(of: configuration.settings).itemRowTensors)
+        (configuration.settings.parameterSpecs(features: configuration.features), type(of: configuration.settings).itemRowTensors)
     }
 
     /// The model of `run` with its `weights`, and the dataset it was trained on (or `datasetOverride`).
@@ -83,6 +88,7 @@ public enum ModelLoader {
         }
         let checkpoint = run.checkpointPath(weights)
         try Checkpoint.load(into: model.parameters, from: checkpoint, aliases: aliases)
+        try attachFeatures(model, dataset: dataset)
         return (model, dataset, configuration, vocabulary)
     }
 

@@ -5,7 +5,7 @@ extension RunConfiguration {
     /// Whether `train --resume` with `given` continues this (saved) run: the same model and
     /// training options.
     public func resumes(_ given: RunConfiguration) -> Bool {
-        settings.isSame(as: given.settings) && training == given.training
+        settings.isSame(as: given.settings) && training == given.training && features == given.features
     }
 
     /// The settings (as config.json names them, e.g. `training.epochs`, `sasrec.dropout`) in
@@ -16,6 +16,7 @@ extension RunConfiguration {
             for key in Set(a.keys).union(b.keys).sorted() where a[key] != b[key] { differing.append(prefix + key) }
         }
         compare("training.", Self.fields(training), Self.fields(given.training))
+        if features != given.features { differing.append("features") }
         if model != given.model {
             differing.insert("model", at: 0)
         } else {

@@ -17,6 +17,8 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
     public var created: String
     /// The run whose weights this one started from (`train --from`), if any.
     public var warmStart: WarmStartReference?
+    /// The inputs the model reads besides item ids (`train --features`); nil: ids only.
+    public var features: InputFeatures?
 
     public struct DatasetReference: Codable, Sendable, Equatable {
         public var path: String
@@ -74,7 +76,7 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
 
     public static func == (a: RunConfiguration, b: RunConfiguration) -> Bool {
         a.format == b.format && a.version == b.version && a.settings.isSame(as: b.settings) && a.training == b.training
-            && a.dataset == b.dataset && a.created == b.created && a.warmStart == b.warmStart
+            && a.dataset == b.dataset && a.created == b.created && a.warmStart == b.warmStart && a.features == b.features
     }
 
     private struct Key: CodingKey {
@@ -105,6 +107,10 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
         dataset = try container.decode(DatasetReference.self, forKey: Key("dataset"))
         created = try container.decode(String.self, forKey: Key("created"))
         warmStart = try container.decodeIfPresent(WarmStartReference.self, forKey: Key("warmStart"))
+        features = try container.decodeIfPresent(InputFeatures.self, forKey: Key("features"))
+        if let features, !features.names.isEmpty, !type(of: settings).readsInputFeatures {
+            throw DecodingError.dataCorruptedError(forKey: Key("features"), in: container, debugDescription: "the \(name) model does not read input features")
+        }
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -117,6 +123,7 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
         try container.encode(dataset, forKey: Key("dataset"))
         try container.encode(created, forKey: Key("created"))
         try container.encodeIfPresent(warmStart, forKey: Key("warmStart"))
+        try container.encodeIfPresent(features, forKey: Key("features"))
     }
 }
 

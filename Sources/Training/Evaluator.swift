@@ -40,13 +40,17 @@ public struct Evaluator: Sendable {
         let scores = UnsafeMutablePointer<Float>.allocate(capacity: rows * v)
         let ranks = UnsafeMutablePointer<Int>.allocate(capacity: rows)
         defer { inputs.deallocate(); targets.deallocate(); scores.deallocate(); ranks.deallocate() }
+        let features = FeatureWindowBuffers(for: scorer.featureEmbedding?.features, cells: rows * maxLength)
+        let previousWindow = scorer.featureEmbedding?.window
+        scorer.featureEmbedding?.window = features?.window
+        defer { scorer.featureEmbedding?.window = previousWindow }
         let items = dataset.items
         let seenEvents = targetEvent == nil ? nil : dataset.events
         let targetEvent = self.targetEvent
         var start = 0
         while start < cases.count {
             let batch = cases[start..<min(cases.count, start + rows)]
-            let count = EvaluationBatcher.fill(batch, dataset: dataset, maxLength: maxLength, inputs: inputs, targets: targets)
+            let count = EvaluationBatcher.fill(batch, dataset: dataset, maxLength: maxLength, inputs: inputs, targets: targets, features: features?.buffers)
             scorer.score(histories: inputs.baseAddress!, rows: count, steps: maxLength, scores: scores)
             let filter = excludeSeen
             let first = batch.startIndex

@@ -104,6 +104,10 @@ public final class Trainer<Model: TrainableModel> {
         let inputs = UnsafeMutableBufferPointer<Int32>.allocate(capacity: cells)
         let targets = UnsafeMutableBufferPointer<Int32>.allocate(capacity: cells)
         defer { inputs.deallocate(); targets.deallocate() }
+        // Event types and time gaps beside the inputs, for a model that reads them.
+        let features = FeatureWindowBuffers(for: model.featureEmbedding?.features, cells: cells)
+        model.featureEmbedding?.window = features?.window
+        defer { model.featureEmbedding?.window = nil }
         let parameters = model.parameters
         let totalSteps = stepsPerEpoch * options.epochs
         var secondsPerEpoch: [Double] = []
@@ -128,7 +132,7 @@ public final class Trainer<Model: TrainableModel> {
                 let ownGroup = dataParallel.map { $0.rank < groups.count ? groups[$0.rank] : nil } ?? step
                 var stepLoss = 0.0, stepTargets = 0
                 for index in ownGroup.map(microBatches) ?? 0..<0 {
-                    let rows = batcher.fill(batch: index, inputs: inputs, targets: targets)
+                    let rows = batcher.fill(batch: index, inputs: inputs, targets: targets, features: features?.buffers)
                     model.reseed(options.seed &+ UInt64(epoch) &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(index) &* 0xBF58_476D_1CE4_E5B9)
                     let result = model.trainStep(inputs: inputs.baseAddress!, targets: targets.baseAddress!, rows: rows,
                                                  steps: options.maxLength, workspace: workspace,

@@ -41,6 +41,14 @@ struct ModelOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Dropout probability (default: sasrec 0.2, 0.5 on short histories; gru4rec 0.3; lstm has none).")
     var dropout: Float?
 
+    @Option(help: ArgumentHelp("Inputs besides item ids, comma-separated (sasrec): event (the event type), time-gap (time since the previous event, log buckets), and item attribute names (e.g. category); `train` lists what the dataset has. Default: none.", valueName: "list"))
+    var features: String?
+
+    /// `--features` as names.
+    var featureNames: [String] {
+        (features ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
     func validate() throws {
         if let hiddenSize, hiddenSize < 1 { throw ValidationError("--hidden-size must be positive") }
         if let embeddingSize, embeddingSize < 1 { throw ValidationError("--embedding-size must be positive") }

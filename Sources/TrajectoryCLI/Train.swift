@@ -93,7 +93,8 @@ struct Train: ParsableCommand {
                 throw TrainingError.run(path: out, reason: "already holds a run; pass --resume to continue it or --force to start over")
             }
             var split = try DatasetSplit.leaveOneOut(data, targetEvent: training.targetEvent.map { try data.eventTypeId(named: $0) })
-            let (configuration, warmStart) = try plan(data: data, split: split, announce: writesRun)
+            var (configuration, warmStart) = try plan(data: data, split: split, announce: writesRun)
+            try chooseFeatures(&configuration, data: data, warmStart: warmStart, announce: writesRun)
             if configuration.training.targetEvent != training.targetEvent { split = try configuration.split(of: data) }  // the --from run's target
             if let target = configuration.training.targetEvent, writesRun {
                 print("target: the next \(target) after every event: \(split.training.count) training sequences, \(split.validation.count) validation and \(split.test.count) test users")
@@ -132,6 +133,7 @@ struct Train: ParsableCommand {
             } else {
                 network = try ModelLoader.makeModel(configuration, seed: options.seed).model
             }
+            try ModelLoader.attachFeatures(network, dataset: data)
             let deviceName = try compute.device.attach(network, precision: compute.precision)
             if compute.device != .cpu { print("device: \(deviceName)") }
             network.prepareForTraining { data.itemEventCounts(in: split.training.map(\.range)) }
@@ -172,6 +174,25 @@ struct Train: ParsableCommand {
         // A flag the family cannot honour is a usage error (exit 64) naming the flag.
         let settings = try family.configuration(vocabulary: data.itemCount + 1, training: options, flags: modelOptions.flags, data: profile)
         return (RunConfiguration(model: settings, training: options, dataset: data), nil)
+    }
+
+    /// The inputs besides item ids (`--features`), checked against the dataset and the family.
+    private func chooseFeatures(_ configuration: inout RunConfiguration, data: Dataset, warmStart: WarmStart?, announce: Bool) throws {
+        let available = InputFeatures.available(in: data)
+        let names = modelOptions.featureNames
+        if announce && !available.isEmpty {
+            print("features in \(data.directory): \(available.joined(separator: ", ")); used: \(names.isEmpty ? "none (ids only; choose with --features)" : names.joined(separator: ", "))")
+        }
+        if warmStart != nil {
+            if !names.isEmpty || configuration.features != nil { throw ValidationError("--features with --from is not supported yet: train the run with features from scratch") }
+            return
+        }
+        guard !names.isEmpty else { return }
+        guard type(of: configuration.settings).readsInputFeatures else {
+            throw ValidationError("--features: the \(configuration.model) model reads item ids only (sasrec reads features)")
+        }
+        guard compute.device == .cpu else { throw ValidationError("--features: models with input features train on the CPU for now (--device cpu)") }
+        configuration.features = try InputFeatures.resolve(names, dataset: data)
     }
 
     private func fit(_ network: some TrainableModel, data: Dataset, split: DatasetSplit, options: TrainingOptions, run: RunDirectory,

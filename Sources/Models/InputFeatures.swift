@@ -1,0 +1,194 @@
+import Core
+import Datasets
+import Engine
+
+/// The inputs a model reads besides item ids (`train --features`), recorded in config.json.
+/// Every family adds them the same way, through `InputFeatureEmbedding`: to each input item's
+/// embedding row it adds its event type's row, its time gap's row and the mean of its
+/// attribute values' rows. Row 0 of every table stands for "unknown" and stays zero, so a
+/// history without event types or times (a request that does not send them) reads as ids only.
+public struct InputFeatures: Codable, Sendable, Equatable {
+    /// The dataset's event type names (the table has one more row), when event types are an input.
+    public var eventTypes: [String]?
+    /// Whether the time since the previous event (`TimeGap` buckets) is an input.
+    public var timeGap = false
+    /// Item attributes that are inputs, with their vocabulary sizes when trained.
+    public var attributes: [Attribute] = []
+
+    public struct Attribute: Codable, Sendable, Equatable {
+        public var name: String
+        public var values: Int
+        public init(name: String, values: Int) {
+            self.name = name
+            self.values = values
+        }
+    }
+
+    public init(eventTypes: [String]? = nil, timeGap: Bool = false, attributes: [Attribute] = []) {
+        self.eventTypes = eventTypes
+        self.timeGap = timeGap
+        self.attributes = attributes
+    }
+
+    /// The feature names as `--features` takes them: event, time-gap, and attribute names.
+    public var names: [String] {
+        (eventTypes != nil ? ["event"] : []) + (timeGap ? ["time-gap"] : []) + attributes.map(\.name)
+    }
+
+    /// The features `names` select from what `dataset` has, or an error naming what is missing.
+    public static func resolve(_ names: [String], dataset: Dataset) throws -> InputFeatures {
+        var features = InputFeatures()
+        for name in names {
+            switch name {
+            case "event":
+                guard dataset.events != nil else { throw DatasetError.invalidOption("--features event: \(dataset.directory) has no event types (prepare --event COLUMN)") }
+                features.eventTypes = dataset.eventTypes
+            case "time-gap":
+                guard dataset.times != nil else { throw DatasetError.invalidOption("--features time-gap: \(dataset.directory) has no timestamps") }
+                features.timeGap = true
+            default:
+                guard let attribute = dataset.itemAttributes.first(where: { $0.name == name }) else {
+                    let known = ["event", "time-gap"] + dataset.itemAttributes.map(\.name)
+                    throw DatasetError.invalidOption("--features \(name): not a feature of \(dataset.directory) (it has: \(known.joined(separator: ", ")))")
+                }
+                features.attributes.append(Attribute(name: name, values: attribute.vocabulary.count))
+            }
+        }
+        return features
+    }
+
+    /// What `dataset` offers, for `train` to say: every name `resolve` would accept.
+    public static func available(in dataset: Dataset) -> [String] {
+        (dataset.events != nil ? ["event"] : []) + (dataset.times != nil ? ["time-gap"] : []) + dataset.itemAttributes.map(\.name)
+    }
+
+    /// The tables, for inputs of `width` channels, in layout order after the family's own tensors.
+    public func parameterSpecs(width: Int) -> [(name: String, shape: [Int])] {
+        var specs: [(String, [Int])] = []
+        if let eventTypes { specs.append(("features.event.weight", [eventTypes.count + 1, width])) }
+        if timeGap { specs.append(("features.time_gap.weight", [TimeGap.buckets, width])) }
+        for attribute in attributes { specs.append(("features.attribute.\(attribute.name).weight", [attribute.values + 1, width])) }
+        return specs
+    }
+
+    /// Whether the model needs per-position event types or time gaps with its inputs.
+    public var needsWindow: Bool { eventTypes != nil || timeGap }
+}
+
+/// Per-position features of the batch a model is about to read, in its inputs' (rows × steps)
+/// layout (`FeatureBuffers` filled by the batchers). Set on a model before `trainStep` or `score`.
+public struct FeatureWindow {
+    public var events: UnsafePointer<UInt8>?
+    public var gaps: UnsafePointer<UInt8>?
+
+    public init(events: UnsafePointer<UInt8>?, gaps: UnsafePointer<UInt8>?) {
+        self.events = events
+        self.gaps = gaps
+    }
+}
+
+/// The op every family calls at its input: x += E_event[e] + E_gap[g] + mean over the item's
+/// attribute values a of E_a[a], and its backward pass into those tables.
+public final class InputFeatureEmbedding: @unchecked Sendable {
+    public let features: InputFeatures
+    let width: Int
+    private let parameters: ParameterSet
+    /// Each attribute's values per item (from the dataset; empty rows until `attach`).
+    private var attributeRows: [StoredItemAttribute?]
+    /// The batch about to be read.
+    public var window: FeatureWindow?
+    /// The tables' values and gradients (the parameter buffers never move).
+    private let eventTable: (values: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>)?
+    private let gapTable: (values: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>)?
+    private let attributeTables: [(values: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>)]
+
+    public init(features: InputFeatures, width: Int, parameters: ParameterSet) {
+        self.features = features
+        self.width = width
+        self.parameters = parameters
+        attributeRows = Array(repeating: nil, count: features.attributes.count)
+        func table(_ name: String) -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) { (parameters.value(name), parameters.gradient(name)) }
+        eventTable = features.eventTypes == nil ? nil : table("features.event.weight")
+        gapTable = features.timeGap ? table("features.time_gap.weight") : nil
+        attributeTables = features.attributes.map { table("features.attribute.\($0.name).weight") }
+        eventRows = (features.eventTypes?.count ?? 0) + 1
+    }
+
+    /// Rows of the event table: a type added to the data after training reads as unknown.
+    private let eventRows: Int
+
+    /// The tables start small and random, as an embedding does, except row 0 ("unknown"): zero.
+    public func initialise(random: inout SeededRandom) {
+        for spec in features.parameterSpecs(width: width) {
+            let values = parameters.value(spec.name)
+            let count = spec.shape.reduce(1, *)
+            for i in 0..<count { values[i] = i < width ? 0 : Float(random.normal()) * 0.02 }
+        }
+    }
+
+    /// Uses `dataset`'s item attributes (their value ids must fit the tables: the run's dataset, or one prepared `--like` it).
+    public func attach(dataset: Dataset) throws {
+        for attribute in features.attributes where !dataset.itemAttributes.contains(where: { $0.name == attribute.name }) {
+            throw DatasetError.invalidOption("the model reads item attribute '\(attribute.name)', which \(dataset.directory) does not have")
+        }
+        attach(attributes: dataset.itemAttributes)
+    }
+
+    /// Uses these item attributes' values (those the model reads; value ids past its tables are skipped).
+    public func attach(attributes: [StoredItemAttribute]) {
+        for (index, attribute) in features.attributes.enumerated() {
+            attributeRows[index] = attributes.first { $0.name == attribute.name }
+        }
+    }
+
+    @inline(__always)
+    private func event(_ cell: Int) -> Int { Int(window?.events?[cell] ?? 0) }
+    @inline(__always)
+    private func gap(_ cell: Int) -> Int { Int(window?.gaps?[cell] ?? 0) }
+
+    /// Adds the features of input `cell` (its place in the window) for `item` to `x` (`width` values).
+    public func add(to x: UnsafeMutablePointer<Float>, cell: Int, item: Int) {
+        let d = width
+        if let eventTable {
+            let e = event(cell)
+            if e > 0 && e < eventRows { let row = eventTable.values + e * d; for j in 0..<d { x[j] += row[j] } }
+        }
+        if let gapTable {
+            let g = gap(cell)
+            if g > 0 { let row = gapTable.values + g * d; for j in 0..<d { x[j] += row[j] } }
+        }
+        for (index, attribute) in features.attributes.enumerated() {
+            guard let stored = attributeRows[index], item > 0, item < stored.offsets.count else { continue }
+            let values = stored.values(ofItem: item)
+            guard !values.isEmpty else { continue }
+            let table = attributeTables[index].values, share = 1 / Float(values.count)
+            for value in values where Int(value) <= attribute.values {
+                let row = table + Int(value) * d
+                for j in 0..<d { x[j] += row[j] * share }
+            }
+        }
+    }
+
+    /// Accumulates the gradient `g` of input `cell`'s embedding row into the feature tables.
+    public func backward(_ g: UnsafePointer<Float>, cell: Int, item: Int) {
+        let d = width
+        if let eventTable {
+            let e = event(cell)
+            if e > 0 && e < eventRows { let row = eventTable.gradients + e * d; for j in 0..<d { row[j] += g[j] } }
+        }
+        if let gapTable {
+            let t = gap(cell)
+            if t > 0 { let row = gapTable.gradients + t * d; for j in 0..<d { row[j] += g[j] } }
+        }
+        for (index, attribute) in features.attributes.enumerated() {
+            guard let stored = attributeRows[index], item > 0, item < stored.offsets.count else { continue }
+            let values = stored.values(ofItem: item)
+            guard !values.isEmpty else { continue }
+            let table = attributeTables[index].gradients, share = 1 / Float(values.count)
+            for value in values where Int(value) <= attribute.values {
+                let row = table + Int(value) * d
+                for j in 0..<d { row[j] += g[j] * share }
+            }
+        }
+    }
+}

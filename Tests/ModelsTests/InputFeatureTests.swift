@@ -1,0 +1,113 @@
+import Core
+import Datasets
+import Engine
+import Foundation
+import Testing
+import TestSupport
+@testable import Models
+
+/// `train --features`: event types, time gaps and item attributes added at a model's input.
+@Suite struct InputFeatureTests {
+    static let inputs: [Int32] = [0, 0, 3, 5, 1, 2, 3, 4, 0, 6, 6, 2]
+    static let targets: [Int32] = [0, 0, 5, 1, 2, 3, 4, 6, 0, 6, 2, 1]
+    static let events: [UInt8] = [0, 0, 1, 2, 1, 1, 3, 2, 0, 2, 3, 1]
+    static let gaps: [UInt8] = [0, 0, 1, 7, 1, 20, 3, 33, 0, 1, 2, 9]
+    static let features = InputFeatures(eventTypes: ["view", "cart", "buy"], timeGap: true, attributes: [.init(name: "category", values: 3)])
+    /// Items 1…6: categories {1}, {2}, {1, 3}, {}, {3}, {2}.
+    static let category = StoredItemAttribute(name: "category", vocabulary: ["a", "b", "c"], offsets: [0, 1, 2, 4, 4, 5, 6], values: [1, 2, 1, 3, 3, 2])
+
+    static func model() -> SASRec {
+        var configuration = SASRec.Configuration(vocabulary: 7, maxLength: 4, hiddenSize: 4, blocks: 1, heads: 1, dropout: 0)
+        configuration.layerNormEpsilon = 1e-5
+        let model = SASRec(configuration: configuration, seed: 2, features: features)
+        model.featureEmbedding!.attach(attributes: [category])
+        return model
+    }
+
+    @Test func theFeatureTablesFollowTheModelsAndStartAtZeroForUnknown() {
+        let model = Self.model()
+        let names = model.parameters.tensors.map(\.name)
+        #expect(Array(names.suffix(3)) == ["features.event.weight", "features.time_gap.weight", "features.attribute.category.weight"])
+        #expect(model.parameters.spec("features.time_gap.weight").shape == [TimeGap.buckets, 4])
+        for name in names.suffix(3) { #expect((0..<4).allSatisfy { model.parameters.value(name)[$0] == 0 }, "\(name) row 0") }
+        // The family's own tensors are initialised as without features.
+        let plain = SASRec(configuration: model.configuration, seed: 2)
+        #expect(Array(UnsafeBufferPointer(start: plain.parameters.values.pointer, count: plain.parameters.parameterCount))
+                == Array(UnsafeBufferPointer(start: model.parameters.values.pointer, count: plain.parameters.parameterCount)))
+    }
+
+    /// Every tensor's gradient, the feature tables' included, against finite differences of the loss.
+    @Test func wholeModelGradientCheckWithFeatures() {
+        let model = Self.model()
+        var random = SeededRandom(seed: 5)
+        for tensor in model.parameters.tensors where tensor.shape.count == 1 {
+            for i in 0..<tensor.count { model.parameters.value(tensor.name)[i] += Float(random.unit() - 0.5) * 0.4 }
+        }
+        for name in ["features.event.weight", "features.time_gap.weight", "features.attribute.category.weight"] {
+            let spec = model.parameters.spec(name)
+            for i in 4..<spec.count { model.parameters.value(name)[i] = Float(random.normal()) * 0.5 }
+        }
+        let workspace = model.makeWorkspace(rows: 3, steps: 4)
+        Self.events.withUnsafeBufferPointer { e in
+            Self.gaps.withUnsafeBufferPointer { g in
+                model.featureEmbedding!.window = FeatureWindow(events: e.baseAddress, gaps: g.baseAddress)
+                defer { model.featureEmbedding!.window = nil }
+                func loss() -> Double {
+                    Self.inputs.withUnsafeBufferPointer { i in
+                        Self.targets.withUnsafeBufferPointer { t in model.loss(inputs: i.baseAddress!, targets: t.baseAddress!, rows: 3, steps: 4, workspace: workspace) }
+                    }
+                }
+                model.parameters.zeroGradients()
+                let result = Self.inputs.withUnsafeBufferPointer { i in
+                    Self.targets.withUnsafeBufferPointer { t in
+                        model.trainStep(inputs: i.baseAddress!, targets: t.baseAddress!, rows: 3, steps: 4, workspace: workspace, gradientScale: { _ in 1 })
+                    }
+                }
+                #expect(abs(result.loss - loss()) < 1e-4)
+                for tensor in model.parameters.tensors {
+                    let analytic = Array(UnsafeBufferPointer(start: model.parameters.gradients.pointer + tensor.offset, count: tensor.count))
+                    let skip = tensor.name == "pos_emb.weight" ? 4 : 0
+                    let worst = GradientCheck.worstError(values: model.parameters.values.pointer + tensor.offset + skip, count: tensor.count - skip,
+                                                         analytic: Array(analytic[skip...]), step: 1e-2, loss: loss)
+                    #expect(worst < 2e-2, "\(tensor.name): \(worst)")
+                }
+                // The features are read: the event table's rows 1…3 get gradients, row 0 (unknown) none.
+                let eventGradient = model.parameters.gradient("features.event.weight")
+                #expect((0..<4).allSatisfy { eventGradient[$0] == 0 } && (4..<16).contains { eventGradient[$0] != 0 })
+            }
+        }
+    }
+
+    @Test func scoresChangeWithTheFeaturesAndAnUnknownWindowReadsAsIdsPlusAttributes() {
+        let model = Self.model()
+        for name in ["features.event.weight", "features.time_gap.weight"] {
+            let spec = model.parameters.spec(name)
+            var random = SeededRandom(seed: 9)
+            for i in 4..<spec.count { model.parameters.value(name)[i] = Float(random.normal()) }
+        }
+        func scores() -> [Float] {
+            var out = [Float](repeating: 0, count: 3 * 7)
+            Self.inputs.withUnsafeBufferPointer { i in out.withUnsafeMutableBufferPointer { model.score(histories: i.baseAddress!, rows: 3, steps: 4, scores: $0.baseAddress!) } }
+            return out
+        }
+        let unknown = scores()
+        let withFeatures = Self.events.withUnsafeBufferPointer { e in
+            Self.gaps.withUnsafeBufferPointer { g in
+                model.featureEmbedding!.window = FeatureWindow(events: e.baseAddress, gaps: g.baseAddress)
+                defer { model.featureEmbedding!.window = nil }
+                return scores()
+            }
+        }
+        #expect(unknown != withFeatures)
+        #expect(scores() == unknown, "no window: the same scores again")
+    }
+
+    @Test func timeGapsFallIntoLogBuckets() {
+        #expect(TimeGap.bucket(seconds: 0) == 2)
+        #expect(TimeGap.bucket(seconds: -5) == 2)
+        #expect(TimeGap.bucket(seconds: 1) == 3)
+        #expect(TimeGap.bucket(seconds: 60) == 7)        // 2 + ⌊log₂ 61⌋
+        #expect(TimeGap.bucket(seconds: 86_400) == 18)   // a day
+        #expect(TimeGap.bucket(seconds: .max) == UInt8(TimeGap.buckets - 1))
+    }
+}
