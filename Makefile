@@ -109,6 +109,10 @@ bench-serve: binary
 bench-onnx: binary
 	bash bench/onnx.sh
 
+## bench-features: next-buy ranking on generated funnel logs with and without event types, time gaps, categories
+bench-features: binary
+	bash bench/features.sh
+
 ## bench-lstm: the seed LSTM vs the PyTorch peer on ML-1M (epoch time, evaluation, latency, memory)
 bench-lstm: binary
 	bash bench/speed.sh lstm

@@ -42,10 +42,12 @@ public enum ONNXExporter {
     public enum ExportError: Error, CustomStringConvertible, Equatable {
         case unsupportedFamily(String)
         case invalidTopK(k: Int, items: Int)
+        case inputFeatures([String])
 
         public var description: String {
             switch self {
             case .unsupportedFamily(let family): "the \(family) family has no ONNX export yet"
+            case .inputFeatures(let names): "the run reads input features (\(names.joined(separator: ", "))), which the ONNX export does not write yet"
             case .invalidTopK(let k, let items): "--top-k must be between 1 and the catalogue's \(items) items, got \(k)"
             }
         }
@@ -56,6 +58,7 @@ public enum ONNXExporter {
         let loaded = try ModelLoader.loadWithVocabulary(run: path, weights: options.weights)
         let settings = loaded.configuration.settings
         guard let family = settings as? any ONNXExportable else { throw ExportError.unsupportedFamily(loaded.configuration.model) }
+        if let features = loaded.configuration.features, !features.names.isEmpty { throw ExportError.inputFeatures(features.names) }
         let window = min(loaded.configuration.training.maxLength, settings.fixedPositions ?? Int.max)
         var model = try model(family: family, parameters: loaded.model.parameters, window: window, itemIds: loaded.vocabulary.originals, options: options)
         model.metadataProps += [("trajectory.run", path), ("trajectory.weights", options.weights.rawValue)].map(entry)

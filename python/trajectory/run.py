@@ -73,6 +73,9 @@ class Run:
 
         if self.model not in BUILDERS:
             raise NotImplementedError(f"to_torch: {self.model} is not converted yet (families: {', '.join(BUILDERS)})")
+        features = self.config.get("features") or {}
+        if features.get("eventTypes") is not None or features.get("timeGap") or features.get("attributes"):
+            raise NotImplementedError(f"{self.path}: the run reads input features (train --features), which to_torch does not build yet")
         return BUILDERS[self.model](self.settings, self.weights(which), self.training["maxLength"])
 
     @property
