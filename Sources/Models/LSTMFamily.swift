@@ -56,6 +56,11 @@ extension LSTMRecommender.Configuration: ModelFamily {
     public var inputWidth: Int { embeddingSize }
 
     public func makeModel(seed: UInt64) -> any TrainableModel { LSTMRecommender(configuration: self, seed: seed) }
+
+    public static var readsInputFeatures: Bool { true }
+    public func makeModel(seed: UInt64, features: InputFeatures?) -> any TrainableModel {
+        LSTMRecommender(configuration: self, seed: seed, features: features)
+    }
 }
 
 extension LSTMRecommender: TrainableModel, AcceleratedModel {}

@@ -40,9 +40,15 @@ public final class LSTMRecommender: NextItemScorer, @unchecked Sendable {
     }
 
     /// A model initialised as PyTorch initialises these modules, from `seed`.
-    public init(configuration: Configuration, seed: UInt64) {
+    public init(configuration: Configuration, seed: UInt64, features: InputFeatures? = nil) {
         self.configuration = configuration
-        parameters = ParameterSet(Self.parameterSpecs(configuration))
+        let parameters = ParameterSet(configuration.parameterSpecs(features: features))
+        self.parameters = parameters
+        if let features, !features.names.isEmpty {
+            featureEmbedding = InputFeatureEmbedding(features: features, width: configuration.embeddingSize, parameters: parameters)
+        } else {
+            featureEmbedding = nil
+        }
         lstm = (0..<configuration.layers).map {
             LSTMLayer(inputSize: $0 == 0 ? configuration.embeddingSize : configuration.hiddenSize, hiddenSize: configuration.hiddenSize)
         }
@@ -58,7 +64,13 @@ public final class LSTMRecommender: NextItemScorer, @unchecked Sendable {
                 for i in 0..<tensor.count { values[i] = Float(random.unit() * 2 - 1) * bound }
             }
         }
+        featureEmbedding?.initialise(random: &random)
     }
+
+    /// Adds event types, time gaps and item attributes to the embedded inputs (`train --features`).
+    /// A model with features takes the plain paths: no per-item projection table (its rows
+    /// would miss the features), no row shares, and scoring through the training forward pass.
+    public let featureEmbedding: InputFeatureEmbedding?
 
     private func weights(_ layer: Int, in buffer: FloatBuffer) -> LSTMLayer.Weights {
         func pointer(_ name: String) -> UnsafeMutablePointer<Float> { buffer.pointer + parameters.spec(name).offset }
@@ -78,6 +90,8 @@ public final class LSTMRecommender: NextItemScorer, @unchecked Sendable {
         let cells: [FloatBuffer]
         let tanhCells: [FloatBuffer]
         let hidden: [FloatBuffer]
+        /// Each packed position's place in the (rows × steps) window, for its features.
+        let packedCells: UnsafeMutablePointer<Int32>
         let upperGradient: FloatBuffer
         let lowerGradient: FloatBuffer
         let recurrentScratch: FloatBuffer
@@ -100,6 +114,7 @@ public final class LSTMRecommender: NextItemScorer, @unchecked Sendable {
             let h = c.hiddenSize
             packedInputs = .allocate(capacity: positions)
             packedTargets = .allocate(capacity: positions)
+            packedCells = .allocate(capacity: max(1, positions))
             embedded = FloatBuffer(count: positions * c.embeddingSize)
             func perLayer(_ count: Int) -> [FloatBuffer] { (0..<c.layers).map { _ in FloatBuffer(count: count) } }
             gates = perLayer(positions * 4 * h)
@@ -117,6 +132,7 @@ public final class LSTMRecommender: NextItemScorer, @unchecked Sendable {
         deinit {
             packedInputs.deallocate()
             packedTargets.deallocate()
+            packedCells.deallocate()
         }
 
         /// Layer `layer`'s activations from packed position `base` on.
@@ -175,7 +191,7 @@ public final class LSTMRecommender: NextItemScorer, @unchecked Sendable {
     private func forwardLayers(inputs: UnsafePointer<Int32>, rows: Int, steps: Int, workspace w: Workspace) -> (layout: PackedLayout, table: FloatBuffer?) {
         precondition(rows <= w.rows && steps == w.steps, "batch larger than its workspace")
         let layout = PackedLayout(paddedIds: inputs, rows: rows, steps: steps)
-        let table = configuration.vocabulary < layout.total ? filledProjectionTable(w) : nil
+        let table = configuration.vocabulary < layout.total && featureEmbedding == nil ? filledProjectionTable(w) : nil
         forwardLayers(inputs: inputs, layout: layout, from: 0, table: table, workspace: w)
         return (layout, table)
     }
@@ -189,13 +205,24 @@ public final class LSTMRecommender: NextItemScorer, @unchecked Sendable {
     }
 
     /// The layers over `layout`'s rows of `inputs`, stored from packed position `base` on.
-    private func forwardLayers(inputs: UnsafePointer<Int32>, layout: PackedLayout, from base: Int, table: FloatBuffer?, workspace w: Workspace) {
+    /// `cellOffset` is the place of `inputs` in the feature window (scoring splits large batches).
+    private func forwardLayers(inputs: UnsafePointer<Int32>, layout: PackedLayout, from base: Int, table: FloatBuffer?, workspace w: Workspace,
+                               cellOffset: Int = 0) {
         let ids = w.packedInputs + base
         layout.pack(inputs, into: ids)
         let e = configuration.embeddingSize, h = configuration.hiddenSize
         if table == nil {
             Embedding.forward(output: w.embedded.pointer + base * e, ids: ids, count: layout.total,
                               weight: parameters.value("embedding.weight"), channels: e)
+        }
+        if let featureEmbedding {
+            precondition(table == nil, "the projection table has no room for features")
+            // Pack each input's window cell the way its id was packed, then add its features.
+            let cells = (0..<Int32(layout.order.count * layout.steps)).map { Int32(cellOffset) + $0 }
+            cells.withUnsafeBufferPointer { layout.pack($0.baseAddress!, into: w.packedCells + base) }
+            for p in 0..<layout.total {
+                featureEmbedding.add(to: w.embedded.pointer + (base + p) * e, cell: Int(w.packedCells[base + p]), item: Int(ids[p]))
+            }
         }
         for (index, layer) in lstm.enumerated() {
             let projection: LSTMLayer.InputProjection
@@ -233,7 +260,7 @@ public final class LSTMRecommender: NextItemScorer, @unchecked Sendable {
         let total = lengths.reduce(0, +)
         if total == 0 { return (0, 0) }
         let shareCount = min(BLAS.processThreads, availableCores(), rows / Self.minimumRowsPerShare)
-        if shareCount < 2 || total < Self.minimumPositionsForShares || isInsideParallelWork {
+        if shareCount < 2 || total < Self.minimumPositionsForShares || isInsideParallelWork || featureEmbedding != nil {
             return serialTrainStep(inputs: inputs, targets: targets, rows: rows, steps: steps, workspace: w, gradientScale: gradientScale)
         }
         return trainStep(inputs: inputs, targets: targets, rows: rows, steps: steps, lengths: lengths, shareCount: shareCount,
@@ -353,6 +380,9 @@ public final class LSTMRecommender: NextItemScorer, @unchecked Sendable {
                                count: total, channels: 4 * h)
         } else {
             Embedding.backward(weightGradient: gradient("embedding.weight"), outputGradient: upper, ids: ids, count: total, channels: e)
+            if let featureEmbedding {
+                for p in 0..<total { featureEmbedding.backward(upper + p * e, cell: Int(w.packedCells[base + p]), item: Int(ids[p])) }
+            }
         }
         return loss
     }
@@ -436,12 +466,50 @@ public final class LSTMRecommender: NextItemScorer, @unchecked Sendable {
         if let accelerator {
             return accelerator.scoreOrStop(histories: histories, rows: rows, steps: steps, parameters: parameters, scores: scores)
         }
+        if featureEmbedding != nil {
+            featureScore(histories: histories, rows: rows, steps: steps, scores: scores)
+            return
+        }
         if rows == 1 {
             singleScore(history: histories, steps: steps, scores: scores)
             return
         }
         streamingScore(histories: histories, rows: rows, steps: steps, scores: scores)
     }
+
+    /// Scores through the training forward pass (embedding plus features, no projection table),
+    /// `featureScoringRows` histories at a time.
+    private func featureScore(histories: UnsafePointer<Int32>, rows: Int, steps: Int, scores: UnsafeMutablePointer<Float>) {
+        let c = configuration
+        let chunk = min(rows, Self.featureScoringRows)
+        if featureWorkspace == nil || featureWorkspace!.rows < chunk || featureWorkspace!.steps != steps {
+            featureWorkspace = Workspace(configuration: c, rows: chunk, steps: steps)
+        }
+        let w = featureWorkspace!
+        let last = FloatBuffer(count: chunk * c.hiddenSize)
+        var start = 0
+        while start < rows {
+            let count = min(chunk, rows - start)
+            let inputs = histories + start * steps
+            let layout = PackedLayout(paddedIds: inputs, rows: count, steps: steps)
+            last.pointer.update(repeating: 0, count: count * c.hiddenSize)  // empty histories score the bias alone
+            if layout.total > 0 {
+                forwardLayers(inputs: inputs, layout: layout, from: 0, table: nil, workspace: w, cellOffset: start * steps)
+                // Every non-empty left-padded history ends at the last step.
+                let running = layout.active.last ?? 0, lastStep = layout.offsets[layout.steps - 1]
+                let top = w.hidden[c.layers - 1].pointer
+                for r in 0..<running {
+                    (last.pointer + layout.order[r] * c.hiddenSize).update(from: top + (lastStep + r) * c.hiddenSize, count: c.hiddenSize)
+                }
+            }
+            Linear.forward(output: scores + start * c.vocabulary, input: last.pointer, weight: parameters.value("fc.weight"),
+                           bias: parameters.value("fc.bias"), rows: count, inputs: c.hiddenSize, outputs: c.vocabulary)
+            start += count
+        }
+    }
+
+    static let featureScoringRows = 64
+    private var featureWorkspace: Workspace?
 
     /// A single request: the cores split each step by hidden units (see `LSTMSingleSequence`).
     private func singleScore(history: UnsafePointer<Int32>, steps: Int, scores: UnsafeMutablePointer<Float>) {

@@ -44,7 +44,7 @@ enum DeviceChoice: Equatable, ExpressibleByArgument, CustomStringConvertible {
         case .cuda(let ordinal):
             return try Self.attachCUDA(model, ordinal: ordinal, precision: precision)
         case .auto:
-            guard Self.runsOnCUDA(model.configuration), let devices = try? CUDADevices.list(), !devices.isEmpty else { return "cpu" }
+            guard model.featureEmbedding == nil, Self.runsOnCUDA(model.configuration), let devices = try? CUDADevices.list(), !devices.isEmpty else { return "cpu" }
             return (try? Self.attachCUDA(model, ordinal: 0, precision: precision)) ?? "cpu"
         }
     }
@@ -81,6 +81,9 @@ enum DeviceChoice: Equatable, ExpressibleByArgument, CustomStringConvertible {
 
     private static func attachCUDA(_ model: any TrainableModel, ordinal: Int, precision: Precision) throws -> String {
         try DeviceChoice.cuda(ordinal: ordinal).check(model.configuration)
+        if let features = model.featureEmbedding?.features {
+            throw ValidationError("--device cuda: the model reads input features (\(features.names.joined(separator: ", "))), which run on the CPU only for now; use --device cpu")
+        }
         guard let family = model.configuration as? any CUDAFamily, let accelerated = model as? any AcceleratedModel else {
             throw ValidationError("--device cuda: \(model.family.name) has no CUDA step; use --device cpu")
         }

@@ -102,6 +102,65 @@ import TestSupport
         #expect(scores() == unknown, "no window: the same scores again")
     }
 
+    static func lstm() -> LSTMRecommender {
+        let configuration = LSTMRecommender.Configuration(vocabulary: 7, embeddingSize: 4, hiddenSize: 5, layers: 2)
+        let model = LSTMRecommender(configuration: configuration, seed: 3, features: features)
+        model.featureEmbedding!.attach(attributes: [category])
+        return model
+    }
+
+    /// The seed LSTM through the same op: every gradient, the feature tables' included.
+    @Test func lstmGradientCheckWithFeatures() {
+        let model = Self.lstm()
+        var random = SeededRandom(seed: 6)
+        for name in ["features.event.weight", "features.time_gap.weight", "features.attribute.category.weight"] {
+            let spec = model.parameters.spec(name)
+            for i in 4..<spec.count { model.parameters.value(name)[i] = Float(random.normal()) * 0.5 }
+        }
+        let workspace = model.makeWorkspace(rows: 3, steps: 4)
+        Self.events.withUnsafeBufferPointer { e in
+            Self.gaps.withUnsafeBufferPointer { g in
+                model.featureEmbedding!.window = FeatureWindow(events: e.baseAddress, gaps: g.baseAddress)
+                defer { model.featureEmbedding!.window = nil }
+                func loss() -> Double {
+                    Self.inputs.withUnsafeBufferPointer { i in
+                        Self.targets.withUnsafeBufferPointer { t in model.loss(inputs: i.baseAddress!, targets: t.baseAddress!, rows: 3, steps: 4, workspace: workspace) }
+                    }
+                }
+                model.parameters.zeroGradients()
+                let result = Self.inputs.withUnsafeBufferPointer { i in
+                    Self.targets.withUnsafeBufferPointer { t in
+                        model.trainStep(inputs: i.baseAddress!, targets: t.baseAddress!, rows: 3, steps: 4, workspace: workspace, gradientScale: { _ in 1 })
+                    }
+                }
+                #expect(abs(result.loss - loss()) < 1e-4)
+                for tensor in model.parameters.tensors {
+                    let analytic = Array(UnsafeBufferPointer(start: model.parameters.gradients.pointer + tensor.offset, count: tensor.count))
+                    let worst = GradientCheck.worstError(values: model.parameters.values.pointer + tensor.offset, count: tensor.count,
+                                                         analytic: analytic, step: 1e-2, loss: loss)
+                    #expect(worst < 2e-2, "\(tensor.name): \(worst)")
+                }
+            }
+        }
+    }
+
+    /// With all-zero feature tables the feature path scores as the fast paths do.
+    @Test func lstmFeatureScoringMatchesThePlainPathWhenTheFeaturesAreZero() {
+        let plain = LSTMRecommender(configuration: LSTMRecommender.Configuration(vocabulary: 7, embeddingSize: 4, hiddenSize: 5, layers: 2), seed: 3)
+        let featured = Self.lstm()
+        for name in ["features.event.weight", "features.time_gap.weight", "features.attribute.category.weight"] {
+            featured.parameters.value(name).update(repeating: 0, count: featured.parameters.spec(name).count)
+        }
+        func scores(_ model: LSTMRecommender, rows: Int) -> [Float] {
+            var out = [Float](repeating: 0, count: rows * 7)
+            Self.inputs.withUnsafeBufferPointer { i in out.withUnsafeMutableBufferPointer { model.score(histories: i.baseAddress!, rows: rows, steps: 4, scores: $0.baseAddress!) } }
+            return out
+        }
+        for rows in [1, 3] {
+            #expect(GradientCheck.errorRelativeToLargest(scores(featured, rows: rows), scores(plain, rows: rows)) < 1e-4, "\(rows) rows")
+        }
+    }
+
     @Test func timeGapsFallIntoLogBuckets() {
         #expect(TimeGap.bucket(seconds: 0) == 2)
         #expect(TimeGap.bucket(seconds: -5) == 2)
