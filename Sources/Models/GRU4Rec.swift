@@ -44,9 +44,15 @@ public final class GRU4Rec: NextItemScorer, TrainableModel, @unchecked Sendable 
 
     /// Initialised as RecBole does: Xavier-normal embeddings, Xavier-uniform GRU weights,
     /// PyTorch's Linear default for the dense layer.
-    public init(configuration: Configuration, seed: UInt64) {
+    public init(configuration: Configuration, seed: UInt64, features: InputFeatures? = nil) {
         self.configuration = configuration
-        parameters = ParameterSet(Self.parameterSpecs(configuration))
+        let parameters = ParameterSet(configuration.parameterSpecs(features: features))
+        self.parameters = parameters
+        if let features, !features.names.isEmpty {
+            featureEmbedding = InputFeatureEmbedding(features: features, width: configuration.embeddingSize, parameters: parameters)
+        } else {
+            featureEmbedding = nil
+        }
         gru = (0..<configuration.layers).map {
             GRULayer(inputSize: $0 == 0 ? configuration.embeddingSize : configuration.hiddenSize, hiddenSize: configuration.hiddenSize)
         }
@@ -66,7 +72,11 @@ public final class GRU4Rec: NextItemScorer, TrainableModel, @unchecked Sendable 
             }
         }
         parameters.value("item_embedding.weight").update(repeating: 0, count: configuration.embeddingSize)
+        featureEmbedding?.initialise(random: &random)
     }
+
+    /// Adds event types, time gaps and item attributes to the embedded inputs (`train --features`).
+    public let featureEmbedding: InputFeatureEmbedding?
 
     public func reseed(_ seed: UInt64) { stepSeed = seed }
 
@@ -83,6 +93,8 @@ public final class GRU4Rec: NextItemScorer, TrainableModel, @unchecked Sendable 
         let packedInputs: UnsafeMutablePointer<Int32>
         let packedTargets: UnsafeMutablePointer<Int32>
         let embedded: FloatBuffer
+        /// Each packed position's place in the (rows × steps) window, for its features.
+        let packedCells: UnsafeMutablePointer<Int32>
         let dropoutMask: FloatBuffer
         let inputGates: [FloatBuffer]
         let hiddenGates: [FloatBuffer]
@@ -100,6 +112,7 @@ public final class GRU4Rec: NextItemScorer, TrainableModel, @unchecked Sendable 
             let p = rows * steps, h = c.hiddenSize, e = c.embeddingSize
             packedInputs = .allocate(capacity: max(1, p))
             packedTargets = .allocate(capacity: max(1, p))
+            packedCells = .allocate(capacity: max(1, p))
             embedded = FloatBuffer(count: p * e)
             dropoutMask = FloatBuffer(count: training ? p * e : 0)
             inputGates = (0..<c.layers).map { _ in FloatBuffer(count: p * 3 * h) }
@@ -117,6 +130,7 @@ public final class GRU4Rec: NextItemScorer, TrainableModel, @unchecked Sendable 
         deinit {
             packedInputs.deallocate()
             packedTargets.deallocate()
+            packedCells.deallocate()
         }
 
         func activations(_ layer: Int) -> GRULayer.Activations {
@@ -129,7 +143,8 @@ public final class GRU4Rec: NextItemScorer, TrainableModel, @unchecked Sendable 
     }
 
     /// Embedding (with dropout when training), GRU layers and the dense projection over the packed batch.
-    private func forward(inputs: UnsafePointer<Int32>, rows: Int, steps: Int, workspace w: Workspace, training: Bool) -> PackedLayout {
+    /// `cellOffset` is the place of `inputs` in the feature window (scoring splits large batches).
+    private func forward(inputs: UnsafePointer<Int32>, rows: Int, steps: Int, workspace w: Workspace, training: Bool, cellOffset: Int = 0) -> PackedLayout {
         precondition(rows <= w.rows && steps == w.steps, "batch larger than its workspace")
         let c = configuration
         let layout = PackedLayout(paddedIds: inputs, rows: rows, steps: steps)
@@ -137,6 +152,14 @@ public final class GRU4Rec: NextItemScorer, TrainableModel, @unchecked Sendable 
         let total = layout.total
         Embedding.forward(output: w.embedded.pointer, ids: w.packedInputs, count: total,
                           weight: parameters.value("item_embedding.weight"), channels: c.embeddingSize)
+        if let featureEmbedding {
+            // Pack each input's window cell the way its id was packed, then add its features.
+            let cells = (0..<Int32(rows * steps)).map { Int32(cellOffset) + $0 }
+            cells.withUnsafeBufferPointer { layout.pack($0.baseAddress!, into: w.packedCells) }
+            for p in 0..<total {
+                featureEmbedding.add(to: w.embedded.pointer + p * c.embeddingSize, cell: Int(w.packedCells[p]), item: Int(w.packedInputs[p]))
+            }
+        }
         if training {
             var random = SeededRandom(seed: stepSeed)
             Dropout.forward(values: w.embedded.pointer, mask: w.dropoutMask.pointer, count: total * c.embeddingSize,
@@ -185,6 +208,11 @@ public final class GRU4Rec: NextItemScorer, TrainableModel, @unchecked Sendable 
         Dropout.backward(gradient: upper.pointer, mask: w.dropoutMask.pointer, count: total * c.embeddingSize)
         Embedding.backward(weightGradient: parameters.gradient("item_embedding.weight"), outputGradient: upper.pointer,
                            ids: w.packedInputs, count: total, channels: c.embeddingSize)
+        if let featureEmbedding {
+            for p in 0..<total {
+                featureEmbedding.backward(upper.pointer + p * c.embeddingSize, cell: Int(w.packedCells[p]), item: Int(w.packedInputs[p]))
+            }
+        }
         return (loss, targetCount)
     }
 
@@ -217,7 +245,7 @@ public final class GRU4Rec: NextItemScorer, TrainableModel, @unchecked Sendable 
         var start = 0
         while start < rows {
             let count = min(chunk, rows - start)
-            let layout = forward(inputs: histories + start * steps, rows: count, steps: steps, workspace: w, training: false)
+            let layout = forward(inputs: histories + start * steps, rows: count, steps: steps, workspace: w, training: false, cellOffset: start * steps)
             // Every non-empty history is running at the last step; empty ones score the dense bias alone.
             for r in 0..<count { (last.pointer + r * c.embeddingSize).update(from: parameters.value("dense.bias"), count: c.embeddingSize) }
             let lastStep = layout.offsets[steps - 1]

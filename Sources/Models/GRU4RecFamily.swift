@@ -52,6 +52,11 @@ extension GRU4Rec.Configuration: ModelFamily {
 
     public var inputWidth: Int { embeddingSize }
 
+    public static var readsInputFeatures: Bool { true }
+    public func makeModel(seed: UInt64, features: InputFeatures?) -> any TrainableModel {
+        GRU4Rec(configuration: self, seed: seed, features: features)
+    }
+
     public func makeModel(seed: UInt64) -> any TrainableModel { GRU4Rec(configuration: self, seed: seed) }
 }
 

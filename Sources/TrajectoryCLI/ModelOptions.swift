@@ -41,7 +41,7 @@ struct ModelOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Dropout probability (default: sasrec 0.2, 0.5 on short histories; gru4rec 0.3; lstm has none).")
     var dropout: Float?
 
-    @Option(help: ArgumentHelp("Inputs besides item ids, comma-separated (sasrec, lstm): event (the event type), time-gap (time since the previous event, log buckets), and item attribute names (e.g. category); `train` lists what the dataset has. Default: none.", valueName: "list"))
+    @Option(help: ArgumentHelp("Inputs besides item ids, comma-separated (every family): event (the event type), time-gap (time since the previous event, log buckets), and item attribute names (e.g. category); `train` lists what the dataset has. Default: none.", valueName: "list"))
     var features: String?
 
     /// `--features` as names.

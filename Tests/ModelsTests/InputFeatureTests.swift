@@ -144,6 +144,43 @@ import TestSupport
         }
     }
 
+    /// GRU4Rec through the same op (no dropout, so the loss is deterministic).
+    @Test func gru4recGradientCheckWithFeatures() {
+        let model = GRU4Rec(configuration: GRU4Rec.Configuration(vocabulary: 7, embeddingSize: 4, hiddenSize: 5, layers: 1, dropout: 0),
+                            seed: 4, features: Self.features)
+        model.featureEmbedding!.attach(attributes: [Self.category])
+        var random = SeededRandom(seed: 7)
+        for name in ["features.event.weight", "features.time_gap.weight", "features.attribute.category.weight"] {
+            let spec = model.parameters.spec(name)
+            for i in 4..<spec.count { model.parameters.value(name)[i] = Float(random.normal()) * 0.5 }
+        }
+        let workspace = model.makeWorkspace(rows: 3, steps: 4)
+        Self.events.withUnsafeBufferPointer { e in
+            Self.gaps.withUnsafeBufferPointer { g in
+                model.featureEmbedding!.window = FeatureWindow(events: e.baseAddress, gaps: g.baseAddress)
+                defer { model.featureEmbedding!.window = nil }
+                func loss() -> Double {
+                    Self.inputs.withUnsafeBufferPointer { i in
+                        Self.targets.withUnsafeBufferPointer { t in model.loss(inputs: i.baseAddress!, targets: t.baseAddress!, rows: 3, steps: 4, workspace: workspace) }
+                    }
+                }
+                model.parameters.zeroGradients()
+                let result = Self.inputs.withUnsafeBufferPointer { i in
+                    Self.targets.withUnsafeBufferPointer { t in
+                        model.trainStep(inputs: i.baseAddress!, targets: t.baseAddress!, rows: 3, steps: 4, workspace: workspace, gradientScale: { _ in 1 })
+                    }
+                }
+                #expect(abs(result.loss - loss()) < 1e-4)
+                for tensor in model.parameters.tensors {
+                    let analytic = Array(UnsafeBufferPointer(start: model.parameters.gradients.pointer + tensor.offset, count: tensor.count))
+                    let worst = GradientCheck.worstError(values: model.parameters.values.pointer + tensor.offset, count: tensor.count,
+                                                         analytic: analytic, step: 1e-2, loss: loss)
+                    #expect(worst < 2e-2, "\(tensor.name): \(worst)")
+                }
+            }
+        }
+    }
+
     /// With all-zero feature tables the feature path scores as the fast paths do.
     @Test func lstmFeatureScoringMatchesThePlainPathWhenTheFeaturesAreZero() {
         let plain = LSTMRecommender(configuration: LSTMRecommender.Configuration(vocabulary: 7, embeddingSize: 4, hiddenSize: 5, layers: 2), seed: 3)
