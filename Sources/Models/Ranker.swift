@@ -1,3 +1,5 @@
+import Datasets
+
 /// The one ranking path: histories of internal ids → every item's score → padding and, when
 /// asked, the history's own items masked → the top k. `predict`, `serve` and `bench` rank
 /// through a `Ranker`; `evaluate` packs and masks with the same two functions and counts the
@@ -20,12 +22,28 @@ public final class Ranker {
         public var ids: [Int32]
         public var k: Int
         public var excludeSeen: Bool
+        /// Each history item's event type id (0: unknown), for a model that reads event types.
+        public var events: [UInt8]?
+        /// Each history item's unix time, for a model that reads time gaps.
+        public var times: [Int64]?
 
-        public init(ids: [Int32], k: Int, excludeSeen: Bool) {
+        public init(ids: [Int32], k: Int, excludeSeen: Bool, events: [UInt8]? = nil, times: [Int64]? = nil) {
             self.ids = ids
             self.k = k
             self.excludeSeen = excludeSeen
+            self.events = events
+            self.times = times
         }
+    }
+
+    /// Per-position event types and time gaps of the batch being ranked (models that read them);
+    /// manually allocated so the model may hold their addresses while it scores.
+    private var eventBuffer = UnsafeMutableBufferPointer<UInt8>(start: nil, count: 0)
+    private var gapBuffer = UnsafeMutableBufferPointer<UInt8>(start: nil, count: 0)
+
+    deinit {
+        eventBuffer.deallocate()
+        gapBuffer.deallocate()
     }
 
     /// The top items (internal id, score), best first, for each query, all scored in one
@@ -43,8 +61,11 @@ public final class Ranker {
                 Self.packWindow(query.ids, steps: steps, into: histories.baseAddress! + row * steps)
             }
         }
+        let featureWindow = fillFeatures(queries, steps: steps)
         historyBuffer.withUnsafeBufferPointer { histories in
             scoreBuffer.withUnsafeMutableBufferPointer { scores in
+                if featureWindow { scorer.featureEmbedding?.window = FeatureWindow(events: eventBuffer.baseAddress, gaps: gapBuffer.baseAddress) }
+                defer { if featureWindow { scorer.featureEmbedding?.window = nil } }
                 scorer.score(histories: histories.baseAddress!, rows: rows, steps: steps, scores: scores.baseAddress!)
                 for (row, query) in queries.enumerated() {
                     Self.mask(scores.baseAddress! + row * vocabulary, seen: query.excludeSeen ? query.ids : [])
@@ -56,6 +77,34 @@ public final class Ranker {
             return TopK.select(scoreBuffer, range: base..<(base + vocabulary), k: min(query.k, vocabulary - 1))
                 .map { (id: $0, score: scoreBuffer[base + $0]) }
         }
+    }
+
+    /// Fills the feature buffers for `queries` (aligned with their packed windows) when the
+    /// scorer reads event types or time gaps; returns whether it does.
+    private func fillFeatures(_ queries: [Query], steps: Int) -> Bool {
+        guard let features = scorer.featureEmbedding?.features, features.needsWindow else { return false }
+        let cells = queries.count * steps
+        if eventBuffer.count < cells {
+            eventBuffer.deallocate()
+            gapBuffer.deallocate()
+            eventBuffer = .allocate(capacity: cells)
+            gapBuffer = .allocate(capacity: cells)
+        }
+        for (row, query) in queries.enumerated() {
+            let kept = min(steps, query.ids.count), pad = steps - kept, first = query.ids.count - kept
+            for t in 0..<steps {
+                let cell = row * steps + t
+                guard t >= pad else { eventBuffer[cell] = 0; gapBuffer[cell] = 0; continue }
+                let index = first + t - pad
+                eventBuffer[cell] = query.events.map { index < $0.count ? $0[index] : 0 } ?? 0
+                if let times = query.times, index < times.count {
+                    gapBuffer[cell] = index == 0 ? TimeGap.first : TimeGap.bucket(seconds: times[index] - times[index - 1])
+                } else {
+                    gapBuffer[cell] = 0
+                }
+            }
+        }
+        return true
     }
 
     /// Writes the latest `steps` ids of `history` into `window`, left-padded with 0.

@@ -117,6 +117,7 @@ public enum ModelLoader {
             throw TrainingError.checkpoint(path: path, reason: "the checkpoint has \(model.vocabulary - 1) items but \(dataset.directory) has \(dataset.itemCount): vocabularies differ")
         }
         try Checkpoint.load(into: model.parameters, from: path, aliases: aliases)
+        try attachFeatures(model, dataset: dataset)
         return model
     }
 }

@@ -25,7 +25,7 @@ struct Predict: ParsableCommand {
     @Argument(help: "A run directory or a .safetensors checkpoint.")
     var model: String
 
-    @Option(help: "Comma-separated original item ids, oldest first.")
+    @Option(help: "Comma-separated original item ids, oldest first; ITEM:EVENT gives an item's event type (e.g. sku-9:cart), read by models trained with --features event.")
     var history: String?
 
     @Option(help: "An original user id: predict after that user's whole history in the dataset.")
@@ -75,21 +75,33 @@ struct Predict: ParsableCommand {
 
             var ids: [Int32] = []
             var unknown: [String] = []
+            var events: [UInt8]?, times: [Int64]?
             if let history {
+                var given: [UInt8] = []
                 for token in history.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !token.isEmpty {
-                    if let id = idByOriginal[token] { ids.append(id) } else { unknown.append(token) }
+                    // ITEM:EVENT when EVENT is one of the dataset's event types (ids may hold colons themselves).
+                    var item = token, event: UInt8 = 0
+                    if let colon = token.lastIndex(of: ":"), let type = try? data.eventTypeId(named: String(token[token.index(after: colon)...])) {
+                        item = String(token[..<colon])
+                        event = type
+                    }
+                    if let id = idByOriginal[item] { ids.append(id); given.append(event) } else { unknown.append(item) }
                 }
+                if given.contains(where: { $0 != 0 }) { events = given }
             } else if let user {
                 let users = try data.userTable()
                 guard let sequence = users.lastIndex(where: { $0.user == user }) else {
                     throw DatasetError.invalidOption("user '\(user)' is not in \(data.directory)")
                 }
                 ids = data.sequence(sequence).map { Int32($0) }
+                let range = data.range(ofSequence: sequence)
+                events = data.events.map { all in range.map { all[$0] } }
+                times = data.times.map { all in range.map { all[$0] } }
             }
             if !unknown.isEmpty { printError("skipped unknown item ids: \(unknown.joined(separator: ", "))") }
             guard !ids.isEmpty else { throw DatasetError.invalidOption("no known items in the history") }
 
-            let top = Ranker(scorer: network, maxLength: steps).rank([Ranker.Query(ids: ids, k: k, excludeSeen: excludeSeen)])[0]
+            let top = Ranker(scorer: network, maxLength: steps).rank([Ranker.Query(ids: ids, k: k, excludeSeen: excludeSeen, events: events, times: times)])[0]
             if json.enabled {
                 let items = top.map { ["item": table.originals[$0.id - 1], "title": table.titles[$0.id - 1], "score": Double($0.score)] as [String: Any] }
                 let object: [String: Any] = ["items": items, "unknown": unknown, "history_used": min(ids.count, steps)]

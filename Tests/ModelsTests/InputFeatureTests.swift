@@ -198,6 +198,31 @@ import TestSupport
         }
     }
 
+    /// The ranker builds the same feature window from a query's events and times as the batchers do.
+    @Test func theRankerPassesEachQuerysEventsAndTimeGaps() {
+        let model = Self.model()
+        for name in ["features.event.weight", "features.time_gap.weight"] {
+            var random = SeededRandom(seed: 11)
+            for i in 4..<model.parameters.spec(name).count { model.parameters.value(name)[i] = Float(random.normal()) }
+        }
+        // History 1, 2, 3 (events view, cart, buy; 0 s, 60 s, one day later), in a window of 4.
+        let history: [Int32] = [0, 1, 2, 3], events: [UInt8] = [0, 1, 2, 3]
+        let gaps: [UInt8] = [0, TimeGap.first, TimeGap.bucket(seconds: 60), TimeGap.bucket(seconds: 86_400)]
+        var expected = [Float](repeating: 0, count: 7)
+        events.withUnsafeBufferPointer { e in
+            gaps.withUnsafeBufferPointer { g in
+                model.featureEmbedding!.window = FeatureWindow(events: e.baseAddress, gaps: g.baseAddress)
+                history.withUnsafeBufferPointer { h in expected.withUnsafeMutableBufferPointer { model.score(histories: h.baseAddress!, rows: 1, steps: 4, scores: $0.baseAddress!) } }
+                model.featureEmbedding!.window = nil
+            }
+        }
+        let ranker = Ranker(scorer: model, maxLength: 4)
+        let top = ranker.rank([Ranker.Query(ids: [1, 2, 3], k: 6, excludeSeen: false, events: [1, 2, 3], times: [1000, 1060, 87_460])])[0]
+        for (id, score) in top { #expect(abs(score - expected[id]) < 1e-5, "item \(id)") }
+        let plain = ranker.rank([Ranker.Query(ids: [1, 2, 3], k: 6, excludeSeen: false)])[0]
+        #expect(plain.map(\.score) != top.map(\.score), "without events and times the features read as unknown")
+    }
+
     @Test func timeGapsFallIntoLogBuckets() {
         #expect(TimeGap.bucket(seconds: 0) == 2)
         #expect(TimeGap.bucket(seconds: -5) == 2)

@@ -32,7 +32,11 @@ import Testing
         #expect(markov.status == 0)
         let baseline = try JSONSerialization.jsonObject(with: Data(markov.stdout.utf8)) as? [String: Any]
         #expect(baseline?["cases"] as? Int == buyers?["cases"] as? Int)
-        #expect(try CLI.run(["predict", run, "--history", "i1,i2", "--k", "3"]).status == 0)
+        let plain = try CLI.run(["predict", run, "--history", "i1,i2", "--k", "3", "--json"])
+        let withEvents = try CLI.run(["predict", run, "--history", "i1:view,i2:cart", "--k", "3", "--json"])
+        #expect(plain.status == 0 && withEvents.status == 0, "\(withEvents.stderr)")
+        #expect(plain.stdout != withEvents.stdout, "event types change the scores of a model that reads them")
+        #expect(try CLI.run(["predict", run, "--user", "u1", "--k", "3"]).status == 0)
 
         // What cannot be done says why.
         let unknownFeature = try CLI.run(["train", data, "--out", run + "-x", "--model", "sasrec", "--features", "brand", "--epochs", "1"])
