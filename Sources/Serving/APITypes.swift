@@ -19,6 +19,10 @@ public struct RecommendedItem: Codable, Sendable, Equatable {
 public struct PredictRequest: Codable, Sendable {
     /// Original item ids, oldest first. Longer than the model's max length: only the most recent are used.
     public var history: [String]
+    /// Each history entry's event type (`{"item", "event"}` entries), when any was given.
+    public var historyEvents: [String?]?
+    /// Each history entry's unix time (`{"item", "ts"}` entries), when any was given.
+    public var historyTimes: [Int64?]?
     /// How many items to return (1…1000, default 10).
     public var k: Int?
     /// Leave out items already in the history (default false).
@@ -32,7 +36,10 @@ public struct PredictRequest: Codable, Sendable {
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        history = try container.decode(ItemIdList.self, forKey: .history).ids
+        let list = try container.decode(ItemIdList.self, forKey: .history)
+        history = list.ids
+        historyEvents = list.events
+        historyTimes = list.times
         k = try container.decodeIfPresent(Int.self, forKey: .k)
         excludeSeen = try container.decodeIfPresent(Bool.self, forKey: .excludeSeen)
     }

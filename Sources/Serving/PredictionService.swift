@@ -55,7 +55,8 @@ public final class PredictionService: Sendable {
     public func predict(_ request: PredictRequest) async throws -> PredictResponse {
         let k = request.k ?? 10
         try Self.check(k: k, field: "k")
-        return try await predict(history: request.history, k: k, excludeSeen: request.excludeSeen ?? false)
+        return try await predict(history: request.history, k: k, excludeSeen: request.excludeSeen ?? false,
+                                 events: request.historyEvents, times: request.historyTimes)
     }
 
     /// Top-k for several histories, answered in order (they join the same micro-batches).
@@ -77,9 +78,13 @@ public final class PredictionService: Sendable {
         return BatchPredictResponse(results: results)
     }
 
-    func predict(history: [String], k: Int, excludeSeen: Bool) async throws -> PredictResponse {
+    func predict(history: [String], k: Int, excludeSeen: Bool, events: [String?]? = nil, times: [Int64?]? = nil) async throws -> PredictResponse {
         let model = models.current
         let (ids, unknown) = model.resolve(history)
+        let features: (events: [UInt8]?, times: [Int64]?)
+        do { features = try model.resolveFeatures(history: history, events: events, times: times) } catch let error as HistoryEntryError {
+            throw HTTPError(.badRequest, message: error.message)
+        }
         guard !ids.isEmpty else {
             return PredictResponse(items: model.popular(k: k), model: model.card.id,
                                    unknown: unknown, historyUsed: 0, source: "popularity")
@@ -87,7 +92,7 @@ public final class PredictionService: Sendable {
         guard batcher.queued < maxQueue else {
             throw HTTPError(.serviceUnavailable, headers: [.retryAfter: "1"], message: "overloaded: \(maxQueue) predictions are already queued")
         }
-        let items = await batcher.rank(PredictionQuery(ids: ids, k: k, excludeSeen: excludeSeen), with: model)
+        let items = await batcher.rank(PredictionQuery(ids: ids, k: k, excludeSeen: excludeSeen, events: features.events, times: features.times), with: model)
         return PredictResponse(items: items, model: model.card.id, unknown: unknown,
                                historyUsed: min(ids.count, model.maxLength), source: "model")
     }
