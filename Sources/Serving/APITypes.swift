@@ -61,10 +61,13 @@ public struct PredictResponse: Codable, Sendable {
     public var historyUsed: Int
     /// "model", or "popularity" when no known history item was left.
     public var source: String
+    /// Event types in the history that the model's data does not have (read as unknown), when any.
+    public var unknownEvents: [String]? = nil
 
     enum CodingKeys: String, CodingKey {
         case items, model, unknown, source
         case historyUsed = "history_used"
+        case unknownEvents = "unknown_events"
     }
 }
 

@@ -79,6 +79,10 @@ extension PredictResponse: ResponseGenerator {
         json.number(historyUsed)
         json.raw(",\"source\":")
         json.string(source)
+        if let unknownEvents {
+            json.raw(",\"unknown_events\":")
+            json.strings(unknownEvents)
+        }
         json.raw("}")
     }
 

@@ -81,20 +81,18 @@ public final class PredictionService: Sendable {
     func predict(history: [String], k: Int, excludeSeen: Bool, events: [String?]? = nil, times: [Int64?]? = nil) async throws -> PredictResponse {
         let model = models.current
         let (ids, unknown) = model.resolve(history)
-        let features: (events: [UInt8]?, times: [Int64]?)
-        do { features = try model.resolveFeatures(history: history, events: events, times: times) } catch let error as HistoryEntryError {
-            throw HTTPError(.badRequest, message: error.message)
-        }
+        let features = model.resolveFeatures(history: history, events: events, times: times)
+        let unknownEvents = features.unknownEvents.isEmpty ? nil : features.unknownEvents
         guard !ids.isEmpty else {
             return PredictResponse(items: model.popular(k: k), model: model.card.id,
-                                   unknown: unknown, historyUsed: 0, source: "popularity")
+                                   unknown: unknown, historyUsed: 0, source: "popularity", unknownEvents: unknownEvents)
         }
         guard batcher.queued < maxQueue else {
             throw HTTPError(.serviceUnavailable, headers: [.retryAfter: "1"], message: "overloaded: \(maxQueue) predictions are already queued")
         }
         let items = await batcher.rank(PredictionQuery(ids: ids, k: k, excludeSeen: excludeSeen, events: features.events, times: features.times), with: model)
         return PredictResponse(items: items, model: model.card.id, unknown: unknown,
-                               historyUsed: min(ids.count, model.maxLength), source: "model")
+                               historyUsed: min(ids.count, model.maxLength), source: "model", unknownEvents: unknownEvents)
     }
 
     /// Stores events for `user`; they are durable when this returns.

@@ -85,24 +85,26 @@ public final class ServingModel: @unchecked Sendable {
 
     /// The event type ids and times of the known items of `history` (aligned with `resolve`'s
     /// ids), for a model that reads them; nil where none were given. An event type the model's
-    /// data does not have is a 400 naming the entry.
-    public func resolveFeatures(history: [String], events: [String?]?, times: [Int64?]?) throws -> (events: [UInt8]?, times: [Int64]?) {
-        guard events != nil || times != nil else { return (nil, nil) }
-        var eventIds: [UInt8] = [], known: [Int64] = []
+    /// data does not have reads as unknown and is reported, as an unknown item id is.
+    public func resolveFeatures(history: [String], events: [String?]?, times: [Int64?]?)
+        -> (events: [UInt8]?, times: [Int64]?, unknownEvents: [String]) {
+        guard events != nil || times != nil else { return (nil, nil, []) }
+        var eventIds: [UInt8] = [], known: [Int64] = [], unknownEvents: [String] = []
         var timeKnown = true
         for (index, original) in history.enumerated() where idByOriginal[original] != nil {
             if let name = events?[index] {
-                guard let type = eventTypes.firstIndex(of: name) else {
-                    let names = eventTypes.isEmpty ? "none: it was trained without event types" : eventTypes.joined(separator: ", ")
-                    throw HistoryEntryError(message: "history[\(index)].event '\(name)' is not an event type of the model's data (\(names))")
+                if let type = eventTypes.firstIndex(of: name) {
+                    eventIds.append(UInt8(type + 1))
+                } else {
+                    eventIds.append(0)
+                    if !unknownEvents.contains(name) { unknownEvents.append(name) }
                 }
-                eventIds.append(UInt8(type + 1))
             } else {
                 eventIds.append(0)
             }
             if let time = times?[index] { known.append(time) } else { timeKnown = false }
         }
-        return (events == nil ? nil : eventIds, times != nil && timeKnown ? known : nil)
+        return (events == nil ? nil : eventIds, times != nil && timeKnown ? known : nil, unknownEvents)
     }
 
     /// Items whose original id or title contains `text` (case-insensitive), most popular first.
@@ -143,11 +145,6 @@ public final class ServingModel: @unchecked Sendable {
     private func item(_ id: Int, score: Double) -> RecommendedItem {
         RecommendedItem(item: originals[id - 1], title: titles[id - 1].isEmpty ? nil : titles[id - 1], score: score)
     }
-}
-
-/// A history entry the model cannot read (the request's fault: a 400).
-public struct HistoryEntryError: Error, Sendable {
-    public let message: String
 }
 
 /// One history to rank for (the ranking path's query; an empty history gets the most popular items).

@@ -5,7 +5,7 @@
 # trained on synthetic data when missing).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-BIN=.build/release/trajectory
+BIN=${BIN:-.build/release/trajectory}
 RUN=${RUN:-demo-output/run}
 EXAMPLES=${EXAMPLES:-50}
 if [ ! -x .venv-api/bin/schemathesis ]; then
