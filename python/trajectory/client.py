@@ -66,7 +66,9 @@ class Client:
         return json.loads(payload) if payload else None
 
     def predict(self, history, k=10, exclude_seen=False):
-        """The k most likely next items after `history` (original item ids, oldest first)."""
+        """The k most likely next items after `history` (original item ids, oldest first; an entry
+        may be a dict {"item": id, "event": "cart", "ts": "2026-11-28T10:00:00Z"} for a model
+        trained with --features event,time-gap)."""
         return self._call("POST", "/v1/predict", {"history": list(history), "k": k, "exclude_seen": exclude_seen})
 
     def predict_batch(self, histories, k=10, exclude_seen=False):
