@@ -99,9 +99,10 @@ public struct UserEvent: Codable, Sendable, Equatable {
         if let text = try? container.decode(String.self, forKey: .item) {
             item = text
         } else {
-            item = String(try container.decode(Int64.self, forKey: .item))
+            item = String(try JSONSafeInteger.decode(container, forKey: .item))
         }
-        timestamp = try container.decodeIfPresent(Int64.self, forKey: .timestamp)
+        let absent = try !container.contains(.timestamp) || container.decodeNil(forKey: .timestamp)
+        timestamp = absent ? nil : try JSONSafeInteger.decode(container, forKey: .timestamp)
     }
 
     enum CodingKeys: String, CodingKey { case item, timestamp }

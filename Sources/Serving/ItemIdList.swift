@@ -35,14 +35,20 @@ struct ItemIdList: Codable, Sendable {
                 throw DecodingError.dataCorruptedError(forKey: extra, in: keys, debugDescription: "unknown field '\(extra.stringValue)' (item, event, ts)")
             }
             let container = try decoder.container(keyedBy: CodingKeys.self)
+            // Present means a value: `"event": null` or `"ts": null` is not a type or a time.
+            for key in [CodingKeys.event, .ts] where container.contains(key) {
+                if try container.decodeNil(forKey: key) {
+                    throw DecodingError.dataCorruptedError(forKey: key, in: container, debugDescription: "\(key.stringValue) must not be null (leave it out)")
+                }
+            }
             if let text = try? container.decode(String.self, forKey: .item) {
                 item = text
             } else {
-                item = String(try container.decode(Int64.self, forKey: .item))
+                item = String(try JSONSafeInteger.decode(container, forKey: .item))
             }
             event = try container.decodeIfPresent(String.self, forKey: .event)
-            if let seconds = try? container.decodeIfPresent(Int64.self, forKey: .ts) {
-                ts = seconds
+            if (try? container.decodeIfPresent(Int64.self, forKey: .ts)) != nil {
+                ts = try JSONSafeInteger.decode(container, forKey: .ts)
             } else if let text = try container.decodeIfPresent(String.self, forKey: .ts) {
                 guard let seconds = TimestampParser.unixSeconds(text) else {
                     throw DecodingError.dataCorruptedError(forKey: .ts, in: container, debugDescription: "'\(text)' is not a time (ISO-8601 or unix seconds)")
@@ -60,7 +66,7 @@ struct ItemIdList: Codable, Sendable {
                 ids.append(text)
                 events.append(nil)
                 times.append(nil)
-            } else if let number = try? container.decode(Int64.self) {
+            } else if let number = try? container.decode(Int64.self), JSONSafeInteger.contains(number) {
                 ids.append(String(number))
                 events.append(nil)
                 times.append(nil)

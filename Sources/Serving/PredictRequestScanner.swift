@@ -110,7 +110,7 @@ enum PredictRequestScanner {
                     guard let text = plainString() else { return nil }
                     ids.append(text)
                 } else {
-                    guard let number = integer() else { return nil }
+                    guard let number = integer(), JSONSafeInteger.contains(number) else { return nil }
                     ids.append(String(number))
                 }
             } while take(UInt8(ascii: ","))

@@ -13,7 +13,7 @@ import Testing
         #"{"history":[],"k":null,"exclude_seen":null}"#,
         #" { "exclude_seen" : false , "history" : [ -3 , "é映画" ] } "#,
         #"{"history": ["0"], "k": 0}"#,
-        #"{"history": [9223372036854775807]}"#,
+        #"{"history": [9007199254740991, -9007199254740991]}"#,
     ])
     func plainBodiesMatchJSONDecoder(_ body: String) throws {
         let fast = try #require(Self.scan(body))
@@ -26,8 +26,15 @@ import Testing
         #"{"history": ["1"], "other": 1}"#, #"{"history": ["1"], "history": ["2"]}"#, #"{"k": 3}"#,
         #"{"history": [true]}"#, #"{"history": ["1"]"#, #"{"history": ["1"]} x"#, #"[1]"#, "",
         #"{"history": [01]}"#, #"{"history": [99999999999999999999]}"#, #"{"history": ["1"], "exclude_seen": 1}"#,
+        #"{"history": [9223372036854775807]}"#, #"{"history": [{"item": "1"}]}"#,
     ])
     func everythingElseFallsBack(_ body: String) {
         #expect(Self.scan(body) == nil)
+    }
+
+    /// Integer ids beyond what JSON carries exactly (±(2^53 − 1), as the API documents) are refused, not rounded.
+    @Test func integersBeyondTwoToThe53AreRefused() {
+        #expect(throws: (any Error).self) { try JSONDecoder().decode(PredictRequest.self, from: Data(#"{"history": [9007199254740992]}"#.utf8)) }
+        #expect(throws: (any Error).self) { try JSONDecoder().decode(PredictRequest.self, from: Data(#"{"history": [{"item": 1, "ts": -9007199254740992}]}"#.utf8)) }
     }
 }
