@@ -9,7 +9,7 @@ extension GRU4Rec.Configuration: ONNXExportable {
     public func addScores(to graph: inout ONNXGraphBuilder, window: ONNXWindow, parameters: ParameterSet) -> String {
         let pytorchGates = ["r", "z", "n"], onnxGates = ["z", "r", "n"]
         let embedding = graph.weight("item_embedding.weight", from: parameters)
-        var x = graph.op("Gather", [embedding, graph.reversedTimeMajor(window)], name: "embedded")
+        var x = graph.reversedTimeMajorInputs(window, table: embedding)
         var last = ""
         for layer in 0..<layers {
             let w = graph.recurrentWeight("gru_layers.weight_ih_l\(layer)", parameters: parameters, gates: pytorchGates, as: onnxGates)

@@ -7,7 +7,7 @@ import ONNXProto
 extension LSTMRecommender.Configuration: ONNXExportable {
     public func addScores(to graph: inout ONNXGraphBuilder, window: ONNXWindow, parameters: ParameterSet) -> String {
         let pytorchGates = ["i", "f", "g", "o"], onnxGates = ["i", "o", "f", "g"]
-        var x = graph.op("Gather", [graph.weight("embedding.weight", from: parameters), graph.reversedTimeMajor(window)], name: "embedded")
+        var x = graph.reversedTimeMajorInputs(window, table: graph.weight("embedding.weight", from: parameters))
         var last = ""
         for layer in 0..<layers {
             let w = graph.recurrentWeight("lstm.weight_ih_l\(layer)", parameters: parameters, gates: pytorchGates, as: onnxGates)

@@ -18,6 +18,9 @@ public struct ONNXWindow {
     public var items: String
     /// int32 [batch]: each row's items that are not padding.
     public var lengths: String
+    /// float [batch, length, input width]: what the run's input features add to each input row
+    /// (event type, time gap, item attributes; zero for padding), or nil for ids only.
+    public var featureRows: String? = nil
 }
 
 extension ONNXGraphBuilder {
@@ -44,6 +47,17 @@ extension ONNXGraphBuilder {
         let reversed = op("Slice", [window.items, int64s("minus_one", [-1]), int64s("before_start", [Int64.min]),
                                     int64s("time_axis", [1]), int64s("backwards", [-1])], name: "reversed_items")
         return op("Transpose", [reversed], name: "time_major_items", Self.attribute("perm", ints: [1, 0]))
+    }
+
+    /// The embedded inputs of a recurrent family, time-major and reversed as `reversedTimeMajor`
+    /// ([length, batch, width]): the table's rows plus the window's feature rows, if any.
+    mutating func reversedTimeMajorInputs(_ window: ONNXWindow, table: String) -> String {
+        let embedded = op("Gather", [table, reversedTimeMajor(window)], name: "embedded")
+        guard let features = window.featureRows else { return embedded }
+        let reversed = op("Slice", [features, int64s("minus_one", [-1]), int64s("before_start", [Int64.min]),
+                                    int64s("time_axis", [1]), int64s("backwards", [-1])], name: "reversed_features")
+        let timeMajor = op("Transpose", [reversed], name: "time_major_features", Self.attribute("perm", ints: [1, 0, 2]))
+        return op("Add", [embedded, timeMajor], name: "embedded_with_features")
     }
 
     /// Reorders the gate blocks of a recurrent weight: rows are `from.count` blocks of `block`

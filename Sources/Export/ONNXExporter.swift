@@ -42,12 +42,10 @@ public enum ONNXExporter {
     public enum ExportError: Error, CustomStringConvertible, Equatable {
         case unsupportedFamily(String)
         case invalidTopK(k: Int, items: Int)
-        case inputFeatures([String])
 
         public var description: String {
             switch self {
             case .unsupportedFamily(let family): "the \(family) family has no ONNX export yet"
-            case .inputFeatures(let names): "the run reads input features (\(names.joined(separator: ", "))), which the ONNX export does not write yet"
             case .invalidTopK(let k, let items): "--top-k must be between 1 and the catalogue's \(items) items, got \(k)"
             }
         }
@@ -58,16 +56,17 @@ public enum ONNXExporter {
         let loaded = try ModelLoader.loadWithVocabulary(run: path, weights: options.weights)
         let settings = loaded.configuration.settings
         guard let family = settings as? any ONNXExportable else { throw ExportError.unsupportedFamily(loaded.configuration.model) }
-        if let features = loaded.configuration.features, !features.names.isEmpty { throw ExportError.inputFeatures(features.names) }
         let window = min(loaded.configuration.training.maxLength, settings.fixedPositions ?? Int.max)
-        var model = try model(family: family, parameters: loaded.model.parameters, window: window, itemIds: loaded.vocabulary.originals, options: options)
+        var model = try model(family: family, parameters: loaded.model.parameters, window: window, itemIds: loaded.vocabulary.originals,
+                              features: loaded.model.featureEmbedding, options: options)
         model.metadataProps += [("trajectory.run", path), ("trajectory.weights", options.weights.rawValue)].map(entry)
         return (model, window)
     }
 
-    /// The ONNX model of `family` with `parameters`, reading the latest `window` items of each row.
+    /// The ONNX model of `family` with `parameters`, reading the latest `window` items of each
+    /// row, and with `features` (a run trained `--features`) its event types and times too.
     public static func model(family: any ONNXExportable, parameters: ParameterSet, window: Int, itemIds: [String],
-                             options: Options = Options()) throws -> Onnx_ModelProto {
+                             features: InputFeatureEmbedding? = nil, options: Options = Options()) throws -> Onnx_ModelProto {
         let vocabulary = family.vocabulary
         if let k = options.topK, !(1...(vocabulary - 1)).contains(k) { throw ExportError.invalidTopK(k: k, items: vocabulary - 1) }
         var graph = ONNXGraphBuilder(name: "trajectory_\(type(of: family).name)")
@@ -77,7 +76,12 @@ public enum ONNXExporter {
         let notPadding = graph.op("Cast", [graph.op("Greater", [kept, graph.int64s("padding_id", [0], scalar: true)], name: "is_item")],
                                   name: "item_flags", ONNXGraphBuilder.attribute("to", int: Onnx_TensorProto.DataType.int32.rawValue))
         let lengths = graph.op("ReduceSum", [notPadding, graph.int64s("time_axis", [1])], name: "lengths", ONNXGraphBuilder.attribute("keepdims", int: 0))
-        let logits = family.addScores(to: &graph, window: ONNXWindow(items: kept, lengths: lengths), parameters: parameters)
+        var inputs = ONNXWindow(items: kept, lengths: lengths)
+        if let features {
+            inputs.featureRows = ONNXFeatureInputs.add(to: &graph, features: features, items: items, window: window,
+                                                       width: family.inputWidth, vocabulary: vocabulary)
+        }
+        let logits = family.addScores(to: &graph, window: inputs, parameters: parameters)
 
         // Padding is never an answer: −∞ in column 0, added so every other score stays exact.
         var paddingRow = [Float](repeating: 0, count: vocabulary)
@@ -116,6 +120,8 @@ public enum ONNXExporter {
             ("trajectory.family", type(of: family).name), ("trajectory.window", String(window)),
             ("trajectory.exclude_seen", String(options.excludeSeen)), ("trajectory.top_k", options.topK.map(String.init) ?? ""),
             ("trajectory.item_ids", itemList),
+            ("trajectory.features", features?.features.names.joined(separator: ",") ?? ""),
+            ("trajectory.event_types", (features?.features.eventTypes ?? []).joined(separator: "\n")),
         ].map(entry)
         return model
     }

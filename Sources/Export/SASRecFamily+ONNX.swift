@@ -19,6 +19,7 @@ extension SASRec.Configuration: ONNXExportable {
         let positions = graph.op("Range", [graph.op("Sub", [end, length], name: "first_position"), end, graph.int64s("step", [1], scalar: true)], name: "positions")
         let items = graph.op("Mul", [graph.op("Gather", [itemEmbedding, window.items], name: "item_rows"), graph.scalar("sqrt_d", Float(d).squareRoot())], name: "scaled_items")
         var x = graph.op("Add", [items, graph.op("Gather", [graph.weight("pos_emb.weight", from: parameters), positions], name: "position_rows")], name: "embedded")
+        if let features = window.featureRows { x = graph.op("Add", [x, features], name: "embedded_with_features") }
 
         // Additive masks: causal [T, T] (above the diagonal) and padded keys [batch, 1, 1, T].
         let hidden = graph.scalar("masked", -1e30)

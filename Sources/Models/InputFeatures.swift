@@ -92,7 +92,8 @@ public struct FeatureWindow {
 public final class InputFeatureEmbedding: @unchecked Sendable {
     public let features: InputFeatures
     let width: Int
-    private let parameters: ParameterSet
+    /// The model's parameters, which hold the feature tables.
+    public let parameters: ParameterSet
     /// Each attribute's values per item (from the dataset; empty rows until `attach`).
     private var attributeRows: [StoredItemAttribute?]
     /// The batch about to be read.

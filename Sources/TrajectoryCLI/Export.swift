@@ -16,6 +16,9 @@ struct ExportModel: ParsableCommand {
         latest item is in the last column; only the run's window of latest items is read. \
         Output `scores`: float [batch, items + 1], column i for item i (column 0 is padding, \
         -inf). With --top-k K also `top_items` (ids), `top_scores` and `top_ids` (original ids). \
+        A run trained --features also takes `events` (event type ids, 1-based, names in the \
+        metadata's `trajectory.event_types`; 0 unknown) and/or `times` (unix seconds), int64 \
+        [batch, length] aligned with `items`; its item attributes are inside the model. \
         Opset \(ONNXExporter.opset), IR version \(ONNXExporter.irVersion); batch and length are dynamic.
 
         Examples:

@@ -60,6 +60,19 @@ import Testing
         #expect(parsed.graph.node.contains { $0.opType == "ScatterElements" }, "exclude-seen masks the row's items")
     }
 
+    /// A model that reads features takes `events` and `times` beside `items` and names its event types.
+    @Test func inputFeaturesBecomeGraphInputs() throws {
+        let features = InputFeatures(eventTypes: ["view", "cart"], timeGap: true)
+        let family = SASRec.Configuration(vocabulary: 9, maxLength: 5, hiddenSize: 4, blocks: 1, heads: 1)
+        let network = family.makeModel(seed: 1, features: features)
+        let model = try ONNXExporter.model(family: family, parameters: network.parameters, window: 5, itemIds: Self.itemIds,
+                                           features: network.featureEmbedding)
+        #expect(model.graph.input.map(\.name) == ["items", "events", "times"])
+        let metadata = Dictionary(uniqueKeysWithValues: model.metadataProps.map { ($0.key, $0.value) })
+        #expect(metadata["trajectory.features"] == "event,time-gap")
+        #expect(metadata["trajectory.event_types"] == "view\ncart")
+    }
+
     @Test func aTopKOutsideTheCatalogueIsRefused() {
         #expect(throws: ONNXExporter.ExportError.invalidTopK(k: 9, items: 8)) { try Self.export(Self.families[0], options: .init(topK: 9)) }
         #expect(throws: ONNXExporter.ExportError.invalidTopK(k: 0, items: 8)) { try Self.export(Self.families[0], options: .init(topK: 0)) }

@@ -74,3 +74,33 @@ def test_a_triton_repository_holds_the_model_and_a_matching_config(tmp_path, cli
     assert 'name: "items"\n    data_type: TYPE_INT64\n    dims: [ -1 ]' in config
     assert 'name: "top_items"\n    data_type: TYPE_INT64\n    dims: [ 5 ]' in config
     assert 'name: "top_ids"\n    data_type: TYPE_STRING\n    dims: [ 5 ]' in config
+
+
+@pytest.mark.parametrize("family, flags", FAMILIES, ids=[f for f, _ in FAMILIES])
+def test_a_run_with_input_features_exports_its_event_and_time_inputs(tmp_path, cli, family, flags):
+    """A run trained --features event,time-gap,category takes `events` and `times` beside `items`
+    and ranks each user's own history (types and times from the dataset) as `predict --user` does."""
+    import trajectory
+
+    cli("synth", "--funnel", "--out", tmp_path / "shop.csv", "--users", 80, "--items", 40, "--clusters", 4)
+    cli("prepare", tmp_path / "shop.csv", "--out", tmp_path / "shop", "--event", "event", "--attribute", "category")
+    cli("train", tmp_path / "shop", "--out", tmp_path / "run", "--model", family, "--epochs", 1, *flags,
+        "--max-length", WINDOW, "--features", "event,time-gap,category", "--threads", 1)
+    cli("export", tmp_path / "run", "--out", tmp_path / "model.onnx", "--top-k", 10)
+    session = ort.InferenceSession(str(tmp_path / "model.onnx"))
+    assert [i.name for i in session.get_inputs()] == ["items", "events", "times"]
+    metadata = session.get_modelmeta().custom_metadata_map
+    assert metadata["trajectory.features"] == "event,time-gap,category"
+    data = trajectory.Dataset(tmp_path / "shop")
+    assert metadata["trajectory.event_types"].splitlines() == data.event_types
+    users = data.user_originals()
+    for index in range(0, len(data), max(1, len(data) // 10)):
+        items = np.asarray(data.sequence(index), dtype=np.int64)[None, :]
+        events = np.asarray(data.sequence_events(index), dtype=np.int64)[None, :]
+        start, end = int(data.offsets[index]), int(data.offsets[index + 1])
+        times = np.asarray(data.times[start:end], dtype=np.int64)[None, :]
+        top_ids, top_scores = session.run(["top_ids", "top_scores"], {"items": items, "events": events, "times": times})
+        answer = json.loads(cli("predict", tmp_path / "run", "--user", users[index], "--k", 10, "--json"))
+        assert [i.decode() if isinstance(i, bytes) else i for i in top_ids[0]] == [item["item"] for item in answer["items"]]
+        ours = np.array([item["score"] for item in answer["items"]])
+        assert np.abs(top_scores[0] - ours).max() <= 1e-4 * max(1.0, np.abs(ours).max())
