@@ -88,10 +88,13 @@ public struct UserEvent: Codable, Sendable, Equatable {
     public var item: String
     /// Unix seconds; the server's clock when absent.
     public var timestamp: Int64?
+    /// What the user did (view, cart, buy, …), for models that read event types; optional.
+    public var event: String?
 
-    public init(item: String, timestamp: Int64? = nil) {
+    public init(item: String, timestamp: Int64? = nil, event: String? = nil) {
         self.item = item
         self.timestamp = timestamp
+        self.event = event
     }
 
     public init(from decoder: any Decoder) throws {
@@ -103,9 +106,10 @@ public struct UserEvent: Codable, Sendable, Equatable {
         }
         let absent = try !container.contains(.timestamp) || container.decodeNil(forKey: .timestamp)
         timestamp = absent ? nil : try JSONSafeInteger.decode(container, forKey: .timestamp)
+        event = try container.decodeIfPresent(String.self, forKey: .event)
     }
 
-    enum CodingKeys: String, CodingKey { case item, timestamp }
+    enum CodingKeys: String, CodingKey { case item, timestamp, event }
 }
 
 /// `POST /v1/users/{id}/events` body: one or more events, oldest first.

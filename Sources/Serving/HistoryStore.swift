@@ -6,9 +6,8 @@ public protocol HistoryStore: Sendable {
     /// events the user has afterwards.
     func append(user: String, events: [StoredEvent]) async throws -> Int
 
-    /// The original item ids of `user`'s most recent `limit` events, oldest first, and how many
-    /// events the user has in all.
-    func recentItems(user: String, limit: Int) async throws -> (items: [String], total: Int)
+    /// `user`'s most recent `limit` events, oldest first, and how many events the user has in all.
+    func recentEvents(user: String, limit: Int) async throws -> (events: [StoredEvent], total: Int)
 
     /// Stores a new API key (its hash only).
     func insertKey(_ key: APIKeyRecord) async throws
@@ -23,14 +22,25 @@ public protocol HistoryStore: Sendable {
     func close() async throws
 }
 
-/// One event as stored: original item id and unix seconds.
+extension HistoryStore {
+    /// The original item ids of `user`'s most recent `limit` events, oldest first, and how many
+    /// events the user has in all.
+    public func recentItems(user: String, limit: Int) async throws -> (items: [String], total: Int) {
+        let (events, total) = try await recentEvents(user: user, limit: limit)
+        return (events.map(\.item), total)
+    }
+}
+
+/// One event as stored: original item id, unix seconds, and the event type when one was sent.
 public struct StoredEvent: Sendable, Equatable {
     public var item: String
     public var timestamp: Int64
+    public var event: String?
 
-    public init(item: String, timestamp: Int64) {
+    public init(item: String, timestamp: Int64, event: String? = nil) {
         self.item = item
         self.timestamp = timestamp
+        self.event = event
     }
 }
 

@@ -61,6 +61,8 @@ public final class PostgresStore: HistoryStore {
                 )
                 """, logger: logger)
             try await client.query("CREATE INDEX IF NOT EXISTS trajectory_events_by_user ON trajectory_events(user_id, id)", logger: logger)
+            // Event types (view, cart, …) beside each event; older tables gain the column, empty.
+            try await client.query("ALTER TABLE trajectory_events ADD COLUMN IF NOT EXISTS event TEXT", logger: logger)
             try await client.query("""
                 CREATE TABLE IF NOT EXISTS trajectory_api_keys (
                     id TEXT PRIMARY KEY,
@@ -83,14 +85,16 @@ public final class PostgresStore: HistoryStore {
         let users = [String](repeating: user, count: events.count)
         let items = events.map(\.item)
         let times = events.map(\.timestamp)
+        // An empty text stands for "no type" in the array (NULLIF turns it back into NULL).
+        let types = events.map { $0.event ?? "" }
         let logger = logger
         // One transaction holding the user's advisory lock: a call's events land together, in
         // order, with consecutive ids, even when several replicas write for the same user.
         return try await client.withTransaction(logger: logger) { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(hashtext(\(user)))", logger: logger)
             try await connection.query("""
-                INSERT INTO trajectory_events (user_id, item, ts)
-                SELECT * FROM unnest(\(users)::text[], \(items)::text[], \(times)::bigint[])
+                INSERT INTO trajectory_events (user_id, item, ts, event)
+                SELECT u, i, t, NULLIF(e, '') FROM unnest(\(users)::text[], \(items)::text[], \(times)::bigint[], \(types)::text[]) AS rows(u, i, t, e)
                 """, logger: logger)
             let rows = try await connection.query("SELECT COUNT(*) FROM trajectory_events WHERE user_id = \(user)", logger: logger)
             for try await count in rows.decode(Int64.self) { return Int(count) }
@@ -98,11 +102,11 @@ public final class PostgresStore: HistoryStore {
         }
     }
 
-    public func recentItems(user: String, limit: Int) async throws -> (items: [String], total: Int) {
-        var items: [String] = []
+    public func recentEvents(user: String, limit: Int) async throws -> (events: [StoredEvent], total: Int) {
+        var items: [StoredEvent] = []
         let rows = try await client.query(
-            "SELECT item FROM trajectory_events WHERE user_id = \(user) ORDER BY id DESC LIMIT \(Int64(limit))", logger: logger)
-        for try await item in rows.decode(String.self) { items.append(item) }
+            "SELECT item, ts, event FROM trajectory_events WHERE user_id = \(user) ORDER BY id DESC LIMIT \(Int64(limit))", logger: logger)
+        for try await (item, ts, event) in rows.decode((String, Int64, String?).self) { items.append(StoredEvent(item: item, timestamp: ts, event: event)) }
         var total = 0
         for try await count in try await client.query("SELECT COUNT(*) FROM trajectory_events WHERE user_id = \(user)", logger: logger).decode(Int64.self) {
             total = Int(count)

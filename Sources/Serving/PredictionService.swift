@@ -106,7 +106,10 @@ public final class PredictionService: Sendable {
         for (index, event) in request.events.enumerated() where event.item.isEmpty || event.item.unicodeScalars.count > 256 {
             throw HTTPError(.badRequest, message: "events[\(index)].item must be 1 to 256 characters")
         }
-        let events = request.events.map { StoredEvent(item: $0.item, timestamp: $0.timestamp ?? now) }
+        for (index, event) in request.events.enumerated() where event.event.map({ $0.isEmpty || $0.unicodeScalars.count > 64 }) ?? false {
+            throw HTTPError(.badRequest, message: "events[\(index)].event must be 1 to 64 characters")
+        }
+        let events = request.events.map { StoredEvent(item: $0.item, timestamp: $0.timestamp ?? now, event: $0.event) }
         let total = try await storeCall { try await store.append(user: user, events: events) }
         let unknown = models.current.resolve(events.map(\.item)).unknown
         return UserEventsResponse(user: user, accepted: events.count, historyLength: total, unknown: unknown)
@@ -116,8 +119,11 @@ public final class PredictionService: Sendable {
     public func recommendations(user: String, k: Int, excludeSeen: Bool) async throws -> UserRecommendationsResponse {
         try Self.check(user: user)
         try Self.check(k: k, field: "k")
-        let (items, total) = try await storeCall { try await store.recentItems(user: user, limit: Self.userHistoryLimit) }
-        let prediction = try await predict(history: items, k: k, excludeSeen: excludeSeen)
+        let (events, total) = try await storeCall { try await store.recentEvents(user: user, limit: Self.userHistoryLimit) }
+        // The stored types and times reach a model that reads them, as a request's entries do.
+        let types = events.contains { $0.event != nil } ? events.map(\.event) : nil
+        let prediction = try await predict(history: events.map(\.item), k: k, excludeSeen: excludeSeen,
+                                           events: types, times: events.map { Optional($0.timestamp) })
         return UserRecommendationsResponse(user: user, historyLength: total, prediction: prediction)
     }
 

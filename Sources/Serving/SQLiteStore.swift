@@ -43,23 +43,27 @@ public final class SQLiteStore: HistoryStore {
                 );
                 """)
         }
+        // Event types (view, cart, …) beside each event; older files gain the column, empty.
+        migrator.registerMigration("v2-event-types") { db in
+            try db.execute(sql: "ALTER TABLE events ADD COLUMN event TEXT")
+        }
         return migrator
     }
 
     public func append(user: String, events: [StoredEvent]) async throws -> Int {
         try await pool.write { db in
-            let statement = try db.cachedStatement(sql: "INSERT INTO events (user, item, timestamp) VALUES (?, ?, ?)")
-            for event in events { try statement.execute(arguments: [user, event.item, event.timestamp]) }
+            let statement = try db.cachedStatement(sql: "INSERT INTO events (user, item, timestamp, event) VALUES (?, ?, ?, ?)")
+            for event in events { try statement.execute(arguments: [user, event.item, event.timestamp, event.event]) }
             return try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events WHERE user = ?", arguments: [user]) ?? 0
         }
     }
 
-    public func recentItems(user: String, limit: Int) async throws -> (items: [String], total: Int) {
+    public func recentEvents(user: String, limit: Int) async throws -> (events: [StoredEvent], total: Int) {
         try await pool.read { db in
-            let items = try String.fetchAll(db, sql: "SELECT item FROM events WHERE user = ? ORDER BY id DESC LIMIT ?",
-                                            arguments: [user, limit])
+            let events = try Row.fetchAll(db, sql: "SELECT item, timestamp, event FROM events WHERE user = ? ORDER BY id DESC LIMIT ?",
+                                          arguments: [user, limit]).map { StoredEvent(item: $0["item"], timestamp: $0["timestamp"], event: $0["event"]) }
             let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events WHERE user = ?", arguments: [user]) ?? 0
-            return (items.reversed(), total)
+            return (events.reversed(), total)
         }
     }
 

@@ -75,6 +75,23 @@ import Training
             #expect(unknownType.0 == .ok)
             #expect(unknownType.1["unknown_events"] as? [String] == ["refund"])
             #expect(plain.1["unknown_events"] == nil)
+            // Stored histories keep event types too: two users with the same items, one with types.
+            for (user, types) in [("typed", ["view", "cart"]), ("untyped", [nil, nil])] as [(String, [String?])] {
+                let events: [[String: Any]] = zip([a, b], types).enumerated().map { index, pair in
+                    var event: [String: Any] = ["item": pair.0, "timestamp": 1_795_860_000 + index * 60]
+                    if let type = pair.1 { event["event"] = type }
+                    return event
+                }
+                try await client.execute(uri: "/v1/users/\(user)/events", method: .post, headers: RouteTests.auth(fixture.key),
+                                         body: RouteTests.json(["events": events])) { #expect($0.status == .ok) }
+            }
+            func recommended(_ user: String) async throws -> [Double] {
+                try await client.execute(uri: "/v1/users/\(user)/recommendations?k=5", method: .get, headers: RouteTests.auth(fixture.key)) {
+                    scores((RouteTests.object($0)["prediction"] as? [String: Any]) ?? [:])
+                }
+            }
+            let typedScores = try await recommended("typed"), untypedScores = try await recommended("untyped")
+            #expect(typedScores.count == 5 && typedScores != untypedScores, "stored event types reach the model")
             #expect(try await predict([["item": a, "ts": "yesterday-ish"]]).0 == .badRequest)
             #expect(try await predict([["item": a, "price": 3]]).0 == .badRequest)
             #expect(try await predict([["event": "view"]]).0 == .badRequest)

@@ -39,6 +39,11 @@ import Testing
         #expect(items == ["1", "2", "3"] && total == 3)
         (items, total) = try await store.recentItems(user: alice, limit: 2)
         #expect(items == ["2", "3"] && total == 3, "the most recent, oldest first")
+        // Event types are kept when sent, and absent when not.
+        let dan = "dan-\(run)"
+        _ = try await store.append(user: dan, events: [.init(item: "5", timestamp: 20, event: "view"), .init(item: "5", timestamp: 21)])
+        let stored = try await store.recentEvents(user: dan, limit: 10).events
+        #expect(stored == [.init(item: "5", timestamp: 20, event: "view"), .init(item: "5", timestamp: 21, event: nil)])
 
         // Concurrent writers lose nothing and keep each call's events together and in order.
         let carol = "carol-\(run)"

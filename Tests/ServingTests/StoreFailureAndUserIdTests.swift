@@ -18,8 +18,8 @@ import Testing
         struct Locked: Error, CustomStringConvertible { var description: String { "SQLite error 5: database is locked" } }
         func check() throws { if failing.withLock({ $0 }) { throw Locked() } }
         func append(user: String, events: [StoredEvent]) async throws -> Int { try check(); return try await inner.append(user: user, events: events) }
-        func recentItems(user: String, limit: Int) async throws -> (items: [String], total: Int) {
-            try await inner.recentItems(user: user, limit: limit)  // reads pass in WAL mode while a writer holds the lock
+        func recentEvents(user: String, limit: Int) async throws -> (events: [StoredEvent], total: Int) {
+            try await inner.recentEvents(user: user, limit: limit)  // reads pass in WAL mode while a writer holds the lock
         }
         func insertKey(_ key: APIKeyRecord) async throws { try await inner.insertKey(key) }
         func keys() async throws -> [APIKeyRecord] { try await inner.keys() }

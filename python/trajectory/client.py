@@ -76,10 +76,19 @@ class Client:
         requests = [{"history": list(h), "k": k, "exclude_seen": exclude_seen} for h in histories]
         return self._call("POST", "/v1/predict/batch", {"requests": requests})["results"]
 
-    def add_events(self, user, items, timestamps=None):
-        """Appends events to `user`'s stored history (durable when this returns)."""
+    def add_events(self, user, items, timestamps=None, event_types=None):
+        """Appends events to `user`'s stored history (durable when this returns); `event_types`
+        (view, cart, …) are kept for models trained with --features event."""
         times = timestamps or [None] * len(items)
-        events = [{"item": item} if time is None else {"item": item, "timestamp": time} for item, time in zip(items, times)]
+        types = event_types or [None] * len(items)
+        events = []
+        for item, time, kind in zip(items, times, types):
+            event = {"item": item}
+            if time is not None:
+                event["timestamp"] = time
+            if kind is not None:
+                event["event"] = kind
+            events.append(event)
         return self._call("POST", f"/v1/users/{urllib.parse.quote(str(user), safe='')}/events", {"events": events})
 
     def recommendations(self, user, k=10, exclude_seen=False):
