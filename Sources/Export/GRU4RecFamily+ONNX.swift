@@ -6,6 +6,8 @@ import ONNXProto
 /// applied after the hidden product, as PyTorch's `linear_before_reset`) → Gemm (dense) →
 /// scores against the item embeddings. PyTorch's gates (r, z, n) are reordered to ONNX's (z, r, h).
 extension GRU4Rec.Configuration: ONNXExportable {
+    public static var tiedOutputTensor: String? { "item_embedding.weight" }
+
     public func addScores(to graph: inout ONNXGraphBuilder, window: ONNXWindow, parameters: ParameterSet) -> String {
         let pytorchGates = ["r", "z", "n"], onnxGates = ["z", "r", "n"]
         let embedding = graph.weight("item_embedding.weight", from: parameters)
@@ -24,6 +26,6 @@ extension GRU4Rec.Configuration: ONNXExportable {
         let state = graph.op("Squeeze", [last, graph.int64s("first_axis", [0])], name: "last_state")
         let projected = graph.op("Gemm", [state, graph.weight("dense.weight", from: parameters), graph.weight("dense.bias", from: parameters)],
                                  name: "projected", ONNXGraphBuilder.attribute("transB", int: 1))
-        return graph.op("Gemm", [projected, embedding], name: "logits", ONNXGraphBuilder.attribute("transB", int: 1))
+        return graph.op("Gemm", [projected, window.outputRows ?? embedding], name: "logits", ONNXGraphBuilder.attribute("transB", int: 1))
     }
 }

@@ -5,6 +5,8 @@ import ONNXProto
 /// The seed LSTM in ONNX: Gather (embedding) → one ONNX `LSTM` per layer → Gemm (fc), as
 /// `LSTMRecommender` scores. PyTorch's gates (i, f, g, o) are reordered to ONNX's (i, o, f, c).
 extension LSTMRecommender.Configuration: ONNXExportable {
+    public static var tiedOutputTensor: String? { nil }
+
     public func addScores(to graph: inout ONNXGraphBuilder, window: ONNXWindow, parameters: ParameterSet) -> String {
         let pytorchGates = ["i", "f", "g", "o"], onnxGates = ["i", "o", "f", "g"]
         var x = graph.reversedTimeMajorInputs(window, table: graph.weight("embedding.weight", from: parameters))

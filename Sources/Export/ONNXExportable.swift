@@ -9,6 +9,8 @@ public protocol ONNXExportable: ModelFamily {
     /// Adds the nodes from `window` to every item's score after each history's latest item
     /// ([batch, vocabulary] float32), reading the weights from `parameters`; returns its name.
     func addScores(to graph: inout ONNXGraphBuilder, window: ONNXWindow, parameters: ParameterSet) -> String
+    /// The item table its scores are tied to (it then reads `window.outputRows`), or nil (untied).
+    static var tiedOutputTensor: String? { get }
 }
 
 /// The histories a family's graph reads: item ids as int64 [batch, length], each row
@@ -21,6 +23,9 @@ public struct ONNXWindow {
     /// float [batch, length, input width]: what the run's input features add to each input row
     /// (event type, time gap, item attributes; zero for padding), or nil for ids only.
     public var featureRows: String? = nil
+    /// [vocabulary, width]: the rows a tied family scores against when the run scores with
+    /// attributes (item + attribute rows); nil: the item embeddings themselves.
+    public var outputRows: String? = nil
 }
 
 extension ONNXGraphBuilder {

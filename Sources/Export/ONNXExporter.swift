@@ -80,6 +80,13 @@ public enum ONNXExporter {
         if let features {
             inputs.featureRows = ONNXFeatureInputs.add(to: &graph, features: features, items: items, window: window,
                                                        width: family.inputWidth, vocabulary: vocabulary)
+            if features.features.scoresWithAttributes, let tied = type(of: family).tiedOutputTensor {
+                var rows = [Float](repeating: 0, count: vocabulary * family.inputWidth)
+                rows.withUnsafeMutableBufferPointer {
+                    features.composeOutputTable(items: parameters.value(tied), vocabulary: vocabulary, into: $0.baseAddress!)
+                }
+                inputs.outputRows = graph.weight("output_rows", shape: [vocabulary, family.inputWidth], values: rows)
+            }
         }
         let logits = family.addScores(to: &graph, window: inputs, parameters: parameters)
 

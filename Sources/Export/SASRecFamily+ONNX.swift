@@ -8,6 +8,8 @@ import ONNXProto
 /// Attention is causal and skips padded keys; a large negative number rather than −∞ masks
 /// them, so rows that are all padding stay finite and never reach a real row as NaN.
 extension SASRec.Configuration: ONNXExportable {
+    public static var tiedOutputTensor: String? { "item_emb.weight" }
+
     public func addScores(to graph: inout ONNXGraphBuilder, window: ONNXWindow, parameters: ParameterSet) -> String {
         typealias G = ONNXGraphBuilder
         let d = hiddenSize, headWidth = hiddenSize / heads
@@ -70,6 +72,6 @@ extension SASRec.Configuration: ONNXExportable {
         }
         let latest = graph.op("Slice", [x, graph.int64s("last_column", [-1]), graph.int64s("to_end", [Int64.max]), graph.int64s("time_axis", [1])], name: "latest")
         let state = layerNorm(graph.op("Squeeze", [latest, graph.int64s("time_axis", [1])], name: "latest_state"), "last_ln")
-        return graph.op("Gemm", [state, itemEmbedding], name: "logits", G.attribute("transB", int: 1))
+        return graph.op("Gemm", [state, window.outputRows ?? itemEmbedding], name: "logits", G.attribute("transB", int: 1))
     }
 }

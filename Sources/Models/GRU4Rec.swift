@@ -78,6 +78,11 @@ public final class GRU4Rec: NextItemScorer, TrainableModel, @unchecked Sendable 
     /// Adds event types, time gaps and item attributes to the embedded inputs (`train --features`).
     public let featureEmbedding: InputFeatureEmbedding?
 
+    /// The rows scores are taken against (tied to the item embeddings, plus attribute rows when
+    /// the run scores with attributes).
+    lazy var tiedOutput = TiedOutputTable(items: parameters.value("item_embedding.weight"), itemGradient: parameters.gradient("item_embedding.weight"),
+                                          vocabulary: configuration.vocabulary, features: featureEmbedding)
+
     public func reseed(_ seed: UInt64) { stepSeed = seed }
 
     private func weights(_ layer: Int, in buffer: FloatBuffer) -> GRULayer.Weights {
@@ -188,11 +193,13 @@ public final class GRU4Rec: NextItemScorer, TrainableModel, @unchecked Sendable 
         if targetCount == 0 { return (0, 0) }
         let c = configuration
         let dProjected = w.lowerGradient.pointer
+        let (outputRows, outputGradient) = tiedOutput.training()
         let loss = SoftmaxCrossEntropy.forwardBackward(
             hidden: w.projected.pointer, targets: w.packedTargets, rows: total, channels: c.embeddingSize,
-            weight: parameters.value("item_embedding.weight"), bias: nil, vocabulary: c.vocabulary,
+            weight: outputRows, bias: nil, vocabulary: c.vocabulary,
             logits: w.logits.pointer, chunkRows: w.chunkRows, gradientScale: gradientScale(targetCount),
-            weightGradient: parameters.gradient("item_embedding.weight"), biasGradient: nil, hiddenGradient: dProjected)
+            weightGradient: outputGradient, biasGradient: nil, hiddenGradient: dProjected)
+        tiedOutput.finishTraining()
         let top = c.layers - 1
         Linear.backward(inputGradient: w.upperGradient.pointer, weightGradient: parameters.gradient("dense.weight"),
                         biasGradient: parameters.gradient("dense.bias"), outputGradient: dProjected, input: w.hidden[top].pointer,
@@ -223,7 +230,7 @@ public final class GRU4Rec: NextItemScorer, TrainableModel, @unchecked Sendable 
         let c = configuration
         return SoftmaxCrossEntropy.forwardBackward(
             hidden: w.projected.pointer, targets: w.packedTargets, rows: layout.total, channels: c.embeddingSize,
-            weight: parameters.value("item_embedding.weight"), bias: nil, vocabulary: c.vocabulary,
+            weight: tiedOutput.fresh(), bias: nil, vocabulary: c.vocabulary,
             logits: w.logits.pointer, chunkRows: w.chunkRows)
     }
 
@@ -253,7 +260,7 @@ public final class GRU4Rec: NextItemScorer, TrainableModel, @unchecked Sendable 
                 (last.pointer + layout.order[r] * c.embeddingSize).update(from: w.projected.pointer + (lastStep + r) * c.embeddingSize, count: c.embeddingSize)
             }
             BLAS.gemm(transposeB: true, m: count, n: c.vocabulary, k: c.embeddingSize, a: last.pointer, lda: c.embeddingSize,
-                      b: parameters.value("item_embedding.weight"), ldb: c.embeddingSize, beta: 0, c: scores + start * c.vocabulary, ldc: c.vocabulary)
+                      b: tiedOutput.scoring(), ldb: c.embeddingSize, beta: 0, c: scores + start * c.vocabulary, ldc: c.vocabulary)
             start += count
         }
     }

@@ -14,6 +14,10 @@ public struct InputFeatures: Codable, Sendable, Equatable {
     public var timeGap = false
     /// Item attributes that are inputs, with their vocabulary sizes when trained.
     public var attributes: [Attribute] = []
+    /// Whether a family with tied output embeddings also scores each item with its attribute
+    /// rows (score = h · (E[i] + A[i])), so an item unseen in training ranks by its attributes.
+    /// Absent in runs written before this existed: off.
+    public var attributesAtOutput: Bool? = nil
 
     public struct Attribute: Codable, Sendable, Equatable {
         public var name: String
@@ -24,11 +28,15 @@ public struct InputFeatures: Codable, Sendable, Equatable {
         }
     }
 
-    public init(eventTypes: [String]? = nil, timeGap: Bool = false, attributes: [Attribute] = []) {
+    public init(eventTypes: [String]? = nil, timeGap: Bool = false, attributes: [Attribute] = [], attributesAtOutput: Bool? = nil) {
         self.eventTypes = eventTypes
         self.timeGap = timeGap
         self.attributes = attributes
+        self.attributesAtOutput = attributesAtOutput
     }
+
+    /// Whether scores use the items' attribute rows too (`attributesAtOutput`, with attributes).
+    public var scoresWithAttributes: Bool { attributesAtOutput == true && !attributes.isEmpty }
 
     /// The feature names as `--features` takes them: event, time-gap, and attribute names.
     public var names: [String] {
@@ -54,6 +62,7 @@ public struct InputFeatures: Codable, Sendable, Equatable {
                 features.attributes.append(Attribute(name: name, values: attribute.vocabulary.count))
             }
         }
+        if !features.attributes.isEmpty { features.attributesAtOutput = true }
         return features
     }
 
@@ -158,6 +167,12 @@ public final class InputFeatureEmbedding: @unchecked Sendable {
             let g = gap(cell)
             if g > 0 { let row = gapTable.values + g * d; for j in 0..<d { x[j] += row[j] } }
         }
+        addAttributes(to: x, item: item)
+    }
+
+    /// Adds the mean of `item`'s attribute rows (per attribute) to `x`.
+    public func addAttributes(to x: UnsafeMutablePointer<Float>, item: Int) {
+        let d = width
         for (index, attribute) in features.attributes.enumerated() {
             guard let stored = attributeRows[index], item > 0, item < stored.offsets.count else { continue }
             let values = stored.values(ofItem: item)
@@ -181,6 +196,12 @@ public final class InputFeatureEmbedding: @unchecked Sendable {
             let t = gap(cell)
             if t > 0 { let row = gapTable.gradients + t * d; for j in 0..<d { row[j] += g[j] } }
         }
+        backwardAttributes(g, item: item)
+    }
+
+    /// Accumulates the gradient `g` of `item`'s mean attribute row into the attribute tables.
+    public func backwardAttributes(_ g: UnsafePointer<Float>, item: Int) {
+        let d = width
         for (index, attribute) in features.attributes.enumerated() {
             guard let stored = attributeRows[index], item > 0, item < stored.offsets.count else { continue }
             let values = stored.values(ofItem: item)
@@ -191,5 +212,78 @@ public final class InputFeatureEmbedding: @unchecked Sendable {
                 for j in 0..<d { row[j] += g[j] * share }
             }
         }
+    }
+
+    /// The output table of a tied family that scores with attributes: `items` ([vocabulary,
+    /// width]) plus each item's mean attribute rows, into `table`.
+    public func composeOutputTable(items: UnsafePointer<Float>, vocabulary: Int, into table: UnsafeMutablePointer<Float>) {
+        table.update(from: items, count: vocabulary * width)
+        for item in 1..<max(1, vocabulary) { addAttributes(to: table + item * width, item: item) }
+    }
+
+    /// The gradient of that table (`tableGradient`) into the item table's gradient and the attribute tables'.
+    public func backwardOutputTable(_ tableGradient: UnsafePointer<Float>, vocabulary: Int, itemGradient: UnsafeMutablePointer<Float>) {
+        for i in 0..<(vocabulary * width) { itemGradient[i] += tableGradient[i] }
+        for item in 1..<max(1, vocabulary) { backwardAttributes(tableGradient + item * width, item: item) }
+    }
+}
+
+/// The output rows of a family whose scores are tied to its item embeddings: the item table
+/// itself, or, when the run scores with attributes (`scoresWithAttributes`), item rows plus
+/// each item's mean attribute rows, so an item never seen in training still ranks by its
+/// attributes. The composed table is rebuilt when the weights may have changed.
+public final class TiedOutputTable: @unchecked Sendable {
+    private let items: UnsafeMutablePointer<Float>
+    private let itemGradient: UnsafeMutablePointer<Float>
+    private let vocabulary: Int
+    private let features: InputFeatureEmbedding?
+    private var table: FloatBuffer?
+    private var gradient: FloatBuffer?
+    private var current = false
+
+    public init(items: UnsafeMutablePointer<Float>, itemGradient: UnsafeMutablePointer<Float>, vocabulary: Int, features: InputFeatureEmbedding?) {
+        self.items = items
+        self.itemGradient = itemGradient
+        self.vocabulary = vocabulary
+        self.features = features?.features.scoresWithAttributes == true ? features : nil
+    }
+
+    private func composed() -> UnsafeMutablePointer<Float> {
+        let buffer = table ?? FloatBuffer(count: vocabulary * features!.width)
+        table = buffer
+        if !current {
+            features!.composeOutputTable(items: items, vocabulary: vocabulary, into: buffer.pointer)
+            current = true
+        }
+        return buffer.pointer
+    }
+
+    /// The rows to score against (built once per change of the weights).
+    public func scoring() -> UnsafeMutablePointer<Float> { features == nil ? items : composed() }
+
+    /// The rows rebuilt from the current weights (tests that perturb weights between calls).
+    public func fresh() -> UnsafeMutablePointer<Float> {
+        current = false
+        return scoring()
+    }
+
+    /// The rows and where their gradient goes for a training step: the item table's own
+    /// gradient, or a zeroed buffer that `finishTraining` passes on. The weights change after
+    /// the step, so the scoring rows are rebuilt next time.
+    public func training() -> (rows: UnsafeMutablePointer<Float>, gradient: UnsafeMutablePointer<Float>) {
+        guard let features else { return (items, itemGradient) }
+        current = false
+        let rows = composed()
+        current = false
+        let buffer = gradient ?? FloatBuffer(count: vocabulary * features.width)
+        gradient = buffer
+        buffer.zero()
+        return (rows, buffer.pointer)
+    }
+
+    /// Passes a training step's gradient of the composed rows to the item and attribute tables.
+    public func finishTraining() {
+        guard let features, let gradient else { return }
+        features.backwardOutputTable(gradient.pointer, vocabulary: vocabulary, itemGradient: itemGradient)
     }
 }

@@ -27,7 +27,7 @@ extension SASRec {
                     (last.pointer + s * d).update(from: w.output.pointer + s * d, count: d)
                 }
             }
-            BLAS.gemm(transposeB: true, m: count, n: c.vocabulary, k: d, a: last.pointer, lda: d, b: parameters.value("item_emb.weight"), ldb: d,
+            BLAS.gemm(transposeB: true, m: count, n: c.vocabulary, k: d, a: last.pointer, lda: d, b: outputTable(), ldb: d,
                       beta: 0, c: scores + start * c.vocabulary, ldc: c.vocabulary)
             start += count
         }

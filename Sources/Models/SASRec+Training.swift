@@ -25,7 +25,8 @@ extension SASRec: TrainableModel {
         let c = configuration
         let d = c.hiddenSize
         let dOutput = w.scratchB.pointer
-        let items = parameters.value("item_emb.weight"), itemGradient = parameters.gradient("item_emb.weight")
+        // Scores against the item rows, or with attributes against item + attribute rows.
+        let (items, itemGradient) = tiedOutput.training()
         var random = SeededRandom(seed: stepSeed ^ 0x5DEE_CE66_D1CE_5EED)
         let loss: Double
         switch c.loss {
@@ -64,6 +65,7 @@ extension SASRec: TrainableModel {
                 hidden: w.output.pointer, targets: w.targets, negatives: w.negatives, rows: p, channels: d, weight: items,
                 scale: gradientScale(targetCount), hiddenGradient: dOutput, weightGradient: itemGradient)
         }
+        tiedOutput.finishTraining()
         backward(segments: segments, outputGradient: dOutput, workspace: w)
         return (loss, targetCount)
     }
@@ -75,7 +77,7 @@ extension SASRec: TrainableModel {
         forward(segments: segments, workspace: w, training: false)
         return SoftmaxCrossEntropy.forwardBackward(
             hidden: w.output.pointer, targets: w.targets, rows: segments.rows, channels: configuration.hiddenSize,
-            weight: parameters.value("item_emb.weight"), bias: nil, vocabulary: configuration.vocabulary,
+            weight: tiedOutput.fresh(), bias: nil, vocabulary: configuration.vocabulary,
             logits: w.logits.pointer, chunkRows: w.chunkRows)
     }
 

@@ -130,6 +130,12 @@ public final class SASRec: NextItemScorer, @unchecked Sendable {
     /// Adds event types, time gaps and item attributes to the input rows (`train --features`).
     public let featureEmbedding: InputFeatureEmbedding?
 
+    /// The rows scores are taken against (tied to the item embeddings, plus attribute rows when
+    /// the run scores with attributes).
+    lazy var tiedOutput = TiedOutputTable(items: parameters.value("item_emb.weight"), itemGradient: parameters.gradient("item_emb.weight"),
+                                          vocabulary: configuration.vocabulary, features: featureEmbedding)
+    func outputTable() -> UnsafeMutablePointer<Float> { tiedOutput.scoring() }
+
     /// Uses `sampler` for the sampled losses (e.g. popularity counts of the training data).
     public func useSampler(_ sampler: NegativeSampler) {
         precondition(sampler.vocabulary == configuration.vocabulary)

@@ -12,7 +12,8 @@ import TestSupport
     static let targets: [Int32] = [0, 0, 5, 1, 2, 3, 4, 6, 0, 6, 2, 1]
     static let events: [UInt8] = [0, 0, 1, 2, 1, 1, 3, 2, 0, 2, 3, 1]
     static let gaps: [UInt8] = [0, 0, 1, 7, 1, 20, 3, 33, 0, 1, 2, 9]
-    static let features = InputFeatures(eventTypes: ["view", "cart", "buy"], timeGap: true, attributes: [.init(name: "category", values: 3)])
+    static let features = InputFeatures(eventTypes: ["view", "cart", "buy"], timeGap: true, attributes: [.init(name: "category", values: 3)],
+                                        attributesAtOutput: true)
     /// Items 1…6: categories {1}, {2}, {1, 3}, {}, {3}, {2}.
     static let category = StoredItemAttribute(name: "category", vocabulary: ["a", "b", "c"], offsets: [0, 1, 2, 4, 4, 5, 6], values: [1, 2, 1, 3, 3, 2])
 
