@@ -78,6 +78,13 @@ public final class GRU4Rec: NextItemScorer, TrainableModel, @unchecked Sendable 
     /// Adds event types, time gaps and item attributes to the embedded inputs (`train --features`).
     public let featureEmbedding: InputFeatureEmbedding?
 
+    /// Items with no training event score by their attributes alone (`TiedOutputTable.prepare`).
+    public func prepareForTraining(itemCounts: () -> [Int]) {
+        if featureEmbedding?.features.scoresWithAttributes == true {
+            tiedOutput.prepare(itemCounts: itemCounts(), width: configuration.embeddingSize)
+        }
+    }
+
     /// The rows scores are taken against (tied to the item embeddings, plus attribute rows when
     /// the run scores with attributes).
     lazy var tiedOutput = TiedOutputTable(items: parameters.value("item_embedding.weight"), itemGradient: parameters.gradient("item_embedding.weight"),
@@ -194,11 +201,13 @@ public final class GRU4Rec: NextItemScorer, TrainableModel, @unchecked Sendable 
         let c = configuration
         let dProjected = w.lowerGradient.pointer
         let (outputRows, outputGradient) = tiedOutput.training()
+        let output = tiedOutput
         let loss = SoftmaxCrossEntropy.forwardBackward(
             hidden: w.projected.pointer, targets: w.packedTargets, rows: total, channels: c.embeddingSize,
             weight: outputRows, bias: nil, vocabulary: c.vocabulary,
             logits: w.logits.pointer, chunkRows: w.chunkRows, gradientScale: gradientScale(targetCount),
-            weightGradient: outputGradient, biasGradient: nil, hiddenGradient: dProjected)
+            weightGradient: outputGradient, biasGradient: nil, hiddenGradient: dProjected,
+            exclude: output.untrainedItems.isEmpty ? nil : { _, logits in output.excludeUntrained(logits) })
         tiedOutput.finishTraining()
         let top = c.layers - 1
         Linear.backward(inputGradient: w.upperGradient.pointer, weightGradient: parameters.gradient("dense.weight"),

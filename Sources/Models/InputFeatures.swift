@@ -281,6 +281,25 @@ public final class TiedOutputTable: @unchecked Sendable {
         return (rows, buffer.pointer)
     }
 
+    /// Items without a training event (ids), when scoring with attributes: their item rows are
+    /// zeroed and they are left out of every training softmax, so they keep scoring by their
+    /// attributes alone instead of being pushed down as negatives they never had a chance against.
+    public private(set) var untrainedItems: [Int32] = []
+
+    /// Zeroes the item rows of items that `itemCounts` (training events per id) says never occur,
+    /// and remembers them for `excludeUntrained`. Without attributes at the output: nothing.
+    public func prepare(itemCounts: [Int], width: Int) {
+        guard features != nil else { return }
+        untrainedItems = itemCounts.indices.dropFirst().filter { itemCounts[$0] == 0 }.map { Int32($0) }
+        for item in untrainedItems { (items + Int(item) * width).update(repeating: 0, count: width) }
+        current = false
+    }
+
+    /// Masks the untrained items in one row of logits (a softmax's `exclude`).
+    public func excludeUntrained(_ logits: UnsafeMutablePointer<Float>) {
+        for item in untrainedItems { logits[Int(item)] = -.infinity }
+    }
+
     /// Passes a training step's gradient of the composed rows to the item and attribute tables.
     public func finishTraining() {
         guard let features, let gradient else { return }

@@ -7,6 +7,9 @@ extension SASRec: TrainableModel {
     /// Sampled losses drawing by popularity draw in proportion to the training counts.
     public func prepareForTraining(itemCounts: () -> [Int]) {
         if configuration.loss != .fullSoftmax && configuration.sampler == .popularity { useSampler(NegativeSampler(counts: itemCounts())) }
+        if featureEmbedding?.features.scoresWithAttributes == true && configuration.loss == .fullSoftmax {
+            tiedOutput.prepare(itemCounts: itemCounts(), width: configuration.hiddenSize)
+        }
     }
 
     public func trainStep(inputs: UnsafePointer<Int32>, targets: UnsafePointer<Int32>, rows: Int, steps: Int,
@@ -32,12 +35,15 @@ extension SASRec: TrainableModel {
         switch c.loss {
         case .fullSoftmax:
             var exclude: ((Int, UnsafeMutablePointer<Float>) -> Void)?
+            let output = tiedOutput
+            if !output.untrainedItems.isEmpty { exclude = { _, logits in output.excludeUntrained(logits) } }
             if c.excludeSeenFromLoss {
                 // Row r of sequence s saw the window's items from the sequence's first row through r.
                 var firstRow = [Int32](repeating: 0, count: p)
                 for s in segments.lengths.indices { for r in segments.starts[s]..<(segments.starts[s] + segments.lengths[s]) { firstRow[r] = Int32(segments.starts[s]) } }
                 let ids = w.ids, targets = w.targets
                 exclude = { row, logits in
+                    output.excludeUntrained(logits)
                     let target = targets[row]
                     for q in Int(firstRow[row])...row where ids[q] != target { logits[Int(ids[q])] = -.infinity }
                 }

@@ -224,6 +224,29 @@ import TestSupport
         #expect(plain.map(\.score) != top.map(\.score), "without events and times the features read as unknown")
     }
 
+    /// An item without a training event keeps a zero item row and is left out of the training
+    /// softmax: it scores by its attribute rows alone.
+    @Test func untrainedItemsScoreByTheirAttributesAlone() {
+        let model = Self.model()
+        // Item 5 (category c) never occurs in training; the others do.
+        model.prepareForTraining { [0, 3, 2, 2, 1, 0, 4] }
+        let item = model.parameters.value("item_emb.weight") + 5 * 4
+        #expect((0..<4).allSatisfy { item[$0] == 0 })
+        let workspace = model.makeWorkspace(rows: 3, steps: 4)
+        let inputs: [Int32] = [0, 1, 2, 3, 0, 0, 4, 6, 1, 2, 3, 4], targets: [Int32] = [0, 2, 3, 4, 0, 0, 6, 1, 2, 3, 4, 6]
+        model.parameters.zeroGradients()
+        _ = inputs.withUnsafeBufferPointer { i in targets.withUnsafeBufferPointer { t in
+            model.trainStep(inputs: i.baseAddress!, targets: t.baseAddress!, rows: 3, steps: 4, workspace: workspace, gradientScale: { _ in 1 })
+        } }
+        let gradient = model.parameters.gradient("item_emb.weight") + 5 * 4
+        // (−∞ logits give exp() = 0 up to the fast exp's floor, ~1e-38.)
+        #expect((0..<4).allSatisfy { abs(gradient[$0]) < 1e-20 }, "no push-down of an item it never saw")
+        // Its score is the history state against its category row (c: value 3).
+        var scores = [Float](repeating: 0, count: 7)
+        inputs.withUnsafeBufferPointer { i in scores.withUnsafeMutableBufferPointer { model.score(histories: i.baseAddress!, rows: 1, steps: 4, scores: $0.baseAddress!) } }
+        #expect(scores[5] != 0)
+    }
+
     @Test func timeGapsFallIntoLogBuckets() {
         #expect(TimeGap.bucket(seconds: 0) == 2)
         #expect(TimeGap.bucket(seconds: -5) == 2)
