@@ -1,9 +1,10 @@
 """Cold items on a funnel log (bench/features-cold.sh).
 
-`make`: from a `synth --funnel` CSV, picks items whose removal makes about `share` of the
-next-buy test cases (each user's last buy, users with two buys or more) target an item seen
-nowhere else: every other event of those items is dropped, so they are absent from training
-and from every history, and known only by the category on their test row.
+`make`: from a `synth --funnel` CSV, picks items so that about `share` of the next-buy test
+cases (each user's last buy, users with two buys or more) target one of them, and keeps their
+events only after a user's validation buy (the one before the last): they are absent from
+training and validation, as a newly launched item is, but a user may still have viewed and
+carted one before buying it, and its category is known.
 `rank`: ranks every test case with an exported run in ONNX Runtime (the same ranking as
 `trajectory evaluate`, checked by python/tests/test_onnx.py) and prints HR@10 and NDCG@10 over
 the cold cases and over the rest."""
@@ -21,11 +22,12 @@ def make(source, target, share, seed):
     users = {}
     for index, row in enumerate(rows):
         users.setdefault(row["user_id"], []).append(index)
-    last_buys = {}
+    last_buys, validation_buys = {}, {}
     for user, indices in users.items():
         buys = [i for i in indices if rows[i]["event"] == "buy"]
         if len(buys) >= 2:
             last_buys[user] = buys[-1]
+            validation_buys[user] = buys[-2]
     by_item = {}
     for user, index in last_buys.items():
         by_item.setdefault(rows[index]["item_id"], []).append(index)
@@ -37,12 +39,12 @@ def make(source, target, share, seed):
             break
         cold.add(item)
         covered += len(by_item[item])
-    keep = {index for item in cold for index in by_item[item]}
     with open(target, "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0].keys()))
         writer.writeheader()
         for index, row in enumerate(rows):
-            if row["item_id"] not in cold or index in keep:
+            after_validation = row["user_id"] in validation_buys and index > validation_buys[row["user_id"]]
+            if row["item_id"] not in cold or after_validation:
                 writer.writerow(row)
     json.dump(sorted(cold), open(target + ".cold.json", "w"))
     print(f"{len(cold)} cold items, {covered} of {len(last_buys)} test cases target one")
