@@ -11,15 +11,16 @@ SHARED=${SHARED:-../shared/data/ml-1m}
 OUT=bench/out/features-ml1m
 SEEDS=${SEEDS:-"1 2 3"}
 EPOCHS=${EPOCHS:-30}
+FEATURE_SETS=${FEATURE_SETS:-"none time-gap genre time-gap,genre"}
 [ -f "$SHARED/ratings.users1-2999.dat.gz" ] || { echo "skipped: $SHARED/ratings.users1-2999.dat.gz not found"; exit 0; }
 mkdir -p "$OUT"
 DATA=$OUT/data
 [ -f "$DATA/manifest.json" ] || $BIN prepare "$SHARED/ratings.users1-2999.dat.gz" --out "$DATA" --item-attributes "$SHARED/movies.dat" \
   --attribute genre=3 --min-user-events 5 --min-item-events 5 --force > /dev/null
 RESULTS=$OUT/results.jsonl
-: > "$RESULTS"
+[ -n "${APPEND:-}" ] || : > "$RESULTS"   # APPEND=1 adds seeds to an earlier run's results
 for SEED in $SEEDS; do
-  for FEATURES in none time-gap genre time-gap,genre; do
+  for FEATURES in $FEATURE_SETS; do
     RUN=$OUT/run-$FEATURES-$SEED
     FLAGS=(); [ "$FEATURES" != none ] && FLAGS=(--features "$FEATURES")
     $BIN train "$DATA" --out "$RUN" --model sasrec --epochs "$EPOCHS" --seed "$SEED" --exclude-seen "${FLAGS[@]}" --force > "$RUN.log" 2>&1
