@@ -91,7 +91,8 @@ import Runs
             #expect(scores.firstIndex(of: scores.max()!) == 2)
             history = [4]  // d was never followed by a buy: popularity of buys only
             history.withUnsafeBufferPointer { h in scores.withUnsafeMutableBufferPointer { markov.score(histories: h.baseAddress!, rows: 1, steps: 1, scores: $0.baseAddress!) } }
-            #expect(scores[3] == 0 && scores[4] == 0 && scores[1] > 0)
+            // Tolerance: scores are products of counts and a scale, compared across CPUs.
+            #expect(abs(scores[3]) < 1e-6 && abs(scores[4]) < 1e-6 && scores[1] > 1e-6)
         }
     }
 
