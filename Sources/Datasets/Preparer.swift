@@ -23,8 +23,6 @@ public struct Preparer: Sendable {
     /// that is nil, from the input logs' own columns.
     public var attributes: [ItemAttributeSpec] = []
     public var itemAttributes: String?
-    /// The input logs, for attributes read from their columns.
-    private var inputs: [String] = []
 
     public init() {}
 
@@ -46,14 +44,14 @@ public struct Preparer: Sendable {
             throw DatasetError.unreadable(path: itemAttributes, reason: "no such file")
         }
         let log = try LogReader(options: read, strict: strict).read(paths: inputs)
-        var preparer = self
-        preparer.inputs = inputs
         MemoryUsage.trace("after reading \(log.chunks.count) chunks, capacity \(log.chunks.reduce(0) { $0 + $1.users.capacity + $1.items.capacity }  * 4 / 1_048_576) MiB of ids")
-        return try preparer.write(consume log, output: output)
+        return try write(consume log, output: output, logs: inputs)
     }
 
     /// Cleans an event log already in memory and writes it (the synthetic generator's path).
-    public func write(_ log: consuming EventLog, output: String) throws -> PrepareSummary {
+    /// `logs` are the files the log was read from, where `attributes` without an
+    /// `itemAttributes` table are read (none for generated events).
+    public func write(_ log: consuming EventLog, output: String, logs: [String] = []) throws -> PrepareSummary {
         let sources = log.sources
         let malformed = log.malformedLines
         let badLines = log.firstBadLines
@@ -94,7 +92,7 @@ public struct Preparer: Sendable {
             eventTypes: sequences.events.map { Self.eventTypeCounts(names: sequences.eventTypes, events: $0) },
             hasValues: sequences.values != nil ? true : nil)
         MemoryUsage.trace("after cleaning")
-        let attributes = try readAttributes(sequences: sequences, parent: parent)
+        let attributes = try readAttributes(sequences: sequences, parent: parent, logs: logs)
         if !attributes.isEmpty {
             manifest.itemAttributes = attributes.map {
                 Manifest.ItemAttribute(name: $0.stored.name, column: $0.column, source: $0.source,
@@ -106,14 +104,14 @@ public struct Preparer: Sendable {
     }
 
     /// The attributes asked for, per dataset item, value ids of the parent's attributes kept.
-    private func readAttributes(sequences: PreparedSequences, parent: Dataset?) throws
+    private func readAttributes(sequences: PreparedSequences, parent: Dataset?, logs: [String]) throws
         -> [(stored: StoredItemAttribute, column: String, source: String)] {
         guard !attributes.isEmpty else { return [] }
         var names = Set<String>()
         for spec in attributes where !names.insert(spec.name).inserted {
             throw DatasetError.invalidOption("--attribute \(spec.name) is given twice")
         }
-        let sources = itemAttributes.map { [$0] } ?? inputs
+        let sources = itemAttributes.map { [$0] } ?? logs
         guard !sources.isEmpty else { throw DatasetError.invalidOption("--attribute needs --item-attributes FILE (or a log to read the columns from)") }
         if itemAttributes == nil, read.format == .jsonl || sources.contains(where: { $0.hasSuffix(".jsonl") || $0.hasSuffix(".jsonl.gz") }) {
             throw DatasetError.invalidOption("--attribute reads delimited text: give the attributes as a CSV/TSV table with --item-attributes FILE")
