@@ -88,9 +88,10 @@ public enum ItemAttributeReader {
                     for (index, column) in columns.enumerated() {
                         let text = splitter!.text(column, in: raw)
                         let values = splitsMultipleValues ? text.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) } : [text.trimmingCharacters(in: .whitespaces)]
-                        for value in values where !value.isEmpty {
+                        // Stored as written to the .tsv (tabs become spaces), so compare in that form.
+                        for value in values.map(DatasetWriter.tsvField) where !value.isEmpty {
                             if tables[index][item, default: []].contains(value) { continue }
-                            tables[index][item, default: []].append(DatasetWriter.tsvField(value))
+                            tables[index][item, default: []].append(value)
                         }
                     }
                 }
