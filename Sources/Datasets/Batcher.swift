@@ -190,7 +190,7 @@ public struct FeatureBuffers {
         if let events { events[cell] = dataset.events?[index] ?? 0 }
         if let gaps {
             if let times = dataset.times {
-                gaps[cell] = index > sequenceStart ? TimeGap.bucket(seconds: times[index] - times[index - 1]) : TimeGap.first
+                gaps[cell] = TimeGap.bucket(at: times[index], previous: index > sequenceStart ? times[index - 1] : nil)
             } else {
                 gaps[cell] = 0
             }
@@ -205,6 +205,11 @@ public enum TimeGap {
     public static let first: UInt8 = 1
     /// Buckets in all (rows of a time-gap embedding table).
     public static let buckets = 34
+
+    /// The bucket of an event at `time` after one at `previous`, or `first` when it has none.
+    public static func bucket(at time: Int64, previous: Int64?) -> UInt8 {
+        previous.map { bucket(seconds: time - $0) } ?? first
+    }
 
     /// 2 + ⌊log₂(1 + seconds)⌋, at most `buckets − 1` (a negative gap counts as none).
     public static func bucket(seconds: Int64) -> UInt8 {

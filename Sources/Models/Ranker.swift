@@ -98,7 +98,7 @@ public final class Ranker {
                 let index = first + t - pad
                 eventBuffer[cell] = query.events.map { index < $0.count ? $0[index] : 0 } ?? 0
                 if let times = query.times, index < times.count {
-                    gapBuffer[cell] = index == 0 ? TimeGap.first : TimeGap.bucket(seconds: times[index] - times[index - 1])
+                    gapBuffer[cell] = TimeGap.bucket(at: times[index], previous: index > 0 ? times[index - 1] : nil)
                 } else {
                     gapBuffer[cell] = 0
                 }
