@@ -42,6 +42,7 @@ public final class PredictionService: Sendable {
     public func reloadModel() async throws -> (previous: ModelCard, current: ModelCard) {
         let cards = try await models.reload()
         metrics.recordModel(cards.current, reload: true)
+        if batcher.maxBatch == nil { metrics.recordBatchCap(models.current.preferredBatch) }
         return cards
     }
 

@@ -17,6 +17,7 @@ public final class ServiceMetrics: Sendable {
     private let reloads: CoreMetrics.Counter
     private let residentMemory: CoreMetrics.Gauge
     private let modelLoaded: CoreMetrics.Gauge
+    private let batchCap: CoreMetrics.Gauge
     private let modelInfo: Mutex<(id: String, gauge: CoreMetrics.Gauge)?> = Mutex(nil)
     private let requestMetrics = Mutex<[String: (CoreMetrics.Counter, CoreMetrics.Timer)]>([:])
 
@@ -41,6 +42,7 @@ public final class ServiceMetrics: Sendable {
         reloads = CoreMetrics.Counter(label: "trajectory_model_reloads_total", dimensions: [], factory: factory)
         residentMemory = CoreMetrics.Gauge(label: "trajectory_process_resident_memory_bytes", dimensions: [], factory: factory)
         modelLoaded = CoreMetrics.Gauge(label: "trajectory_model_loaded_timestamp_seconds", dimensions: [], factory: factory)
+        batchCap = CoreMetrics.Gauge(label: "trajectory_batch_cap", dimensions: [], factory: factory)
     }
 
     /// One finished HTTP request: `route` is the route's pattern (`/v1/users/{id}/events`), never the raw path.
@@ -68,6 +70,11 @@ public final class ServiceMetrics: Sendable {
         queueWait.recordNanoseconds(Int64(report.oldestWait * 1e9))
         batchCompute.recordNanoseconds(Int64(report.compute * 1e9))
         totals.withLock { $0.predictions += report.size }
+    }
+
+    /// Most predictions the batcher puts in one forward pass now (`--max-batch`, or the model's measured cap).
+    public func recordBatchCap(_ size: Int) {
+        batchCap.record(size)
     }
 
     /// The model now served (`trajectory_model_info{model="…"} 1`, the previous one's series set to 0).

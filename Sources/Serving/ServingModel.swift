@@ -28,6 +28,10 @@ public final class ServingModel: @unchecked Sendable {
     private let ranker: Ranker
     /// The model's dataset's event type names (id t names `eventTypes[t - 1]`).
     private let eventTypes: [String]
+    /// The cost of a forward pass by batch size, measured at load on users' own histories.
+    public let batchCurve: BatchCurve
+    /// The batch cap the curve implies (`BatchCurve.preferredBatch`), used unless `--max-batch` is given.
+    public let preferredBatch: Int
 
     /// Loads the best checkpoint of the run directory at `runPath`.
     /// `placeModel` puts the network on its device (`--device`) before it serves.
@@ -45,6 +49,12 @@ public final class ServingModel: @unchecked Sendable {
         let counts = dataset.itemEventCounts().map(Float.init)
         ranker = Ranker(scorer: network, maxLength: configuration.training.maxLength)
         eventTypes = dataset.eventTypes
+        // The most recent items of 64 users spread over the data: what requests look like.
+        let users = dataset.sequenceCount
+        let samples = (0..<min(64, users)).map { dataset.sequence($0 * users / min(64, users)).suffix(configuration.training.maxLength).map { Int32($0) } }
+            .filter { !$0.isEmpty }
+        batchCurve = samples.isEmpty ? BatchCurve(points: []) : BatchCurve.measure(ranker: ranker, histories: samples)
+        preferredBatch = batchCurve.preferredBatch()
         self.originals = originals
         self.titles = titles
         var idByOriginal: [String: Int32] = [:]

@@ -14,7 +14,8 @@ public struct ServerConfiguration: Sendable {
     public var database: String?
     /// Require API keys on /v1 and /admin (only loopback servers may turn this off).
     public var requireKeys = true
-    public var maxBatch = 64
+    /// Most predictions per forward pass; nil: measured per model at load (`BatchCurve`).
+    public var maxBatch: Int?
     /// Longest a request waits for its batch to fill (under load only); 0: requests that arrive
     /// during a forward pass simply join the next one, which measured best on CPU (bench/serve-results.md).
     public var maxWait: Duration = .zero
@@ -35,7 +36,7 @@ public struct ServerConfiguration: Sendable {
             throw ServingError.configuration("--no-auth is only allowed when the server binds to loopback (127.0.0.1, ::1 or localhost), not \(host)")
         }
         guard (0...65535).contains(port) else { throw ServingError.configuration("--port must be 0…65535, got \(port)") }
-        guard maxBatch >= 1 else { throw ServingError.configuration("--max-batch must be at least 1") }
+        guard (maxBatch ?? 1) >= 1 else { throw ServingError.configuration("--max-batch must be at least 1") }
     }
 
     static func isLoopback(_ host: String) -> Bool {
@@ -61,6 +62,7 @@ public enum TrajectoryServer {
         let batcher = PredictionBatcher(maxBatch: configuration.maxBatch, maxWait: configuration.maxWait) { metrics.recordBatch($0) }
         let service = PredictionService(models: models, store: store, batcher: batcher, metrics: metrics)
         metrics.recordModel(models.current.card, reload: false)
+        metrics.recordBatchCap(batcher.maxBatch ?? models.current.preferredBatch)
         let keys = configuration.requireKeys ? APIKeyRing(store: store) : nil
         try await keys?.refresh()
         return Parts(service: service, keys: keys, router: Routes.router(service: service, keys: keys))
@@ -85,8 +87,11 @@ public enum TrajectoryServer {
     public static func run(_ configuration: ServerConfiguration, logger: Logger) async throws {
         let parts = try await makeParts(configuration)
         let card = parts.service.models.current.card
+        let batchCap = configuration.maxBatch.map { "\($0) (--max-batch)" } ?? "\(parts.service.models.current.preferredBatch) (measured at load)"
         let app = makeApplication(parts, configuration: configuration, logger: logger) { port in
-            logger.info("serving", metadata: ["model": "\(card.id)", "address": "http://\(configuration.host):\(port)",
+            logger.info("serving", metadata: ["model": "\(card.id)",
+                                              "max_batch": "\(batchCap)",
+                                              "address": "http://\(configuration.host):\(port)",
                                               "store": "\(PostgresStore.redacted(configuration.resolvedDatabase))",
                                               "auth": "\(configuration.requireKeys ? "api keys" : "off")"])
         }

@@ -14,6 +14,7 @@ struct Bench: ParsableCommand {
         discussion: """
         Examples:
           trajectory bench latency runs/lstm --history-length 50      # median and p99 per request
+          trajectory bench latency runs/sasrec --batch 1,4,16,64      # cost per history by batch size
           trajectory bench gemm --items 3416                          # GFLOP/s on the seed model's shapes
         """,
         subcommands: [Latency.self, Gemm.self]
@@ -21,7 +22,12 @@ struct Bench: ParsableCommand {
 
     struct Latency: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Time single requests: the most recent items of a random user → scores → top-k, batch of one.")
+            abstract: "Time requests: the most recent items of random users → scores → top-k, one batch at a time.",
+            discussion: """
+            With --batch 1 (the default) a call is one request, as a lone client sees it. Larger batches show
+            what micro-batching buys: one line per size with the time per call and per history, the curve
+            `serve`'s batcher rides on under load.
+            """)
 
         @Argument(help: "A run directory.")
         var runDirectory: String
@@ -38,6 +44,17 @@ struct Bench: ParsableCommand {
         @Option(parsing: .unconditional, help: "Threads for matrix products.")
         var threads = 1
 
+        @Option(parsing: .unconditional, help: "Histories ranked per call; a comma-separated list measures each size in turn.",
+                transform: { text in
+                    try text.split(separator: ",").map { part in
+                        guard let size = Int(part.trimmingCharacters(in: .whitespaces)), size >= 1 else {
+                            throw ValidationError("--batch takes positive integers separated by commas, got '\(text)'")
+                        }
+                        return size
+                    }
+                })
+        var batch: [Int] = [1]
+
         func run() throws {
             BLAS.setThreads(threads)
             try reportingErrors {
@@ -46,20 +63,24 @@ struct Bench: ParsableCommand {
                 let long = (0..<dataset.sequenceCount).filter { dataset.range(ofSequence: $0).count >= historyLength }
                 guard !long.isEmpty else { throw DatasetError.invalidOption("no user has \(historyLength) items") }
                 let ranker = Ranker(scorer: model, maxLength: historyLength)
-                var times: [Double] = []
-                for request in 0..<(requests + 20) {
-                    let user = long[Int(random.next() % UInt64(long.count))]
-                    let history = Array(dataset.sequence(user).suffix(historyLength)).map { Int32($0) }
-                    let started = DispatchTime.now().uptimeNanoseconds
-                    let top = ranker.rank([Ranker.Query(ids: history, k: k, excludeSeen: false)])[0]
-                    let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6
-                    precondition(top.count == k)
-                    if request >= 20 { times.append(elapsed) }
+                for size in batch {
+                    var times: [Double] = []
+                    for request in 0..<(requests + 20) {
+                        let queries = (0..<size).map { _ in
+                            let user = long[Int(random.next() % UInt64(long.count))]
+                            return Ranker.Query(ids: Array(dataset.sequence(user).suffix(historyLength)).map { Int32($0) }, k: k, excludeSeen: false)
+                        }
+                        let started = DispatchTime.now().uptimeNanoseconds
+                        let tops = ranker.rank(queries)
+                        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6
+                        precondition(tops.count == size && tops.allSatisfy { $0.count == k })
+                        if request >= 20 { times.append(elapsed) }
+                    }
+                    times.sort()
+                    let median = times[times.count / 2]
+                    let p99 = times[min(times.count - 1, Int((Double(times.count) * 0.99).rounded(.up)) - 1)]
+                    print(#"{"history_length": \#(historyLength), "batch": \#(size), "requests": \#(requests), "median_ms": \#(String(format: "%.4f", median)), "p99_ms": \#(String(format: "%.4f", p99)), "median_ms_per_history": \#(String(format: "%.4f", median / Double(size)))}"#)
                 }
-                times.sort()
-                let median = times[times.count / 2]
-                let p99 = times[min(times.count - 1, Int((Double(times.count) * 0.99).rounded(.up)) - 1)]
-                print(#"{"history_length": \#(historyLength), "requests": \#(requests), "median_ms": \#(String(format: "%.4f", median)), "p99_ms": \#(String(format: "%.4f", p99))}"#)
             }
         }
     }

@@ -50,8 +50,9 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Serve /v1 and /admin without API keys (refused unless --host is loopback).")
     var noAuth = false
 
-    @Option(parsing: .unconditional, help: "Most predictions coalesced into one forward pass.")
-    var maxBatch = 64
+    @Option(parsing: .unconditional, help: ArgumentHelp("Most predictions coalesced into one forward pass (default: measured at load).",
+                               discussion: "By default the model's pass is timed at load for batches of 1 to 64 of users' own histories, and the cap is where the cost per history stops falling (grown while a pass stays under 1 ms): larger batches only lengthen the wait of requests that arrive during a pass."))
+    var maxBatch: Int?
 
     @Option(parsing: .unconditional, help: ArgumentHelp("Longest a prediction waits for its batch to fill, in milliseconds (only under load).",
                                discussion: "0 (default): predictions that arrive during a forward pass join the next one, which measured fastest on CPU; a wait pays off only where a pass has a large fixed cost."))
