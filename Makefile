@@ -101,9 +101,10 @@ check-container: release
 check-api: binary
 	bash scripts/test/check-api.sh
 
-## bench-serve: wrk against `trajectory serve` (SASRec on ML-1M) at 1, 16 and 64 connections, hot reload mid-run
+## bench-serve: wrk against `trajectory serve` (SASRec, then the seed LSTM, on ML-1M) at 1, 16 and 64 connections, hot reload mid-run
 bench-serve: binary
 	bash bench/serve.sh
+	MODEL=lstm RUN=bench/out/run-ml1m-lstm REPORT=bench/serve-lstm-results.md bash bench/serve.sh
 
 ## bench-onnx: single-request latency of the exported ONNX models in ONNX Runtime vs Trajectory and serve
 bench-onnx: binary

@@ -14,6 +14,7 @@ OUT=bench/out
 RUN=${RUN:-$OUT/run-ml1m-sasrec}
 DURATION=${DURATION:-15}
 EPOCHS=${EPOCHS:-10}
+MODEL=${MODEL:-sasrec}   # MODEL=lstm RUN=bench/out/run-ml1m-lstm REPORT=bench/serve-lstm-results.md: the seed LSTM
 ROUNDS=${ROUNDS:-3}   # each connection count runs ROUNDS times; the report gives medians
 mkdir -p "$OUT"
 [ -f "$DATA" ] || { echo "skipped: $DATA not found (the real data set lives in ../shared/data)"; exit 0; }
@@ -21,7 +22,7 @@ command -v wrk >/dev/null || { SUDO=$( [ "$(id -u)" = 0 ] || echo sudo ); $SUDO 
 
 if [ ! -f "$RUN/config.json" ]; then
   $BIN prepare "$DATA" --out "$OUT/ml1m" --force > /dev/null
-  $BIN train "$OUT/ml1m" --model sasrec --out "$RUN" --epochs "$EPOCHS" --exclude-seen --force
+  $BIN train "$OUT/ml1m" --model "$MODEL" --out "$RUN" --epochs "$EPOCHS" --exclude-seen --force
 fi
 
 WORK=$(mktemp -d)
@@ -55,7 +56,11 @@ for ROUND in $(seq 1 "$ROUNDS"); do
     python3 bench/serve_report.py parse "$WORK/wrk-healthz-$C.txt" "$C" "" healthz | tee -a "$RESULTS"
   done
 done
-curl -s "http://127.0.0.1:$PORT/metrics" | grep -E '^trajectory_batch_size_(sum|count)|^trajectory_model_reloads_total' > "$WORK/metrics.txt" || true
+curl -s "http://127.0.0.1:$PORT/metrics" | grep -E '^trajectory_batch_size_(sum|count)|^trajectory_model_reloads_total|^trajectory_batch_cap' > "$WORK/metrics.txt" || true
+kill $SERVER; wait $SERVER 2>/dev/null || true; SERVER=""
+# The model alone, by batch size: the curve the batcher's cap comes from (1 thread, as serve's default on 2 cores).
+$BIN bench latency "$RUN" --history-length 50 --batch 1,2,4,8,16,32,64 --requests 100 --threads 1 > "$WORK/curve.jsonl"
+FAMILY=$(python3 -c "import json,sys; print({'sasrec': 'SASRec', 'lstm': 'the seed LSTM', 'gru4rec': 'GRU4Rec'}.get(json.load(open(sys.argv[1]))['model'], 'a model'))" "$RUN/config.json")
 CPU=$(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -1)
-python3 bench/serve_report.py report "$RESULTS" "$WORK/metrics.txt" "$(nproc)" "$CPU" > "${REPORT:-bench/serve-results.md}"
+python3 bench/serve_report.py report "$RESULTS" "$WORK/metrics.txt" "$(nproc)" "$CPU" "$FAMILY" "$WORK/curve.jsonl" > "${REPORT:-bench/serve-results.md}"
 cat "${REPORT:-bench/serve-results.md}"

@@ -43,7 +43,7 @@ def medians(runs):
     return by_connections, median
 
 
-def report(results_path, metrics_path, cores, cpu=""):
+def report(results_path, metrics_path, cores, cpu="", family="SASRec", curve_path=None):
     runs = [json.loads(line) for line in open(results_path) if line.strip()]
     metrics = {}
     for line in open(metrics_path):
@@ -56,9 +56,11 @@ def report(results_path, metrics_path, cores, cpu=""):
     rounds = max(len(v) for v in by_connections.values())
     print("# Serving benchmark (`make bench-serve`)\n")
     host = f"{cores}-core host" + (f" ({cpu})" if cpu else "")
-    print(f"wrk on loopback against `trajectory serve` on this {host} (wrk shares the cores), SASRec trained on ML-1M,")
+    print(f"wrk on loopback against `trajectory serve` on this {host} (wrk shares the cores), {family} trained on ML-1M,")
     print("POST /v1/predict with a bearer key, histories of 50 real ML-1M items, k = 10, 500 different bodies.")
-    print("Micro-batching on (max batch 64, no wait). In the middle of every 64-connection run the checkpoint's time is")
+    cap = metrics.get("trajectory_batch_cap")
+    cap_text = f"batch cap {int(cap)}, measured at load" if cap else "batch cap measured at load"
+    print(f"Micro-batching on ({cap_text}, no wait; a lone request is ranked inline). In the middle of every 64-connection run the checkpoint's time is")
     print("touched and the model hot-reloaded (POST /admin/reload). In the same round and at the same connection count,")
     print("`GET /healthz` of the same server (no model work) measures what the HTTP stack serves on this host: the")
     print(f"ratio is the figure that compares across hosts. Medians of {rounds} rounds; every round below.\n")
@@ -78,6 +80,14 @@ def report(results_path, metrics_path, cores, cpu=""):
     count, total = metrics.get("trajectory_batch_size_count"), metrics.get("trajectory_batch_size_sum")
     if count:
         print(f"Mean micro-batch over the whole run: {total / count:.1f} predictions per forward pass ({int(count)} passes).")
+    if curve_path:
+        curve = [json.loads(line) for line in open(curve_path) if line.strip()]
+        print("\nThe model alone (`trajectory bench latency RUN --batch …`, 1 thread, histories of 50): ms per pass and per history by batch size:\n")
+        print("| batch | ms per pass | ms per history |")
+        print("|---:|---:|---:|")
+        for c in curve:
+            print(f"| {c['batch']} | {c['median_ms']:.3f} | {c['median_ms_per_history']:.4f} |")
+        print()
     reloads = [r for r in predict_runs if "reload" in r]
     for r in reloads:
         print(f"- reload during a {r['connections']}-connection run: `{json.dumps(r['reload'])}`, failed requests in that run: {r['non_2xx'] + r['socket_errors']}")
@@ -102,4 +112,5 @@ if __name__ == "__main__":
         parse(sys.argv[2], sys.argv[3], sys.argv[4] if len(sys.argv) > 4 and sys.argv[4] else None,
               sys.argv[5] if len(sys.argv) > 5 else "predict")
     else:
-        report(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5] if len(sys.argv) > 5 else "")
+        report(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5] if len(sys.argv) > 5 else "",
+               sys.argv[6] if len(sys.argv) > 6 else "SASRec", sys.argv[7] if len(sys.argv) > 7 and sys.argv[7] else None)
