@@ -25,8 +25,8 @@ public final class ModelHolder: Sendable {
     /// A load that fails leaves the current model serving and throws.
     @discardableResult
     public func reload() async throws -> (previous: ModelCard, current: ModelCard) {
-        let path = runPath, placeModel = placeModel
-        let fresh = try await Task.detached(priority: .utility) { try ServingModel(run: path, placeModel: placeModel) }.value
+        let path = runPath, placeModel = placeModel, outgoing = current
+        let fresh = try await Task.detached(priority: .utility) { try ServingModel(run: path, placeModel: placeModel, previous: outgoing) }.value
         let previous = state.withLock { model -> ServingModel in
             let old = model
             model = fresh

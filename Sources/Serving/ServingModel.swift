@@ -30,12 +30,19 @@ public final class ServingModel: @unchecked Sendable {
     private let eventTypes: [String]
     /// The cost of a forward pass by batch size, measured at load on users' own histories.
     public let batchCurve: BatchCurve
+    /// Family, settings, vocabulary and window: what the batch curve depends on besides the host.
+    private let networkShape: String
+    /// Whether the network was put on a device (`--device`).
+    private let placed: Bool
     /// The batch cap the curve implies (`BatchCurve.preferredBatch`), used unless `--max-batch` is given.
     public let preferredBatch: Int
 
     /// Loads the best checkpoint of the run directory at `runPath`.
     /// `placeModel` puts the network on its device (`--device`) before it serves.
-    public init(run runPath: String, weights: ModelLoader.Weights = .best, placeModel: ((any TrainableModel) throws -> Void)? = nil) throws {
+    /// `previous` (a reload's outgoing model) lends its batch curve when the network has the same
+    /// shape: a curve measured while the server is under load would say more about the load.
+    public init(run runPath: String, weights: ModelLoader.Weights = .best, placeModel: ((any TrainableModel) throws -> Void)? = nil,
+                previous: ServingModel? = nil) throws {
         let run = RunDirectory(path: runPath)
         let checkpoint = run.checkpointPath(weights)
         // Read before the weights: a checkpoint replaced during the load then looks new to the watcher.
@@ -49,11 +56,18 @@ public final class ServingModel: @unchecked Sendable {
         let counts = dataset.itemEventCounts().map(Float.init)
         ranker = Ranker(scorer: network, maxLength: configuration.training.maxLength)
         eventTypes = dataset.eventTypes
-        // The most recent items of 64 users spread over the data: what requests look like.
-        let users = dataset.sequenceCount
-        let samples = (0..<min(64, users)).map { dataset.sequence($0 * users / min(64, users)).suffix(configuration.training.maxLength).map { Int32($0) } }
-            .filter { !$0.isEmpty }
-        batchCurve = samples.isEmpty ? BatchCurve(points: []) : BatchCurve.measure(ranker: ranker, histories: samples)
+        let shape = "\(configuration.model) \(summary?.modelSettings ?? "") \(network.vocabulary) \(configuration.training.maxLength)"
+        networkShape = shape
+        if let previous, previous.networkShape == shape, previous.placed == (placeModel != nil) {
+            batchCurve = previous.batchCurve
+        } else {
+            // The most recent items of 64 users spread over the data: what requests look like.
+            let users = dataset.sequenceCount
+            let samples = (0..<min(64, users)).map { dataset.sequence($0 * users / min(64, users)).suffix(configuration.training.maxLength).map { Int32($0) } }
+                .filter { !$0.isEmpty }
+            batchCurve = samples.isEmpty ? BatchCurve(points: []) : BatchCurve.measure(ranker: ranker, histories: samples)
+        }
+        placed = placeModel != nil
         preferredBatch = batchCurve.preferredBatch()
         self.originals = originals
         self.titles = titles

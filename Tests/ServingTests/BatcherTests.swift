@@ -69,6 +69,16 @@ import Models
         #expect(sizes.withLock { $0 } == [model.preferredBatch, model.preferredBatch, 1])
     }
 
+    @Test func aReloadOfTheSameNetworkKeepsItsBatchCurve() async throws {
+        let fixture = try await ServingFixture.make()
+        defer { fixture.remove() }
+        let first = try ServingModel(run: fixture.run)
+        let reloaded = try ServingModel(run: fixture.run, previous: first)
+        // Copied, not measured again (a measurement under load would differ): the same numbers exactly.
+        #expect(reloaded.batchCurve.points.map(\.seconds) == first.batchCurve.points.map(\.seconds))
+        #expect(reloaded.preferredBatch == first.preferredBatch)
+    }
+
     @Test func preferredBatchIsTheKneeGrownWhilePassesStayShort() {
         func curve(_ milliseconds: [Double]) -> BatchCurve {
             BatchCurve(points: zip(BatchCurve.sizes, milliseconds).map { BatchCurve.Point(size: $0, seconds: $1 / 1000) })
