@@ -470,8 +470,8 @@ public final class LSTMRecommender: NextItemScorer, @unchecked Sendable {
             featureScore(histories: histories, rows: rows, steps: steps, scores: scores)
             return
         }
-        if rows < Self.streamingRowsFrom {
-            for row in 0..<rows { singleScore(history: histories + row * steps, steps: steps, scores: scores + row * vocabulary) }
+        if rows == 1 {
+            singleScore(history: histories, steps: steps, scores: scores)
             return
         }
         streamingScore(histories: histories, rows: rows, steps: steps, scores: scores)
@@ -509,11 +509,6 @@ public final class LSTMRecommender: NextItemScorer, @unchecked Sendable {
     }
 
     static let featureScoringRows = 64
-    /// Fewer histories than this are scored one by one: the batched stack multiplies a few rows
-    /// by the whole recurrent matrix per step, which costs about as much for 2 rows as for 16
-    /// (`bench latency --batch`, ML-1M, history 50, 1 thread: 1.5 ms alone, 11.0 ms for 2,
-    /// 22.3 ms for 16, 37.0 ms for 32).
-    static let streamingRowsFrom = 16
     private var featureWorkspace: Workspace?
 
     /// A single request: the cores split each step by hidden units (see `LSTMSingleSequence`).
