@@ -48,11 +48,7 @@ public final class GRU4Rec: NextItemScorer, TrainableModel, @unchecked Sendable 
         self.configuration = configuration
         let parameters = ParameterSet(configuration.parameterSpecs(features: features))
         self.parameters = parameters
-        if let features, !features.names.isEmpty {
-            featureEmbedding = InputFeatureEmbedding(features: features, width: configuration.embeddingSize, parameters: parameters)
-        } else {
-            featureEmbedding = nil
-        }
+        featureEmbedding = InputFeatureEmbedding.make(features: features, width: configuration.embeddingSize, parameters: parameters)
         gru = (0..<configuration.layers).map {
             GRULayer(inputSize: $0 == 0 ? configuration.embeddingSize : configuration.hiddenSize, hiddenSize: configuration.hiddenSize)
         }

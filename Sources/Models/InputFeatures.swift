@@ -112,6 +112,12 @@ public final class InputFeatureEmbedding: @unchecked Sendable {
     private let gapTable: (values: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>)?
     private let attributeTables: [(values: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>)]
 
+    /// The embedding for `features`, or nil when there are none (the model reads item ids only).
+    public static func make(features: InputFeatures?, width: Int, parameters: ParameterSet) -> InputFeatureEmbedding? {
+        guard let features, !features.names.isEmpty else { return nil }
+        return InputFeatureEmbedding(features: features, width: width, parameters: parameters)
+    }
+
     public init(features: InputFeatures, width: Int, parameters: ParameterSet) {
         self.features = features
         self.width = width

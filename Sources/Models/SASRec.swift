@@ -101,11 +101,7 @@ public final class SASRec: NextItemScorer, @unchecked Sendable {
         self.configuration = configuration
         let parameters = ParameterSet(configuration.parameterSpecs(features: features))
         self.parameters = parameters
-        if let features, !features.names.isEmpty {
-            featureEmbedding = InputFeatureEmbedding(features: features, width: configuration.hiddenSize, parameters: parameters)
-        } else {
-            featureEmbedding = nil
-        }
+        featureEmbedding = InputFeatureEmbedding.make(features: features, width: configuration.hiddenSize, parameters: parameters)
         sampler = NegativeSampler(uniformOver: configuration.vocabulary)
         var random = SeededRandom(seed: seed)
         let d = configuration.hiddenSize
