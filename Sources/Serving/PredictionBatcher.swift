@@ -54,6 +54,9 @@ public final class PredictionBatcher: Sendable {
         await queue.rank(query, with: model)
     }
 
+    /// Most requests of `model` in one forward pass: `maxBatch`, or the model's measured cap.
+    public func cap(for model: ServingModel) -> Int { queue.cap(for: model) }
+
     /// Requests waiting for the worker.
     public var queued: Int { queue.queued }
 
@@ -94,6 +97,8 @@ private final class BatchQueue: @unchecked Sendable {
         self.maxWait = maxWait
         self.onBatch = onBatch
     }
+
+    func cap(for model: ServingModel) -> Int { maxBatch ?? model.preferredBatch }
 
     func rank(_ query: PredictionQuery, with model: ServingModel) async -> [RecommendedItem] {
         if claimIdleModel() {
@@ -174,7 +179,7 @@ private final class BatchQueue: @unchecked Sendable {
                 condition.unlock()
                 return
             }
-            let cap = maxBatch ?? queue[0].model.preferredBatch
+            let cap = cap(for: queue[0].model)
             if previousBatch > 1 && waitNanoseconds > 0 {
                 let deadline = queue[0].enqueued + waitNanoseconds
                 while queue.count < cap && !stopped {

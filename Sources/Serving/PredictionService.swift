@@ -42,7 +42,7 @@ public final class PredictionService: Sendable {
     public func reloadModel() async throws -> (previous: ModelCard, current: ModelCard) {
         let cards = try await models.reload()
         metrics.recordModel(cards.current, reload: true)
-        if batcher.maxBatch == nil { metrics.recordBatchCap(models.current.preferredBatch) }
+        metrics.recordBatchCap(batcher.cap(for: models.current))
         return cards
     }
 

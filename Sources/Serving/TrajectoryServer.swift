@@ -62,7 +62,7 @@ public enum TrajectoryServer {
         let batcher = PredictionBatcher(maxBatch: configuration.maxBatch, maxWait: configuration.maxWait) { metrics.recordBatch($0) }
         let service = PredictionService(models: models, store: store, batcher: batcher, metrics: metrics)
         metrics.recordModel(models.current.card, reload: false)
-        metrics.recordBatchCap(batcher.maxBatch ?? models.current.preferredBatch)
+        metrics.recordBatchCap(batcher.cap(for: models.current))
         let keys = configuration.requireKeys ? APIKeyRing(store: store) : nil
         try await keys?.refresh()
         return Parts(service: service, keys: keys, router: Routes.router(service: service, keys: keys))
@@ -87,7 +87,7 @@ public enum TrajectoryServer {
     public static func run(_ configuration: ServerConfiguration, logger: Logger) async throws {
         let parts = try await makeParts(configuration)
         let card = parts.service.models.current.card
-        let batchCap = configuration.maxBatch.map { "\($0) (--max-batch)" } ?? "\(parts.service.models.current.preferredBatch) (measured at load)"
+        let batchCap = "\(parts.service.batcher.cap(for: parts.service.models.current))" + (configuration.maxBatch == nil ? " (measured at load)" : " (--max-batch)")
         let app = makeApplication(parts, configuration: configuration, logger: logger) { port in
             logger.info("serving", metadata: ["model": "\(card.id)",
                                               "max_batch": "\(batchCap)",
