@@ -11,11 +11,15 @@ public final class ModelHolder: Sendable {
     private let state: Mutex<ServingModel>
     /// Puts each loaded model on its device (nil: the CPU).
     private let placeModel: (@Sendable (any TrainableModel) throws -> Void)?
+    /// Whether loads time the batch curve (not when `--max-batch` fixes the cap).
+    private let measuresBatchCurve: Bool
 
-    public init(run runPath: String, placeModel: (@Sendable (any TrainableModel) throws -> Void)? = nil) throws {
+    public init(run runPath: String, placeModel: (@Sendable (any TrainableModel) throws -> Void)? = nil,
+                measuresBatchCurve: Bool = true) throws {
         self.runPath = runPath
         self.placeModel = placeModel
-        state = Mutex(try ServingModel(run: runPath, placeModel: placeModel))
+        self.measuresBatchCurve = measuresBatchCurve
+        state = Mutex(try ServingModel(run: runPath, placeModel: placeModel, measuresBatchCurve: measuresBatchCurve))
     }
 
     /// The model to use for the next request.
@@ -25,8 +29,10 @@ public final class ModelHolder: Sendable {
     /// A load that fails leaves the current model serving and throws.
     @discardableResult
     public func reload() async throws -> (previous: ModelCard, current: ModelCard) {
-        let path = runPath, placeModel = placeModel, outgoing = current
-        let fresh = try await Task.detached(priority: .utility) { try ServingModel(run: path, placeModel: placeModel, previous: outgoing) }.value
+        let path = runPath, placeModel = placeModel, outgoing = current, measures = measuresBatchCurve
+        let fresh = try await Task.detached(priority: .utility) {
+            try ServingModel(run: path, placeModel: placeModel, previous: outgoing, measuresBatchCurve: measures)
+        }.value
         let previous = state.withLock { model -> ServingModel in
             let old = model
             model = fresh

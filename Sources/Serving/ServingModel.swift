@@ -41,8 +41,10 @@ public final class ServingModel: @unchecked Sendable {
     /// `placeModel` puts the network on its device (`--device`) before it serves.
     /// `previous` (a reload's outgoing model) lends its batch curve when the network has the same
     /// shape: a curve measured while the server is under load would say more about the load.
+    /// `measuresBatchCurve: false` skips the timing (a fixed `--max-batch` makes it unused): the
+    /// curve is then empty and `preferredBatch` 1.
     public init(run runPath: String, weights: ModelLoader.Weights = .best, placeModel: ((any TrainableModel) throws -> Void)? = nil,
-                previous: ServingModel? = nil) throws {
+                previous: ServingModel? = nil, measuresBatchCurve: Bool = true) throws {
         let run = RunDirectory(path: runPath)
         let checkpoint = run.checkpointPath(weights)
         // Read before the weights: a checkpoint replaced during the load then looks new to the watcher.
@@ -58,7 +60,9 @@ public final class ServingModel: @unchecked Sendable {
         eventTypes = dataset.eventTypes
         let shape = "\(configuration.model) \(summary?.modelSettings ?? "") \(network.vocabulary) \(configuration.training.maxLength)"
         networkShape = shape
-        if let previous, previous.networkShape == shape, previous.placed == (placeModel != nil) {
+        if !measuresBatchCurve {
+            batchCurve = BatchCurve(points: [])
+        } else if let previous, previous.networkShape == shape, previous.placed == (placeModel != nil), !previous.batchCurve.points.isEmpty {
             batchCurve = previous.batchCurve
         } else {
             // The most recent items of 64 users spread over the data: what requests look like.

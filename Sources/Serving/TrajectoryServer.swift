@@ -57,7 +57,8 @@ public enum TrajectoryServer {
     public static func makeParts(_ configuration: ServerConfiguration) async throws -> Parts {
         try configuration.validate()
         let metrics = ServiceMetrics()
-        let models = try ModelHolder(run: configuration.run, placeModel: configuration.placeModel)
+        let models = try ModelHolder(run: configuration.run, placeModel: configuration.placeModel,
+                                     measuresBatchCurve: configuration.maxBatch == nil)
         let store = try await HistoryStores.open(configuration.resolvedDatabase)
         let batcher = PredictionBatcher(maxBatch: configuration.maxBatch, maxWait: configuration.maxWait) { metrics.recordBatch($0) }
         let service = PredictionService(models: models, store: store, batcher: batcher, metrics: metrics)

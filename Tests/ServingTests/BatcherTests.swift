@@ -77,6 +77,9 @@ import Models
         // Copied, not measured again (a measurement under load would differ): the same numbers exactly.
         #expect(reloaded.batchCurve.points.map(\.seconds) == first.batchCurve.points.map(\.seconds))
         #expect(reloaded.preferredBatch == first.preferredBatch)
+        // A fixed --max-batch: nothing is timed.
+        let unmeasured = try ServingModel(run: fixture.run, measuresBatchCurve: false)
+        #expect(unmeasured.batchCurve.points.isEmpty && unmeasured.preferredBatch == 1)
     }
 
     @Test func preferredBatchIsTheKneeGrownWhilePassesStayShort() {
