@@ -34,3 +34,39 @@ public enum GELU {
         }
     }
 }
+
+/// SiLU (swish): y = x · σ(x), HSTU's activation of its projections and attention scores.
+public enum SiLU {
+    @inline(__always)
+    public static func value(_ x: Float) -> Float { x / (1 + expf(-x)) }
+
+    /// dy/dx = σ(x) · (1 + x · (1 − σ(x))).
+    @inline(__always)
+    public static func derivative(_ x: Float) -> Float {
+        let s = 1 / (1 + expf(-x))
+        return s * (1 + x * (1 - s))
+    }
+
+    public static func forward(output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>, count: Int) {
+        var i = 0
+        while i + 8 <= count {
+            let x = load(input + i)
+            store(x * FastMath.sigmoid(x), output + i)
+            i += 8
+        }
+        while i < count { output[i] = value(input[i]); i += 1 }
+    }
+
+    /// dInput = dOutput · SiLU'(input) (may run in place: inputGradient == outputGradient).
+    public static func backward(inputGradient: UnsafeMutablePointer<Float>, outputGradient: UnsafePointer<Float>,
+                                input: UnsafePointer<Float>, count: Int) {
+        var i = 0
+        while i + 8 <= count {
+            let x = load(input + i)
+            let s = FastMath.sigmoid(x)
+            store(load(outputGradient + i) * s * (1 + x * (1 - s)), inputGradient + i)
+            i += 8
+        }
+        while i < count { inputGradient[i] = outputGradient[i] * derivative(input[i]); i += 1 }
+    }
+}

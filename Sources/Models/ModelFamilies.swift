@@ -5,6 +5,7 @@ public enum ModelFamilies {
         LSTMRecommender.Configuration.self,
         SASRec.Configuration.self,
         GRU4Rec.Configuration.self,
+        HSTU.Configuration.self,
     ]
 
     /// The family called `name` (`lstm`, `sasrec`, …), or nil.

@@ -38,14 +38,10 @@ extension SASRec: TrainableModel {
             let output = tiedOutput
             if !output.untrainedItems.isEmpty { exclude = { _, logits in output.excludeUntrained(logits) } }
             if c.excludeSeenFromLoss {
-                // Row r of sequence s saw the window's items from the sequence's first row through r.
-                var firstRow = [Int32](repeating: 0, count: p)
-                for s in segments.lengths.indices { for r in segments.starts[s]..<(segments.starts[s] + segments.lengths[s]) { firstRow[r] = Int32(segments.starts[s]) } }
-                let ids = w.ids, targets = w.targets
+                let seen = SeenItemExclusion(segments: segments, ids: w.ids, targets: w.targets)
                 exclude = { row, logits in
                     output.excludeUntrained(logits)
-                    let target = targets[row]
-                    for q in Int(firstRow[row])...row where ids[q] != target { logits[Int(ids[q])] = -.infinity }
+                    seen.apply(row: row, logits: logits)
                 }
             }
             loss = SoftmaxCrossEntropy.forwardBackward(
