@@ -37,6 +37,10 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     /// Predict the next event of this type only (`--target-event buy`): every event is input,
     /// only these are targets, and evaluation holds out each user's last two of them (nil: every event).
     public var targetEvent: String?
+    /// Wall-clock seconds training may take, validation included (`--time-limit 20m`): the
+    /// epochs are as many as fit (at most `epochs`), re-planned from each epoch's measured time,
+    /// and the schedule decays to zero at the last planned one (nil: no limit).
+    public var timeLimit: Double?
 
     public init() {}
 
@@ -46,7 +50,15 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     /// config.json's names (`filterSeen` from before seen-item exclusion had one name).
     enum CodingKeys: String, CodingKey {
         case epochs, batchSize, maxLength, slidingStride, learningRate, weightDecay, warmupSteps, schedule, clipNorm, accumulate
-        case patience, evaluationBatchSize, excludeSeen = "filterSeen", seed, window, targetEvent
+        case patience, evaluationBatchSize, excludeSeen = "filterSeen", seed, window, targetEvent, timeLimit
+    }
+
+    /// How many epochs fit in what is left of `timeLimit` at `secondsPerEpoch` each, counting
+    /// the `done` ones: at least `done` (and 1), at most `epochs`; `epochs` without a limit.
+    public func epochsFitting(done: Int, elapsed: Double, secondsPerEpoch: Double) -> Int {
+        guard let timeLimit, secondsPerEpoch > 0 else { return epochs }
+        let more = ((timeLimit - elapsed) / secondsPerEpoch).rounded(.down)
+        return min(epochs, max(done, 1, done + Int(max(0, min(more, Double(epochs))))))
     }
 
     /// The learning rate at optimizer step `step` (0-based) of `totalSteps`.

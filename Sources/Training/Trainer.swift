@@ -14,6 +14,9 @@ public enum TrainingEvent: Sendable {
     case epoch(epoch: Int, loss: Double, seconds: Double, validation: RankingMetrics, improved: Bool)
     /// Training ended early: no better validation NDCG@10 for `patience` evaluations.
     case earlyStop(epoch: Int, bestEpoch: Int)
+    /// Under a time limit: `epochs` in all fit, at about `secondsPerEpoch` each (validation
+    /// included); the schedule now ends there. Sent when the plan changes.
+    case plan(epochs: Int, secondsPerEpoch: Double, limit: Double)
 }
 
 /// The outcome of a training run.
@@ -87,6 +90,8 @@ public final class Trainer<Model: TrainableModel> {
         var bestScore = -1.0
         var bestValidation = RankingMetrics()
         var sinceImprovement = 0
+        /// Seconds spent in committed epochs, validation included (what a time limit counts).
+        var elapsed = 0.0
     }
 
     /// Trains until `options.epochs` or early stopping; `resume` continues a run from its last checkpoint.
@@ -109,10 +114,26 @@ public final class Trainer<Model: TrainableModel> {
         model.featureEmbedding?.window = features?.window
         defer { model.featureEmbedding?.window = nil }
         let parameters = model.parameters
-        let totalSteps = stepsPerEpoch * options.epochs
+        // Under a time limit the plan (and so the schedule's end) follows measured times: first
+        // from the opening steps, then from each finished epoch (its validation included).
+        var plannedEpochs = options.epochs
+        var totalSteps: Int { stepsPerEpoch * plannedEpochs }
         var secondsPerEpoch: [Double] = []
+        var epochTimes: [Double] = []
+        func replan(secondsPerEpoch estimate: Double) {
+            let planned = options.epochsFitting(done: progress.epoch, elapsed: progress.elapsed, secondsPerEpoch: estimate)
+            if planned != plannedEpochs, let limit = options.timeLimit {
+                plannedEpochs = planned
+                report(.plan(epochs: planned, secondsPerEpoch: estimate, limit: limit))
+            }
+        }
+        if options.timeLimit != nil {
+            // A resumed run plans from its committed epochs' mean; a new one from its first steps.
+            plannedEpochs = progress.epoch == 0 ? 1
+                : options.epochsFitting(done: progress.epoch, elapsed: progress.elapsed, secondsPerEpoch: progress.elapsed / Double(progress.epoch))
+        }
 
-        while progress.epoch < options.epochs && progress.sinceImprovement < options.patience {
+        while progress.epoch < plannedEpochs && progress.sinceImprovement < options.patience {
             let epoch = progress.epoch + 1
             batcher.shuffle(seed: options.seed &+ UInt64(epoch) &* 0x9E37_79B9)
             let started = Date()
@@ -163,6 +184,10 @@ public final class Trainer<Model: TrainableModel> {
                 epochTargets += stepTargets
                 stepCurve.add(loss: stepLoss / Double(max(1, stepTargets)), learningRate: Double(optimizer.learningRate))
                 let elapsed = Date().timeIntervalSince(started)
+                // The first estimate: this process's opening steps, plus a tenth for validation.
+                if options.timeLimit != nil && epochTimes.isEmpty && step == min(stepsPerEpoch, 5) {
+                    replan(secondsPerEpoch: elapsed / Double(step) * Double(stepsPerEpoch) * 1.1)
+                }
                 report(.step(epoch: epoch, step: step, steps: stepsPerEpoch, loss: stepLoss / Double(max(1, stepTargets)),
                              eventsPerSecond: Double(epochTargets) / max(elapsed, 1e-9),
                              secondsLeft: elapsed / Double(step) * Double(stepsPerEpoch - step)))
@@ -172,6 +197,9 @@ public final class Trainer<Model: TrainableModel> {
             let validation = evaluator.evaluate(model, dataset: dataset, cases: split.validation)
             let improved = validation.ndcg10 > progress.bestScore
             progress.epoch = epoch
+            let epochTime = Date().timeIntervalSince(started)
+            epochTimes.append(epochTime)
+            progress.elapsed += epochTime
             if improved {
                 progress.bestScore = validation.ndcg10
                 progress.bestEpoch = epoch
@@ -187,12 +215,18 @@ public final class Trainer<Model: TrainableModel> {
                 try run.appendMetrics(["epoch": epoch, "train_loss": meanLoss, "seconds": seconds, "steps": step,
                                        "valid": try metricsObject(validation), "best_epoch": progress.bestEpoch,
                                        "step_losses": stepCurve.losses, "step_learning_rates": stepCurve.learningRates,
-                                       "steps_per_point": stepCurve.stepsPerPoint])
+                                       "steps_per_point": stepCurve.stepsPerPoint, "elapsed_seconds": progress.elapsed,
+                                       "planned_epochs": plannedEpochs])
                 try save(progress)
             }
             report(.epoch(epoch: epoch, loss: meanLoss, seconds: seconds, validation: validation, improved: improved))
+            // The recent epochs' mean: the first carries one-off costs (allocation, page faults).
+            if options.timeLimit != nil {
+                let recent = epochTimes.count > 1 ? epochTimes.dropFirst().suffix(5) : epochTimes[...]
+                replan(secondsPerEpoch: recent.reduce(0, +) / Double(recent.count))
+            }
         }
-        if progress.sinceImprovement >= options.patience && progress.epoch < options.epochs {
+        if progress.sinceImprovement >= options.patience && progress.epoch < plannedEpochs {
             report(.earlyStop(epoch: progress.epoch, bestEpoch: progress.bestEpoch))
         }
         return TrainingSummary(epochsRun: progress.epoch, bestEpoch: progress.bestEpoch, bestValidation: progress.bestValidation,
@@ -220,6 +254,7 @@ public final class Trainer<Model: TrainableModel> {
         let count = optimizer.firstMoment.count
         let metadata = ["step": String(optimizer.step), "epoch": String(progress.epoch), "best_epoch": String(progress.bestEpoch),
                         "best_score": String(progress.bestScore), "since_improvement": String(progress.sinceImprovement),
+                        "elapsed_seconds": String(progress.elapsed),
                         "best_validation": String(decoding: try JSONEncoder().encode(progress.bestValidation), as: UTF8.self)]
         let weights = model.parameters.values
         Self.failpoint("epoch-\(progress.epoch)-before-commit")
@@ -286,6 +321,7 @@ public final class Trainer<Model: TrainableModel> {
         progress.bestEpoch = metadata["best_epoch"].flatMap(Int.init) ?? 0
         progress.bestScore = metadata["best_score"].flatMap(Double.init) ?? -1
         progress.sinceImprovement = metadata["since_improvement"].flatMap(Int.init) ?? 0
+        progress.elapsed = metadata["elapsed_seconds"].flatMap(Double.init) ?? 0
         if let text = metadata["best_validation"], let decoded = try? JSONDecoder().decode(RankingMetrics.self, from: Data(text.utf8)) {
             progress.bestValidation = decoded
         }

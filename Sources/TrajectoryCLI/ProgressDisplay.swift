@@ -42,6 +42,9 @@ final class ProgressDisplay {
             write("epoch \(epoch): loss \(format(loss)), \(String(format: "%.1f", seconds)) s, validation \(validation.summary)\(improved ? "  *best*" : "")\n")
         case .earlyStop(let epoch, let best):
             write("early stop after epoch \(epoch): no better validation NDCG@10 since epoch \(best)\n")
+        case .plan(let epochs, let seconds, let limit):
+            if isTerminal { write("\r\u{1B}[2K") }
+            write("time limit \(duration(limit)): \(epochs) epoch\(epochs == 1 ? "" : "s") of ~\(duration(seconds)) fit; the schedule ends at epoch \(epochs)\n")
         }
     }
 

@@ -12,6 +12,9 @@ struct TrainingFlags: ParsableArguments {
     @Option(parsing: .unconditional, help: "Maximum passes over the training data (default: lstm 30, sasrec 45, gru4rec 200; with --from a quarter of the run's).")
     var epochs: Int?
 
+    @Option(help: ArgumentHelp("Train for at most this long, validation included: 20m, 1h30m, 90s (a bare number is seconds). As many epochs as fit (at most --epochs, if given), planned from the measured epoch time, with the learning-rate schedule ending at the last one; the best epoch is kept.", valueName: "duration"))
+    var timeLimit: String?
+
     @Option(parsing: .unconditional, help: "Sequences per optimizer step (default: 128, or the --from run's).")
     var batchSize: Int?
 
@@ -65,6 +68,9 @@ struct TrainingFlags: ParsableArguments {
         }
         guard accumulate >= 1, (batchSize ?? 128) % accumulate == 0 else { throw ValidationError("--batch-size must be a multiple of --accumulate") }
         if let slidingStride, slidingStride < 0 { throw ValidationError("--sliding-stride must be positive (or 0: latest window only)") }
+        if let timeLimit, Self.seconds(timeLimit) == nil {
+            throw ValidationError("--time-limit '\(timeLimit)' is not a positive duration (20m, 1h30m, 90s)")
+        }
         if let window, TrainingWindow(argument: window) == nil {
             throw ValidationError("--window '\(window)' is not a duration (90d, 12h), a time (2000-12-01) or a number of events (50)")
         }
@@ -92,6 +98,41 @@ struct TrainingFlags: ParsableArguments {
         options.seed = seed
         options.window = window.flatMap(TrainingWindow.init(argument:))
         if let targetEvent { options.targetEvent = targetEvent }
+        if let timeLimit {
+            options.timeLimit = Self.seconds(timeLimit)
+            // The budget decides how many epochs; --epochs, when given, still caps them.
+            if epochs == nil { options.epochs = Self.epochsUnderTimeLimit }
+        }
         return options
+    }
+
+    /// The cap on epochs when only a time limit bounds them.
+    static let epochsUnderTimeLimit = 100_000
+
+    /// Seconds in a duration such as 20m, 1h30m, 90s, 1.5h or 600 (seconds); nil if not one.
+    static func seconds(_ text: String) -> Double? {
+        var total = 0.0, number = "", sawUnit = false
+        for character in text.lowercased() where character != " " {
+            if character.isNumber || character == "." {
+                number.append(character)
+                continue
+            }
+            let unit: Double
+            switch character {
+            case "h": unit = 3600
+            case "m": unit = 60
+            case "s": unit = 1
+            default: return nil
+            }
+            guard let value = Double(number) else { return nil }
+            total += value * unit
+            number = ""
+            sawUnit = true
+        }
+        if !number.isEmpty {
+            guard let value = Double(number), !sawUnit else { return nil }
+            total += value
+        }
+        return total > 0 && total.isFinite ? total : nil
     }
 }

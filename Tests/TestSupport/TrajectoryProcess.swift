@@ -25,8 +25,13 @@ public enum TrajectoryProcess {
         process.standardOutput = out
         process.standardError = err
         try process.run()
+        // Both pipes drain at once: a command that fills one (64 KiB) while the other is being
+        // read would block forever.
+        nonisolated(unsafe) var stderr = Data()
+        let errorRead = DispatchGroup()
+        DispatchQueue.global().async(group: errorRead) { stderr = err.fileHandleForReading.readDataToEndOfFile() }
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        errorRead.wait()
         process.waitUntilExit()
         return Outcome(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
                        stderr: String(decoding: stderr, as: UTF8.self), killed: process.terminationReason == .uncaughtSignal)

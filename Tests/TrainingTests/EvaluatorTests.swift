@@ -86,6 +86,20 @@ import Runs
         #expect(TopK.select(scores, k: 10) == [2, 4, 3, 6, 1])
     }
 
+    /// Epochs under a time limit: what fits in what is left, never fewer than done (or one),
+    /// never more than --epochs; without a limit, --epochs.
+    @Test func epochsFittingATimeLimit() {
+        var options = TrainingOptions()
+        options.epochs = 45
+        #expect(options.epochsFitting(done: 3, elapsed: 30, secondsPerEpoch: 10) == 45)
+        options.timeLimit = 100
+        #expect(options.epochsFitting(done: 0, elapsed: 0, secondsPerEpoch: 10) == 10)
+        #expect(options.epochsFitting(done: 3, elapsed: 30, secondsPerEpoch: 11) == 9)
+        #expect(options.epochsFitting(done: 0, elapsed: 0, secondsPerEpoch: 500) == 1)
+        #expect(options.epochsFitting(done: 4, elapsed: 120, secondsPerEpoch: 30) == 4)
+        #expect(options.epochsFitting(done: 0, elapsed: 0, secondsPerEpoch: 1e-9) == 45)
+    }
+
     @Test func learningRateSchedules() {
         var options = TrainingOptions()
         options.learningRate = 1

@@ -122,6 +122,35 @@ import Runs
         print("learning test: SASRec (\(loss)) HR@10 \(result.model.hitRate10), Markov \(result.markov.hitRate10), ceiling \(result.ceiling)")
     }
 
+    @Test func hstuLearnsBeyondMarkov() throws {
+        let result = try Self.learn({ dataset in
+            HSTU(configuration: .init(vocabulary: dataset.itemCount + 1, maxLength: 20, hiddenSize: 32, blocks: 2, heads: 1, dropout: 0.1), seed: 1)
+        }, learningRate: 5e-3)
+        #expect(result.model.hitRate10 > result.markov.hitRate10 + 0.03, "HSTU \(result.model.hitRate10) vs Markov \(result.markov.hitRate10)")
+        print("learning test: HSTU HR@10 \(result.model.hitRate10), Markov \(result.markov.hitRate10), ceiling \(result.ceiling)")
+    }
+
+    /// Under a time limit the trainer plans the epochs from measured times: a limit shorter than
+    /// one epoch still trains one (there must be a model), and every metrics line says the plan.
+    @Test func aTimeLimitPlansTheEpochs() throws {
+        let dir = Self.scratch()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (dataset, _) = try Self.smallDataset(in: dir)
+        var options = Self.options(epochs: 50)
+        options.timeLimit = 1e-6
+        let run = RunDirectory(path: dir + "/run")
+        try run.create()
+        var plans: [Int] = []
+        let summary = try Trainer(model: Self.smallModel(dataset), dataset: dataset, split: .leaveOneOut(dataset), options: options, run: run)
+            .train { event in if case .plan(let epochs, _, _) = event { plans.append(epochs) } }
+        #expect(summary.epochsRun == 1)
+        let lines = try String(contentsOfFile: run.metricsPath, encoding: .utf8).split(separator: "\n")
+        let metrics = try #require(lines.last.flatMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] })
+        #expect(metrics["planned_epochs"] as? Int == 1)
+        #expect((metrics["elapsed_seconds"] as? Double ?? 0) > 0)
+        #expect(plans.isEmpty, "a plan of one epoch is the starting plan: \(plans)")
+    }
+
     @Test func gru4recLearnsBeyondMarkov() throws {
         let result = try Self.learn { dataset in
             GRU4Rec(configuration: .init(vocabulary: dataset.itemCount + 1, embeddingSize: 32, hiddenSize: 64, layers: 1, dropout: 0.1), seed: 1)

@@ -48,7 +48,8 @@ import Testing
         #expect(try CLI.run(["synth", "--out", data, "--users", "120", "--items", "40", "--median-length", "12", "--min-length", "4"]).status == 0)
         var runs: [String] = []
         for (model, extra) in [("sasrec", ["--hidden-size", "8", "--heads", "2", "--loss", "sampled", "--negatives", "8", "--sampler", "popularity"]),
-                               ("gru4rec", ["--embedding-size", "8", "--hidden-size", "8"])] {
+                               ("gru4rec", ["--embedding-size", "8", "--hidden-size", "8"]),
+                               ("hstu", ["--hidden-size", "8", "--heads", "2"])] {
             let run = scratch.path + "/" + model
             let train = try CLI.run(["train", data, "--model", model, "--out", run, "--epochs", "2", "--max-length", "10", "--batch-size", "32"] + extra)
             #expect(train.status == 0, "\(model): \(train.stderr)")
@@ -61,10 +62,18 @@ import Testing
         }
         let compare = try CLI.run(["compare"] + runs + ["--test"])
         #expect(compare.status == 0, "\(compare.stderr)")
-        #expect(compare.stdout.contains("| sasrec |") && compare.stdout.contains("| gru4rec |") && compare.stdout.contains("filtered NDCG@10"))
+        #expect(compare.stdout.contains("| sasrec |") && compare.stdout.contains("| gru4rec |") && compare.stdout.contains("| hstu |")
+                && compare.stdout.contains("filtered NDCG@10"))
         let json = try CLI.run(["compare"] + runs + ["--json"])
         let lines = json.stdout.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
-        #expect(lines.count == 2 && lines.allSatisfy { ($0["epochs"] as? Int) == 2 })
+        #expect(lines.count == 3 && lines.allSatisfy { ($0["epochs"] as? Int) == 2 })
+        // A time limit: the epochs are planned from measured times (as many as fit, here at most 1000).
+        let timed = try CLI.run(["train", data, "--model", "hstu", "--out", scratch.path + "/timed", "--time-limit", "2s", "--epochs", "1000",
+                                 "--max-length", "10", "--hidden-size", "8", "--batch-size", "32", "--patience", "1000"])
+        #expect(timed.status == 0 && timed.stderr.contains("time limit 2s:"), "\(timed.stderr)")
+        #expect(!timed.stderr.contains("epoch 1000:"))
+        let badLimit = try CLI.run(["train", data, "--time-limit", "20 minutes", "--out", scratch.path + "/refused"])
+        #expect(badLimit.status == 64 && badLimit.stderr.contains("--time-limit"))
         // A loss the model does not have is refused before anything is written.
         let refused = try CLI.run(["train", data, "--model", "lstm", "--loss", "bce", "--out", scratch.path + "/refused"])
         #expect(refused.status == 64 && refused.stderr.contains("--loss"))
