@@ -9,7 +9,7 @@ SHARED     ?= $(abspath ../shared)
 DEMO_DIR   := demo-output
 DEMO_PORT  ?= 18088
 
-.PHONY: python setup setup-test apt-install build binary release check-release check-container test demo check-data check-fault check-api bench bench-serve bench-etl bench-lstm bench-sasrec bench-large bench-beauty bench-incremental clean
+.PHONY: python setup setup-test apt-install build binary release check-release check-container test demo check-data check-fault check-api bench bench-serve bench-etl bench-lstm bench-sasrec bench-large bench-beauty bench-incremental bench-quality clean
 
 ## setup: install missing Debian packages (zlib, OpenBLAS, SQLite headers)
 setup:
@@ -113,6 +113,10 @@ bench-onnx: binary
 ## bench-features: next-buy ranking on generated funnel logs with and without event types, time gaps, categories
 bench-features: binary
 	bash bench/features.sh
+
+## bench-quality: the hstu family with its defaults on ML-1M and Amazon Beauty, 3 seeds (~2 h on 2 cores)
+bench-quality: binary
+	bash bench/hstu-quality.sh
 
 ## bench-lstm: the seed LSTM vs the PyTorch peer on ML-1M (epoch time, evaluation, latency, memory)
 bench-lstm: binary

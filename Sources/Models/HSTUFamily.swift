@@ -31,7 +31,8 @@ extension HSTU.Configuration: ModelFamily {
         guard hiddenSize % heads == 0 else { throw ModelFlagError("--hidden-size must be a multiple of --heads") }
         let short = data.hasShortHistories
         var configuration = Self(vocabulary: vocabulary, maxLength: training.maxLength, hiddenSize: hiddenSize,
-                                 blocks: flags.blocks ?? 2, heads: heads, dropout: flags.dropout ?? (short ? 0.5 : 0.2))
+                                 blocks: flags.blocks ?? 2, heads: heads, dropout: flags.dropout ?? (short ? 0.5 : 0.2),
+                                 temperature: flags.temperature ?? 0.05)
         // As SASRec's: seen items leave the loss on long histories without repeats.
         configuration.excludeSeenFromLoss = flags.excludeSeenFromLoss ?? (!short && data.repeatFraction < 0.01)
         return configuration

@@ -110,6 +110,8 @@ public struct ModelFlags: Sendable, Equatable {
     public var blocks: Int?
     public var heads: Int?
     public var dropout: Float?
+    /// Cosine logits over this (hstu).
+    public var temperature: Float?
     public var loss: TrainingLoss?
     public var negatives: Int?
     public var sampler: NegativeSampler.Kind?

@@ -4,7 +4,7 @@ import Runs
 public struct ModelCard: Codable, Sendable {
     /// Changes whenever a different checkpoint is loaded: kind and checkpoint time.
     public var id: String
-    /// lstm, sasrec or gru4rec.
+    /// The model family: lstm, sasrec, gru4rec or hstu.
     public var kind: String
     public var run: String
     public var checkpoint: String
