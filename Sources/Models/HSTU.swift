@@ -220,7 +220,9 @@ public final class HSTU: NextItemScorer, @unchecked Sendable {
 
     /// Embedding and layers over packed positions; the L2-normalised states over the temperature
     /// are in `w.hidden` (and without it in `w.output`).
-    func forward(segments: CausalSelfAttention.Segments, workspace w: Workspace, training: Bool) {
+    /// With `lastRowsOnly` (scoring), the last layer computes only each sequence's last
+    /// position, whose state alone is scored: row s of `w.hidden` is then sequence s's.
+    func forward(segments: CausalSelfAttention.Segments, workspace w: Workspace, training: Bool, lastRowsOnly: Bool = false) {
         let c = configuration
         let d = c.hiddenSize, p = segments.rows
         let dropout = training ? c.dropout : 0
@@ -233,7 +235,13 @@ public final class HSTU: NextItemScorer, @unchecked Sendable {
             for j in 0..<d { x[j] = e[j] * scale + q[j] }
         }
         if training { Dropout.forward(values: embedded, mask: w.embeddingMask.pointer, count: p * d, probability: dropout, random: &random) }
+        var rows = p
         for (b, a) in w.layers.enumerated() {
+            if lastRowsOnly && b == c.blocks - 1 {
+                lastRowsLayer(b, segments: segments, workspace: w)
+                rows = segments.lengths.count
+                break
+            }
             func value(_ name: String) -> UnsafeMutablePointer<Float> { parameters.value(name) }
             LayerNorm.forward(output: a.normalized.pointer, mean: a.inputMean.pointer, inverseStd: a.inputInverseStd.pointer,
                               input: a.input.pointer, weight: unitWeight.pointer, bias: zeroBias.pointer, rows: p, channels: d,
@@ -263,9 +271,9 @@ public final class HSTU: NextItemScorer, @unchecked Sendable {
                 for j in 0..<d { row[j] += bias[j] }
             }
         }
-        RowL2Norm.forward(output: w.output.pointer, inverseNorm: w.outputInverseNorm.pointer, input: w.finalInput.pointer, rows: p, channels: d)
+        RowL2Norm.forward(output: w.output.pointer, inverseNorm: w.outputInverseNorm.pointer, input: w.finalInput.pointer, rows: rows, channels: d)
         let inverseTemperature = 1 / c.temperature
-        for i in 0..<(p * d) { w.hidden.pointer[i] = w.output.pointer[i] * inverseTemperature }
+        for i in 0..<(rows * d) { w.hidden.pointer[i] = w.output.pointer[i] * inverseTemperature }
     }
 
     /// The item table with unit rows (the padding row stays zero), into `w.items`.

@@ -56,12 +56,14 @@ import TestSupport
     /// A history scores the same alone as in a padded batch, and scores are cosines over the temperature.
     @Test func scoresDoNotDependOnPaddingOrBatch() {
         let model = Self.model(heads: 2)
-        var batch = [Float](repeating: 0, count: 3 * 7)
-        Self.inputs.withUnsafeBufferPointer { model.score(histories: $0.baseAddress!, rows: 3, steps: 4, scores: &batch) }
+        // A fourth, empty history scores zero (and does not disturb the others).
+        var batch = [Float](repeating: 1, count: 4 * 7)
+        (Self.inputs + [0, 0, 0, 0]).withUnsafeBufferPointer { model.score(histories: $0.baseAddress!, rows: 4, steps: 4, scores: &batch) }
+        #expect(batch[21...].allSatisfy { $0 == 0 })
         let history: [Int32] = [6, 6, 2]
         var single = [Float](repeating: 0, count: 7)
         history.withUnsafeBufferPointer { model.score(histories: $0.baseAddress!, rows: 1, steps: 3, scores: &single) }
-        #expect(GradientCheck.relativeError(single, Array(batch[14...])) < 1e-5)
+        #expect(GradientCheck.relativeError(single, Array(batch[14..<21])) < 1e-5)
         #expect(batch.allSatisfy { abs($0) <= 1 / model.configuration.temperature + 1e-3 })
     }
 
