@@ -114,9 +114,9 @@ bench-onnx: binary
 bench-features: binary
 	bash bench/features.sh
 
-## bench-quality: the hstu family with its defaults on ML-1M and Amazon Beauty, 3 seeds (~2 h on 2 cores)
+## bench-quality: the hstu family with its defaults and a 30-minute budget on ML-1M and Amazon Beauty, 3 seeds (~2 h on 2 cores)
 bench-quality: binary
-	bash bench/hstu-quality.sh
+	TRAIN_ARGS="--time-limit 30m" bash bench/hstu-quality.sh
 
 ## bench-lstm: the seed LSTM vs the PyTorch peer on ML-1M (epoch time, evaluation, latency, memory)
 bench-lstm: binary

@@ -189,7 +189,7 @@ struct Train: ParsableCommand {
         }
         guard !names.isEmpty else { return }
         guard type(of: configuration.settings).readsInputFeatures else {
-            throw ValidationError("--features: the \(configuration.model) model reads item ids only (sasrec, lstm and gru4rec read features)")
+            throw ValidationError("--features: the \(configuration.model) model reads item ids only (\(ModelFamilies.all.filter { $0.readsInputFeatures }.map { $0.name }.joined(separator: ", ")) read features)")
         }
         guard compute.device == .cpu else { throw ValidationError("--features: models with input features train on the CPU for now (--device cpu)") }
         configuration.features = try InputFeatures.resolve(names, dataset: data)

@@ -9,31 +9,31 @@ struct TrainingFlags: ParsableArguments {
     @Option(help: ArgumentHelp("Train only on recent behaviour: 90d / 12h (back from the newest event), 2000-12-01 (from that time on) or 50 (each user's 50 most recent events). Earlier items remain the history the model reads; validation keeps the users active in a time window.", valueName: "window"))
     var window: String?
 
-    @Option(parsing: .unconditional, help: "Maximum passes over the training data (default: lstm 30, sasrec 45, gru4rec 200; with --from a quarter of the run's).")
+    @Option(parsing: .unconditional, help: "Maximum passes over the training data (default: lstm 30, sasrec and hstu 45, gru4rec 200; with --from a quarter of the run's; with --time-limit at most as many as fit).")
     var epochs: Int?
 
-    @Option(help: ArgumentHelp("Train for at most this long, validation included: 20m, 1h30m, 90s (a bare number is seconds). As many epochs as fit (at most --epochs, if given), planned from the measured epoch time, with the learning-rate schedule ending at the last one; the best epoch is kept.", valueName: "duration"))
+    @Option(help: ArgumentHelp("Train for at most this long, validation included: 20m, 1h30m, 90s (a bare number is seconds). The recipe's epochs (or --epochs) when they fit, else as many as fit, planned from the measured epoch time, with the learning-rate schedule ending at the last one; the best epoch is kept.", valueName: "duration"))
     var timeLimit: String?
 
     @Option(parsing: .unconditional, help: "Sequences per optimizer step (default: 128, or the --from run's).")
     var batchSize: Int?
 
-    @Option(parsing: .unconditional, help: "Most recent items per training window (T) (default: 200, sasrec on short histories 50, or the --from run's).")
+    @Option(parsing: .unconditional, help: "Most recent items per training window (T) (default: 200, sasrec and hstu on short histories 50, or the --from run's).")
     var maxLength: Int?
 
-    @Option(parsing: .unconditional, help: "Also train on earlier windows of long histories, this many items apart; 0 = the latest window only (default: sasrec --max-length, the others 0).")
+    @Option(parsing: .unconditional, help: "Also train on earlier windows of long histories, this many items apart; 0 = the latest window only (default: sasrec and hstu --max-length, the others 0).")
     var slidingStride: Int?
 
-    @Option(name: .customLong("lr"), parsing: .unconditional, help: "Learning rate (default: sasrec 0.002, the others 0.001; with --from half the run's).")
+    @Option(name: .customLong("lr"), parsing: .unconditional, help: "Learning rate (default: sasrec and hstu 0.002, the others 0.001; with --from half the run's).")
     var learningRate: Float?
 
     @Option(parsing: .unconditional, help: "AdamW weight decay (0 = Adam) (default: 0, or the --from run's).")
     var weightDecay: Float?
 
-    @Option(parsing: .unconditional, help: "Linear learning-rate warm-up steps (default: sasrec 200, the others 0; 0 with --from, whose Adam moments are carried over).")
+    @Option(parsing: .unconditional, help: "Linear learning-rate warm-up steps (default: sasrec and hstu 200, the others 0; 0 with --from, whose Adam moments are carried over).")
     var warmup: Int?
 
-    @Option(help: "Learning-rate decay after warm-up, to 0 at the last epoch: constant, linear, cosine (default: sasrec cosine, the others constant).")
+    @Option(help: "Learning-rate decay after warm-up, to 0 at the last epoch: constant, linear, cosine (default: sasrec and hstu cosine, the others constant).")
     var schedule: TrainingOptions.Schedule?
 
     @Option(parsing: .unconditional, help: "Clip the global gradient norm to this value.")
@@ -42,7 +42,7 @@ struct TrainingFlags: ParsableArguments {
     @Option(parsing: .unconditional, help: "Split each batch into N micro-batches and accumulate gradients: 1/N the activation memory, same result.")
     var accumulate = 1
 
-    @Option(parsing: .unconditional, help: "Stop after this many epochs without a better validation NDCG@10 (default: lstm 3, sasrec and gru4rec 10).")
+    @Option(parsing: .unconditional, help: "Stop after this many epochs without a better validation NDCG@10 (default: lstm 3, sasrec, hstu and gru4rec 10).")
     var patience: Int?
 
     @Flag(help: "Select the best epoch on validation NDCG@10 with the user's history items excluded from the ranking (as `evaluate --exclude-seen` and the API's exclude_seen rank).")
@@ -98,16 +98,10 @@ struct TrainingFlags: ParsableArguments {
         options.seed = seed
         options.window = window.flatMap(TrainingWindow.init(argument:))
         if let targetEvent { options.targetEvent = targetEvent }
-        if let timeLimit {
-            options.timeLimit = Self.seconds(timeLimit)
-            // The budget decides how many epochs; --epochs, when given, still caps them.
-            if epochs == nil { options.epochs = Self.epochsUnderTimeLimit }
-        }
+        // A limit, not a target: the recipe's epochs (or --epochs) stay the most there can be.
+        if let timeLimit { options.timeLimit = Self.seconds(timeLimit) }
         return options
     }
-
-    /// The cap on epochs when only a time limit bounds them.
-    static let epochsUnderTimeLimit = 100_000
 
     /// Seconds in a duration such as 20m, 1h30m, 90s, 1.5h or 600 (seconds); nil if not one.
     static func seconds(_ text: String) -> Double? {

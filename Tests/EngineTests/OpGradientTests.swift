@@ -25,6 +25,50 @@ import TestSupport
         #expect(GradientCheck.worstError(values: b.pointer, count: o, analytic: db.array, loss: loss) < 1e-3)
     }
 
+    /// SiLU over 21 values (the 8-lane path and the scalar tail), in place as the models call it.
+    @Test func silu() {
+        let n = 21
+        let x = FloatBuffer(GradientCheck.random(n, seed: 31, scale: 4))
+        let r = GradientCheck.random(n, seed: 32)
+        let y = FloatBuffer(count: n)
+        func loss() -> Double {
+            SiLU.forward(output: y.pointer, input: x.pointer, count: n)
+            return GradientCheck.dot(y.pointer, r)
+        }
+        _ = loss()
+        #expect((0..<n).allSatisfy { abs(y.pointer[$0] - SiLU.value(x.pointer[$0])) < 1e-5 })
+        let dx = FloatBuffer(r)
+        SiLU.backward(inputGradient: dx.pointer, outputGradient: dx.pointer, input: x.pointer, count: n)
+        #expect(GradientCheck.worstError(values: x.pointer, count: n, analytic: dx.array, step: 1e-3, loss: loss) < 1e-2)
+    }
+
+    /// Unit rows, their backward pass accumulated onto what the gradient held, and a zero row left at zero.
+    @Test func rowL2Norm() {
+        let (n, c) = (3, 5)
+        let x = FloatBuffer(GradientCheck.random(n * c, seed: 33))
+        (x.pointer + c).update(repeating: 0, count: c)
+        let r = GradientCheck.random(n * c, seed: 34)
+        let y = FloatBuffer(count: n * c), inverse = FloatBuffer(count: n)
+        func loss() -> Double {
+            RowL2Norm.forward(output: y.pointer, inverseNorm: inverse.pointer, input: x.pointer, rows: n, channels: c)
+            return GradientCheck.dot(y.pointer, r)
+        }
+        _ = loss()
+        #expect(Array(y.buffer[c..<(2 * c)]) == [Float](repeating: 0, count: c))
+        for row in [0, 2] {
+            let norm = (0..<c).reduce(Float(0)) { $0 + y.pointer[row * c + $1] * y.pointer[row * c + $1] }
+            #expect(abs(norm - 1) < 1e-5)
+        }
+        let dy = FloatBuffer(r), dx = FloatBuffer([Float](repeating: 0.5, count: n * c))
+        RowL2Norm.backward(inputGradient: dx.pointer, outputGradient: dy.pointer, output: y.pointer, inverseNorm: inverse.pointer,
+                           rows: n, channels: c, accumulate: true)
+        let analytic = dx.array.map { $0 - 0.5 }
+        for row in [0, 2] {
+            #expect(GradientCheck.worstError(values: x.pointer + row * c, count: c, analytic: Array(analytic[(row * c)..<((row + 1) * c)]),
+                                             step: 1e-3, loss: loss) < 1e-2)
+        }
+    }
+
     @Test func embeddingSkipsPadding() {
         let (v, c) = (5, 3)
         let ids: [Int32] = [2, 0, 2, 4]
