@@ -194,28 +194,11 @@ public final class HSTU: NextItemScorer, @unchecked Sendable {
 
     // MARK: - Forward
 
-    /// Packs the non-padding positions of left-padded rows (rows × steps), sequence by
-    /// sequence, with their absolute positions (the last column is position `maxLength`).
+    /// Packs the non-padding positions of left-padded rows (`PackedHistories`).
     func pack(inputs: UnsafePointer<Int32>, targets: UnsafePointer<Int32>?, rows: Int, steps: Int,
               workspace w: Workspace) -> CausalSelfAttention.Segments {
-        var lengths: [Int] = []
-        lengths.reserveCapacity(rows)
-        var p = 0
-        let firstPosition = configuration.maxLength - steps + 1
-        for r in 0..<rows {
-            var t = 0
-            while t < steps && inputs[r * steps + t] == 0 { t += 1 }
-            t = max(t, steps - configuration.maxLength)
-            lengths.append(steps - t)
-            while t < steps {
-                w.ids[p] = inputs[r * steps + t]
-                w.positions[p] = Int32(firstPosition + t)
-                if let targets { w.targets[p] = targets[r * steps + t] }
-                p += 1
-                t += 1
-            }
-        }
-        return CausalSelfAttention.Segments(lengths: lengths, heads: configuration.heads)
+        PackedHistories(ids: w.ids, positions: w.positions, targets: w.targets, cells: nil)
+            .pack(inputs: inputs, targets: targets, rows: rows, steps: steps, maxLength: configuration.maxLength, heads: configuration.heads)
     }
 
     /// Embedding and layers over packed positions; the L2-normalised states over the temperature

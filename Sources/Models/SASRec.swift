@@ -244,32 +244,13 @@ public final class SASRec: NextItemScorer, @unchecked Sendable {
 
     // MARK: - Forward
 
-    /// Packs the non-padding positions of left-padded rows (rows × steps), sequence by
-    /// sequence, with their absolute positions (the last column is position `maxLength`).
-    /// Returns the segments; `targets` (when given) are packed alongside.
-    /// `cellOffset` is the place of `inputs` in the feature window (scoring splits large batches).
+    /// Packs the non-padding positions of left-padded rows (`PackedHistories`), with each
+    /// position's feature-window cell.
     func pack(inputs: UnsafePointer<Int32>, targets: UnsafePointer<Int32>?, rows: Int, steps: Int, workspace w: Workspace,
               cellOffset: Int = 0) -> CausalSelfAttention.Segments {
-        var lengths: [Int] = []
-        lengths.reserveCapacity(rows)
-        var p = 0
-        let firstPosition = configuration.maxLength - steps + 1
-        for r in 0..<rows {
-            var t = 0
-            while t < steps && inputs[r * steps + t] == 0 { t += 1 }
-            // Only the most recent maxLength items have positions.
-            t = max(t, steps - configuration.maxLength)
-            lengths.append(steps - t)
-            while t < steps {
-                w.ids[p] = inputs[r * steps + t]
-                w.positions[p] = Int32(firstPosition + t)
-                w.cells[p] = Int32(cellOffset + r * steps + t)
-                if let targets { w.targets[p] = targets[r * steps + t] }
-                p += 1
-                t += 1
-            }
-        }
-        return CausalSelfAttention.Segments(lengths: lengths, heads: configuration.heads)
+        PackedHistories(ids: w.ids, positions: w.positions, targets: w.targets, cells: w.cells)
+            .pack(inputs: inputs, targets: targets, rows: rows, steps: steps, maxLength: configuration.maxLength,
+                  heads: configuration.heads, cellOffset: cellOffset)
     }
 
     /// Embedding, blocks and the final layer norm over packed positions; the result is in `w.output`.
