@@ -3,7 +3,7 @@
 # on ML-1M and Amazon Beauty, SEEDS seeds each: test HR@10 / NDCG@10 / MRR with seen items
 # filtered and not, full ranking, every user; beside the data sets' SASRec runs when present.
 # Usage: bash bench/hstu-quality.sh            (SEEDS="1 2 3", DATASETS="ml1m beauty")
-#        SEEDS=1 DATASETS=ml1m TRAIN_ARGS="--time-limit 30m" bash bench/hstu-quality.sh
+#        SEEDS=1 DATASETS=beauty TAG=4layers TRAIN_ARGS="--blocks 4" bash bench/hstu-quality.sh  (TAG names the runs)
 # Results: bench/quality-results.md (raw lines in bench/out/hstu-quality.jsonl, appended).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,7 +24,7 @@ for name in $DATASETS; do
   DS=$OUT/$name
   [ -f "$DS/manifest.json" ] || $BIN prepare "$DATA" --out "$DS" --force > /dev/null
   for seed in $SEEDS; do
-    RUN=$OUT/run-$name-hstu-seed$seed
+    RUN=$OUT/run-$name-hstu${TAG:+-$TAG}-seed$seed
     # REUSE=1 evaluates a run this script trained before (same arguments) instead of training again.
     if [ "${REUSE:-0}" != 1 ] || [ ! -f "$RUN/best.safetensors" ]; then
       $BIN train "$DS" --model hstu --out "$RUN" --seed "$seed" --force ${TRAIN_ARGS:-} > "$RUN.log" 2>&1
